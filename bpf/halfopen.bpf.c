@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Kernel side of halfopen: accounting and admission of outbound TCP
+ * connection attempts, and the match that sends held SYNs to NFQUEUE.
+ *
+ *   on_state     tp_btf/inet_sock_set_state, runs in the connecting task:
+ *                admits an attempt under the limit or marks it queued, and
+ *                frees its slot when it leaves SYN_SENT.
+ *   held_syn     socket filter used by iptables -m bpf: "is this SYN's socket
+ *                queued?"; records the packet's tuple for the daemon.
+ *   release      syscall program run by halfopend (BPF_PROG_RUN) to move a
+ *                queued attempt in flight, atomically with the slot count.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "halfopen.h"
+
+#define AF_INET	       2
+#define AF_INET6       10
+#define IPPROTO_TCP_   6
+#define ECONNREFUSED_  111
+#define SLOT_CAS_TRIES 32
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Network namespace (inode) this daemon manages; set before load. */
+const volatile __u32 netns_ino = 0;
+
+/* Limit, slot counts and counters; mapped into the daemon (skel->bss). */
+struct ho_kstate st;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 131072); /* resized by the daemon (--tracked-max) */
+	__type(key, __u64);	     /* socket cookie */
+	__type(value, struct ho_attempt);
+} attempts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 131072);
+	__type(key, struct ho_tuple);
+	__type(value, __u64); /* socket cookie */
+} held SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+static __always_inline bool take_slot(void)
+{
+	for (int i = 0; i < SLOT_CAS_TRIES; i++) {
+		__u32 lim = st.limit;
+		__u32 cur = st.in_flight;
+
+		if (lim && cur >= lim)
+			return false;
+		if (__sync_val_compare_and_swap(&st.in_flight, cur, cur + 1) == cur)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline void emit(__u32 type, __u32 outcome, __u64 cookie,
+				 const struct ho_attempt *a)
+{
+	struct ho_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		/* the daemon rescans the map when it sees this go up */
+		__sync_fetch_and_add(&st.lost_events, 1);
+		return;
+	}
+	e->type = type;
+	e->outcome = outcome;
+	e->cookie = cookie;
+	e->a = *a;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void on_connect(struct sock *sk, __u64 cookie)
+{
+	struct ho_attempt a = {};
+	__u64 id = bpf_get_current_pid_tgid();
+	bool admit;
+
+	a.pid = (__u32)id;
+	a.tgid = id >> 32;
+	a.uid = (__u32)bpf_get_current_uid_gid();
+	a.cgid = bpf_get_current_cgroup_id();
+	a.start_ns = bpf_ktime_get_ns();
+	a.family = sk->__sk_common.skc_family;
+	a.dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (a.family == AF_INET6)
+		BPF_CORE_READ_INTO(&a.daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	else
+		__builtin_memcpy(a.daddr, &sk->__sk_common.skc_daddr, 4);
+	bpf_get_current_comm(a.comm, sizeof(a.comm));
+
+	if (st.limit == 0) {
+		/* unlimited: count, never hold */
+		__sync_fetch_and_add(&st.in_flight, 1);
+		admit = true;
+	} else {
+		/* FIFO: a new attempt never overtakes queued ones */
+		admit = st.queued == 0 && take_slot();
+	}
+	a.state = admit ? HO_ST_INFLIGHT : HO_ST_QUEUED;
+	if (bpf_map_update_elem(&attempts, &cookie, &a, BPF_NOEXIST)) {
+		/* table full: fail open, never block what we cannot track */
+		if (admit)
+			__sync_fetch_and_add(&st.in_flight, -1);
+		__sync_fetch_and_add(&st.untracked, 1);
+		return;
+	}
+	__sync_fetch_and_add(&st.attempts, 1);
+	if (admit)
+		return;
+	__sync_fetch_and_add(&st.queued, 1);
+	__sync_fetch_and_add(&st.queued_total, 1);
+	emit(HO_EV_QUEUED, 0, cookie, &a);
+}
+
+static __always_inline __u32 outcome_of(struct sock *sk, int newstate)
+{
+	int err;
+
+	if (newstate == TCP_ESTABLISHED)
+		return HO_OUT_ESTABLISHED;
+	err = sk->sk_err;
+	if (err == ECONNREFUSED_)
+		return HO_OUT_REFUSED;
+	return err ? HO_OUT_FAILED : HO_OUT_CLOSED;
+}
+
+static __always_inline void count_outcome(__u32 outcome)
+{
+	switch (outcome) {
+	case HO_OUT_ESTABLISHED:
+		__sync_fetch_and_add(&st.established, 1);
+		break;
+	case HO_OUT_REFUSED:
+		__sync_fetch_and_add(&st.refused, 1);
+		break;
+	case HO_OUT_FAILED:
+		__sync_fetch_and_add(&st.failed, 1);
+		break;
+	default:
+		__sync_fetch_and_add(&st.closed, 1);
+		break;
+	}
+}
+
+static __always_inline void on_leave(struct sock *sk, __u64 cookie, int newstate)
+{
+	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
+	__u32 outcome;
+
+	if (!a)
+		return; /* started before the daemon, or untracked */
+	outcome = outcome_of(sk, newstate);
+	if (__sync_val_compare_and_swap(&a->state, HO_ST_QUEUED, HO_ST_GONE) == HO_ST_QUEUED) {
+		__sync_fetch_and_add(&st.queued, -1);
+		if (outcome == HO_OUT_CLOSED)
+			__sync_fetch_and_add(&st.cancelled, 1);
+		else
+			count_outcome(outcome);
+		emit(HO_EV_CANCELLED, outcome, cookie, a);
+	} else if (__sync_val_compare_and_swap(&a->state, HO_ST_INFLIGHT, HO_ST_GONE) ==
+		   HO_ST_INFLIGHT) {
+		__sync_fetch_and_add(&st.in_flight, -1);
+		count_outcome(outcome);
+		/* only wake the daemon when someone waits for the slot */
+		if (st.queued)
+			emit(HO_EV_SLOT_FREED, outcome, cookie, a);
+	}
+	bpf_map_delete_elem(&attempts, &cookie);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_state, struct sock *sk, int oldstate, int newstate)
+{
+	__u64 cookie;
+
+	if (sk->sk_protocol != IPPROTO_TCP_)
+		return 0;
+	if (newstate != TCP_SYN_SENT && oldstate != TCP_SYN_SENT)
+		return 0;
+	if (BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != netns_ino)
+		return 0;
+	cookie = bpf_get_socket_cookie(sk);
+	if (newstate == TCP_SYN_SENT)
+		on_connect(sk, cookie);
+	else
+		on_leave(sk, cookie, newstate);
+	return 0;
+}
+
+/* Fill the tuple from an IPv4 or IPv6 header at offset 0; false if not TCP. */
+static __always_inline bool parse_tuple(struct __sk_buff *skb, struct ho_tuple *t)
+{
+	__u8 vhl;
+	__u32 l4;
+
+	if (bpf_skb_load_bytes(skb, 0, &vhl, 1))
+		return false;
+	if ((vhl >> 4) == 4) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) || ip.protocol != IPPROTO_TCP_)
+			return false;
+		t->family = AF_INET;
+		__builtin_memcpy(t->saddr, &ip.saddr, 4);
+		__builtin_memcpy(t->daddr, &ip.daddr, 4);
+		l4 = (vhl & 0xf) * 4;
+	} else if ((vhl >> 4) == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) || ip6.nexthdr != IPPROTO_TCP_)
+			return false;
+		t->family = AF_INET6;
+		__builtin_memcpy(t->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(t->daddr, &ip6.daddr, 16);
+		l4 = sizeof(ip6);
+	} else {
+		return false;
+	}
+	if (bpf_skb_load_bytes(skb, l4, &t->sport, 4)) /* sport and dport */
+		return false;
+	return true;
+}
+
+SEC("socket")
+int held_syn(struct __sk_buff *skb)
+{
+	__u64 cookie = bpf_get_socket_cookie(skb);
+	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
+	struct ho_tuple t = {};
+
+	if (!a || a->state != HO_ST_QUEUED)
+		return 0; /* fast path: not ours to hold */
+	if (!parse_tuple(skb, &t))
+		return 0; /* fail open */
+	if (bpf_map_update_elem(&held, &t, &cookie, BPF_ANY))
+		return 0; /* the daemon could not match it: fail open */
+	return 1;
+}
+
+SEC("syscall")
+int release(struct ho_release_args *args)
+{
+	__u64 cookie = args->cookie;
+	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
+
+	if (!a || a->state != HO_ST_QUEUED) {
+		args->result = HO_REL_GONE;
+		return 0;
+	}
+	if (args->force)
+		__sync_fetch_and_add(&st.in_flight, 1);
+	else if (!take_slot()) {
+		args->result = HO_REL_NO_SLOT;
+		return 0;
+	}
+	if (__sync_val_compare_and_swap(&a->state, HO_ST_QUEUED, HO_ST_INFLIGHT) != HO_ST_QUEUED) {
+		/* cancelled while we took the slot: give it back */
+		__sync_fetch_and_add(&st.in_flight, -1);
+		args->result = HO_REL_GONE;
+		return 0;
+	}
+	__sync_fetch_and_add(&st.queued, -1);
+	args->result = HO_REL_RELEASED;
+	return 0;
+}

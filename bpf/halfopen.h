@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Types shared by the kernel side (halfopen.bpf.c) and halfopend.
+ * Fixed-width fields only, no pointers: this is an ABI between the two.
+ */
+#ifndef HALFOPEN_H
+#define HALFOPEN_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define HO_COMM_LEN 16
+
+/* Where an attempt is in its life; stored in struct ho_attempt.state. */
+enum ho_state {
+	HO_ST_INFLIGHT = 1, /* holds a slot, its SYN may go out */
+	HO_ST_QUEUED = 2,   /* over the limit, its SYN is held */
+	HO_ST_GONE = 3,     /* left SYN_SENT; the entry is being deleted */
+};
+
+/* How an attempt left SYN_SENT. */
+enum ho_outcome {
+	HO_OUT_ESTABLISHED = 1, /* SYN-ACK */
+	HO_OUT_REFUSED = 2,	/* RST */
+	HO_OUT_FAILED = 3,	/* timed out, unreachable, any other error */
+	HO_OUT_CLOSED = 4,	/* closed by the application */
+};
+
+/* One tracked attempt, keyed by socket cookie in the "attempts" map. */
+struct ho_attempt {
+	__u32 state; /* enum ho_state, changed with compare-and-swap only */
+	__u32 pid;   /* thread id of the connecting task */
+	__u32 tgid;  /* process id */
+	__u32 uid;
+	__u64 cgid; /* cgroup v2 id of the connecting task */
+	__u64 start_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at connect() */
+	__u16 family;	/* AF_INET or AF_INET6 */
+	__u16 dport;	/* host byte order */
+	__u8 daddr[16]; /* IPv4 in the first 4 bytes */
+	char comm[HO_COMM_LEN];
+};
+
+/* Ring buffer events, kernel to daemon. */
+enum ho_event_type {
+	HO_EV_QUEUED = 1,    /* an attempt was queued: a = the attempt */
+	HO_EV_SLOT_FREED = 2, /* an in-flight attempt left SYN_SENT while some were queued */
+	HO_EV_CANCELLED = 3, /* a queued attempt left SYN_SENT before release */
+};
+
+struct ho_event {
+	__u32 type; /* enum ho_event_type */
+	__u32 outcome; /* enum ho_outcome, for SLOT_FREED and CANCELLED */
+	__u64 cookie;
+	struct ho_attempt a;
+};
+
+/*
+ * The 4-tuple of a held SYN as the packet filter sees it; the daemon parses
+ * the same tuple out of the NFQUEUE packet to find the socket cookie.
+ * Addresses and ports in network byte order, IPv4 in the first 4 bytes.
+ */
+struct ho_tuple {
+	__u16 family;
+	__u16 sport;
+	__u16 dport;
+	__u16 pad;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+/* Result of the "release" syscall program, run by the daemon. */
+enum ho_release_result {
+	HO_REL_RELEASED = 1, /* the attempt took a slot and is in flight */
+	HO_REL_NO_SLOT = 2,  /* the limit is reached: try again when a slot frees */
+	HO_REL_GONE = 3,     /* the attempt left SYN_SENT already */
+};
+
+struct ho_release_args {
+	__u64 cookie;
+	__u32 force; /* take the slot even over the limit (shutdown) */
+	__u32 result; /* enum ho_release_result, written by the program */
+};
+
+/*
+ * Shared state in the program's .bss, mapped into the daemon. limit == 0
+ * means unlimited: attempts are counted, never held.
+ */
+struct ho_kstate {
+	__u32 limit;
+	__u32 in_flight;
+	__u32 queued;
+	__u32 pad;
+	__u64 attempts;	    /* attempts tracked since load */
+	__u64 queued_total; /* attempts that had to queue */
+	__u64 cancelled;    /* queued attempts closed by the application */
+	__u64 established;
+	__u64 refused;
+	__u64 failed; /* timed out or other error, in flight or queued */
+	__u64 closed; /* in-flight attempts closed by the application */
+	__u64 untracked; /* the attempts map was full: let through, not counted */
+	__u64 lost_events; /* ring buffer was full */
+};
+
+#endif /* HALFOPEN_H */

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The control protocol codec and transport: see ctl_proto.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "ctl_proto.h"
+
+int ho_ctl_payload_size(uint16_t type)
+{
+	switch (type) {
+	case HO_CTL_STATUS:
+		return 0;
+	case HO_CTL_SET_LIMIT:
+		return sizeof(struct ho_ctl_limit);
+	case HO_CTL_STATUS_REP:
+		return sizeof(struct ho_ctl_status);
+	case HO_CTL_ERR:
+		return sizeof(struct ho_ctl_err);
+	default:
+		return -1;
+	}
+}
+
+int ho_ctl_encode(void *buf, size_t size, uint16_t type, const void *payload, uint32_t len)
+{
+	struct ho_ctl_hdr hdr = {.version = HO_CTL_VERSION, .type = type, .len = len};
+
+	if (ho_ctl_payload_size(type) != (int)len || (len && !payload))
+		return -EINVAL;
+	if (sizeof(hdr) + len > size)
+		return -ENOSPC;
+	memcpy(buf, &hdr, sizeof(hdr));
+	if (len)
+		memcpy((char *)buf + sizeof(hdr), payload, len);
+	return (int)(sizeof(hdr) + len);
+}
+
+int ho_ctl_decode(const void *buf, size_t n, struct ho_ctl_hdr *hdr, const void **payload)
+{
+	struct ho_ctl_hdr h;
+	const void *p;
+
+	if (n < sizeof(h))
+		return -EBADMSG;
+	memcpy(&h, buf, sizeof(h));
+	if (h.version != HO_CTL_VERSION)
+		return -EPROTO;
+	if (ho_ctl_payload_size(h.type) < 0 || (size_t)ho_ctl_payload_size(h.type) != h.len ||
+	    n - sizeof(h) != h.len)
+		return -EBADMSG;
+	p = (const char *)buf + sizeof(h);
+	if (h.type == HO_CTL_ERR &&
+	    !memchr(((const struct ho_ctl_err *)p)->msg, '\0', sizeof(((struct ho_ctl_err *)0)->msg)))
+		return -EBADMSG;
+	if (h.type == HO_CTL_SET_LIMIT && ((const struct ho_ctl_limit *)p)->flags)
+		return -EBADMSG;
+	*hdr = h;
+	*payload = p;
+	return 0;
+}
+
+int ho_ctl_send(int fd, uint16_t type, const void *payload, uint32_t len)
+{
+	char buf[HO_CTL_MAX_MSG];
+	int n = ho_ctl_encode(buf, sizeof(buf), type, payload, len);
+
+	if (n < 0)
+		return n;
+	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+		return -errno;
+	return 0;
+}
+
+int ho_ctl_send_err(int fd, int err, const char *fmt, ...)
+{
+	struct ho_ctl_err e = {.err = err};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
+	va_end(ap);
+	return ho_ctl_send(fd, HO_CTL_ERR, &e, sizeof(e));
+}
+
+int ho_ctl_recv(int fd, void *buf, size_t size, struct ho_ctl_hdr *hdr, const void **payload)
+{
+	ssize_t n = recv(fd, buf, size, MSG_TRUNC);
+
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ECONNRESET;
+	if ((size_t)n > size)
+		return -EMSGSIZE;
+	return ho_ctl_decode(buf, (size_t)n, hdr, payload);
+}
+
+socklen_t ho_ctl_addr(void *p)
+{
+	struct sockaddr_un *sun = p;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path + 1, HO_CTL_NAME, strlen(HO_CTL_NAME));
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(HO_CTL_NAME));
+}
+
+int ho_ctl_connect(void)
+{
+	struct sockaddr_un sun;
+	socklen_t len = ho_ctl_addr(&sun), clen;
+	struct ucred cred;
+	int fd, err;
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, len)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	/* anyone can bind an abstract name: only talk to a daemon run by root */
+	clen = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) || cred.uid != 0) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}

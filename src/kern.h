@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The BPF side as the daemon sees it: load, attach, shared state, release. */
+#ifndef HO_KERN_H
+#define HO_KERN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <bpf/libbpf.h>
+#include "halfopen.h"
+
+struct halfopen_bpf;
+
+struct kern {
+	struct halfopen_bpf *skel;
+	struct bpf_link *link;
+	struct ring_buffer *rb;
+	int attempts_fd;
+	int held_fd;
+	int release_fd;
+	uint32_t netns_ino;
+};
+
+/* Check the kernel can run us; one clear message and -errno if not. */
+int kern_check(void);
+/* Load (not attach); events go to fn(ctx, ...). Logs its own errors. */
+int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, ring_buffer_sample_fn fn,
+	      void *ctx);
+/* Start counting connect()s: only once the rules can hold their SYNs. */
+int kern_attach(struct kern *k);
+void kern_detach(struct kern *k);
+void kern_close(struct kern *k);
+/* Route libbpf's messages into our log, at debug level unless verbose >= 2. */
+void kern_set_verbosity(int verbose);
+
+struct ho_kstate *kern_state(struct kern *k);
+void kern_set_limit(struct kern *k, uint32_t limit);
+int kern_pin_filter(struct kern *k, const char *path);
+/* enum ho_release_result, or negative errno */
+int kern_release(struct kern *k, uint64_t cookie, bool force);
+int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out);
+/* The cookie of the socket whose SYN with this tuple was just held; consumed. */
+int kern_take_held(struct kern *k, const struct ho_tuple *t, uint64_t *cookie);
+/* Call fn for every attempt in the table (bounded by the table size). */
+int kern_for_each(struct kern *k, void (*fn)(void *ctx, uint64_t cookie, const struct ho_attempt *a),
+		  void *ctx);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The NFQUEUE side: bind a queue, receive held SYNs, give verdicts. */
+#ifndef HO_NFQ_H
+#define HO_NFQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mnl_socket;
+
+struct nfqueue {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint16_t queue_num;
+	uint32_t next_id; /* the id we expect next: a gap means lost messages */
+	uint64_t lost; /* packets whose message we never got (socket overrun) */
+	char *buf;
+	size_t bufsize;
+};
+
+/* Called for each queued packet: payload starts at the IP header. */
+typedef void (*nfqueue_packet_fn)(void *ctx, uint32_t id, const void *payload, size_t len);
+
+/* Bind queue num with room for maxlen packets; logs its own errors. */
+int nfqueue_open(struct nfqueue *q, uint16_t num, uint32_t maxlen);
+void nfqueue_close(struct nfqueue *q);
+int nfqueue_fd(const struct nfqueue *q);
+/* Read every pending message without blocking; 0 or negative errno. */
+int nfqueue_receive(struct nfqueue *q, nfqueue_packet_fn fn, void *ctx);
+/* NF_ACCEPT or NF_DROP for one packet. */
+int nfqueue_verdict(struct nfqueue *q, uint32_t id, uint32_t verdict);
+
+#endif

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "parse.h"
+
+int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int parse_limit(const char *s, uint32_t *out)
+{
+	if (s && !strcmp(s, "default")) {
+		*out = HO_LIMIT_DEFAULT;
+		return 0;
+	}
+	if (s && !strcmp(s, "unlimited")) {
+		*out = 0;
+		return 0;
+	}
+	return parse_u32(s, 1, HO_LIMIT_MAX, out);
+}
+
+const char *format_limit(uint32_t limit, char *buf, unsigned int len)
+{
+	if (limit == 0)
+		snprintf(buf, len, "unlimited");
+	else
+		snprintf(buf, len, "%u", limit);
+	return buf;
+}

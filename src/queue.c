@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The queue of held attempts: see queue.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include "queue.h"
+
+#define HQ_MIN_BUCKETS 1024
+
+static size_t bucket_of(const struct hqueue *q, uint64_t cookie)
+{
+	/* cookies are sequential: mix them so chains stay short */
+	cookie ^= cookie >> 33;
+	cookie *= 0xff51afd7ed558ccdULL;
+	cookie ^= cookie >> 33;
+	return cookie & (q->nbuckets - 1);
+}
+
+int hq_init(struct hqueue *q)
+{
+	*q = (struct hqueue){0};
+	q->buckets = calloc(HQ_MIN_BUCKETS, sizeof(*q->buckets));
+	if (!q->buckets)
+		return -ENOMEM;
+	q->nbuckets = HQ_MIN_BUCKETS;
+	return 0;
+}
+
+void hq_free(struct hqueue *q)
+{
+	struct hq_entry *e, *next;
+
+	if (!q->buckets)
+		return;
+	for (e = q->head; e; e = next) {
+		next = e->next;
+		free(e);
+	}
+	free(q->buckets);
+	*q = (struct hqueue){0};
+}
+
+static void resize(struct hqueue *q, size_t nbuckets)
+{
+	struct hq_entry **nb = calloc(nbuckets, sizeof(*nb));
+	struct hq_entry *e;
+
+	if (!nb)
+		return; /* keep the old table: slower, still correct */
+	free(q->buckets);
+	q->buckets = nb;
+	q->nbuckets = nbuckets;
+	for (e = q->head; e; e = e->next) {
+		size_t b = bucket_of(q, e->cookie);
+
+		e->hnext = nb[b];
+		nb[b] = e;
+	}
+}
+
+struct hq_entry *hq_find(const struct hqueue *q, uint64_t cookie)
+{
+	struct hq_entry *e;
+
+	for (e = q->buckets[bucket_of(q, cookie)]; e; e = e->hnext)
+		if (e->cookie == cookie)
+			return e;
+	return NULL;
+}
+
+static int new_entry(struct hqueue *q, uint64_t cookie, const struct ho_attempt *info,
+		     struct hq_entry **out)
+{
+	struct hq_entry *e;
+	size_t b;
+
+	if (hq_find(q, cookie))
+		return -EEXIST;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->cookie = cookie;
+	if (info)
+		e->info = *info;
+	b = bucket_of(q, cookie);
+	e->hnext = q->buckets[b];
+	q->buckets[b] = e;
+	q->count++;
+	*out = e;
+	return 0;
+}
+
+static void link_after(struct hqueue *q, struct hq_entry *pos, struct hq_entry *e)
+{
+	e->prev = pos;
+	e->next = pos ? pos->next : q->head;
+	if (e->next)
+		e->next->prev = e;
+	else
+		q->tail = e;
+	if (pos)
+		pos->next = e;
+	else
+		q->head = e;
+}
+
+static void grow_if_needed(struct hqueue *q)
+{
+	if (q->count > q->nbuckets * 2)
+		resize(q, q->nbuckets * 4);
+}
+
+int hq_push(struct hqueue *q, uint64_t cookie, const struct ho_attempt *info,
+	    struct hq_entry **out)
+{
+	struct hq_entry *e;
+	int err = new_entry(q, cookie, info, &e);
+
+	if (err)
+		return err;
+	link_after(q, q->tail, e);
+	grow_if_needed(q);
+	if (out)
+		*out = e;
+	return 0;
+}
+
+int hq_insert_ordered(struct hqueue *q, uint64_t cookie, const struct ho_attempt *info,
+		      struct hq_entry **out)
+{
+	struct hq_entry *e, *pos;
+	int err = new_entry(q, cookie, info, &e);
+
+	if (err)
+		return err;
+	/* late arrivals are rare and usually recent: search from the tail */
+	for (pos = q->tail; pos && pos->info.start_ns > e->info.start_ns; pos = pos->prev)
+		;
+	link_after(q, pos, e);
+	grow_if_needed(q);
+	if (out)
+		*out = e;
+	return 0;
+}
+
+void hq_remove(struct hqueue *q, struct hq_entry *e)
+{
+	struct hq_entry **pp = &q->buckets[bucket_of(q, e->cookie)];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = e->hnext;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		q->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		q->tail = e->prev;
+	if (e->has_pkt)
+		q->held--;
+	q->count--;
+	free(e);
+	if (q->nbuckets > HQ_MIN_BUCKETS && q->count < q->nbuckets / 8)
+		resize(q, q->nbuckets / 4);
+}
+
+bool hq_hold(struct hqueue *q, struct hq_entry *e, uint32_t pkt_id)
+{
+	if (e->has_pkt)
+		return false;
+	e->has_pkt = true;
+	e->pkt_id = pkt_id;
+	q->held++;
+	return true;
+}
+
+size_t hq_position(const struct hqueue *q, const struct hq_entry *e)
+{
+	const struct hq_entry *p;
+	size_t n = 1;
+
+	for (p = q->head; p && p != e; p = p->next)
+		n++;
+	return p ? n : 0;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The queue of held attempts: FIFO order plus an index by socket cookie.
+ * Pure logic, no kernel: the daemon feeds it events and packets.
+ */
+#ifndef HO_QUEUE_H
+#define HO_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "halfopen.h"
+
+struct hq_entry {
+	uint64_t cookie;
+	struct ho_attempt info;	  /* as the kernel recorded it at connect() */
+	uint32_t pkt_id;	  /* NFQUEUE packet id of the held SYN */
+	bool has_pkt;		  /* a SYN of this attempt is held */
+	struct hq_entry *prev;	  /* FIFO */
+	struct hq_entry *next;
+	struct hq_entry *hnext;	  /* cookie hash chain */
+};
+
+struct hqueue {
+	struct hq_entry *head;
+	struct hq_entry *tail;
+	struct hq_entry **buckets;
+	size_t nbuckets; /* power of two */
+	size_t count;	 /* entries */
+	size_t held;	 /* entries with has_pkt */
+};
+
+int hq_init(struct hqueue *q);
+void hq_free(struct hqueue *q);
+
+/* Append an attempt; -EEXIST if the cookie is queued already, -ENOMEM. */
+int hq_push(struct hqueue *q, uint64_t cookie, const struct ho_attempt *info,
+	    struct hq_entry **out);
+/* Insert keeping FIFO order by info->start_ns (adopting attempts found late). */
+int hq_insert_ordered(struct hqueue *q, uint64_t cookie, const struct ho_attempt *info,
+		      struct hq_entry **out);
+struct hq_entry *hq_find(const struct hqueue *q, uint64_t cookie);
+/* Unlink and free; the caller gives a verdict on e->pkt_id first. */
+void hq_remove(struct hqueue *q, struct hq_entry *e);
+
+/* Record the held packet of an attempt; false if one is held already. */
+bool hq_hold(struct hqueue *q, struct hq_entry *e, uint32_t pkt_id);
+
+static inline struct hq_entry *hq_head(const struct hqueue *q)
+{
+	return q->head;
+}
+
+/* Position (1-based) of the entry in FIFO order, O(n). */
+size_t hq_position(const struct hqueue *q, const struct hq_entry *e);
+
+#endif
