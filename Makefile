@@ -15,7 +15,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(
 # Pure logic: no kernel, no root; unit-tested, also under ASan/UBSan.
 LOGIC   := queue parse ctl_proto limit_event packet
 DAEMON  := halfopend kern nfq rules limiter ctl_server procinfo log
-CLI     := halfopen log
+CLI     := halfopen parse ctl_proto
 UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet
 
 .PHONY: all clean check unit unit-asan test demo format format-check install
@@ -41,7 +41,7 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
 $(BUILD)/halfopend: $(addprefix $(BUILD)/,$(addsuffix .o,$(DAEMON) $(LOGIC)))
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/halfopen: $(addprefix $(BUILD)/,$(addsuffix .o,$(CLI) $(LOGIC)))
+$(BUILD)/halfopen: $(addprefix $(BUILD)/,$(addsuffix .o,$(CLI)))
 	$(CC) $(CFLAGS) $^ -o $@
 
 # Test tools: a connecting client and a peer, driven by the namespace tests.

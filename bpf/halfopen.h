@@ -16,7 +16,7 @@
 enum ho_state {
 	HO_ST_INFLIGHT = 1, /* holds a slot, its SYN may go out */
 	HO_ST_QUEUED = 2,   /* over the limit, its SYN is held */
-	HO_ST_GONE = 3,     /* left SYN_SENT; the entry is being deleted */
+	HO_ST_GONE = 3,	    /* left SYN_SENT; the entry is being deleted */
 };
 
 /* How an attempt left SYN_SENT. */
@@ -33,7 +33,7 @@ struct ho_attempt {
 	__u32 pid;   /* thread id of the connecting task */
 	__u32 tgid;  /* process id */
 	__u32 uid;
-	__u64 cgid; /* cgroup v2 id of the connecting task */
+	__u64 cgid;	/* cgroup v2 id of the connecting task */
 	__u64 start_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at connect() */
 	__u16 family;	/* AF_INET or AF_INET6 */
 	__u16 dport;	/* host byte order */
@@ -43,13 +43,13 @@ struct ho_attempt {
 
 /* Ring buffer events, kernel to daemon. */
 enum ho_event_type {
-	HO_EV_QUEUED = 1,    /* an attempt was queued: a = the attempt */
+	HO_EV_QUEUED = 1,     /* an attempt was queued: a = the attempt */
 	HO_EV_SLOT_FREED = 2, /* an in-flight attempt left SYN_SENT while some were queued */
-	HO_EV_CANCELLED = 3, /* a queued attempt left SYN_SENT before release */
+	HO_EV_CANCELLED = 3,  /* a queued attempt left SYN_SENT before release */
 };
 
 struct ho_event {
-	__u32 type; /* enum ho_event_type */
+	__u32 type;    /* enum ho_event_type */
 	__u32 outcome; /* enum ho_outcome, for SLOT_FREED and CANCELLED */
 	__u64 cookie;
 	struct ho_attempt a;
@@ -78,7 +78,7 @@ enum ho_release_result {
 
 struct ho_release_args {
 	__u64 cookie;
-	__u32 force; /* take the slot even over the limit (shutdown) */
+	__u32 force;  /* take the slot even over the limit (shutdown) */
 	__u32 result; /* enum ho_release_result, written by the program */
 };
 
@@ -96,9 +96,9 @@ struct ho_kstate {
 	__u64 cancelled;    /* queued attempts closed by the application */
 	__u64 established;
 	__u64 refused;
-	__u64 failed; /* timed out or other error, in flight or queued */
-	__u64 closed; /* in-flight attempts closed by the application */
-	__u64 untracked; /* the attempts map was full: let through, not counted */
+	__u64 failed;	   /* timed out or other error, in flight or queued */
+	__u64 closed;	   /* in-flight attempts closed by the application */
+	__u64 untracked;   /* the attempts map was full: let through, not counted */
 	__u64 lost_events; /* ring buffer was full */
 };
 

@@ -53,8 +53,8 @@ int ho_ctl_decode(const void *buf, size_t n, struct ho_ctl_hdr *hdr, const void 
 	    n - sizeof(h) != h.len)
 		return -EBADMSG;
 	p = (const char *)buf + sizeof(h);
-	if (h.type == HO_CTL_ERR &&
-	    !memchr(((const struct ho_ctl_err *)p)->msg, '\0', sizeof(((struct ho_ctl_err *)0)->msg)))
+	if (h.type == HO_CTL_ERR && !memchr(((const struct ho_ctl_err *)p)->msg, '\0',
+					    sizeof(((struct ho_ctl_err *)0)->msg)))
 		return -EBADMSG;
 	if (h.type == HO_CTL_SET_LIMIT && ((const struct ho_ctl_limit *)p)->flags)
 		return -EBADMSG;

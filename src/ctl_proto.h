@@ -59,14 +59,14 @@ struct ho_ctl_status {
 	uint64_t cancelled;
 	uint64_t established;
 	uint64_t refused;
-	uint64_t failed; /* timed out or other error */
-	uint64_t closed; /* in flight, closed by the application */
-	uint64_t dropped; /* SYN dropped, queue full */
+	uint64_t failed;    /* timed out or other error */
+	uint64_t closed;    /* in flight, closed by the application */
+	uint64_t dropped;   /* SYN dropped, queue full */
 	uint64_t untracked; /* attempt table full, let through */
 };
 
 struct ho_ctl_err {
-	int32_t err; /* positive errno */
+	int32_t err;   /* positive errno */
 	char msg[124]; /* NUL-terminated */
 };
 

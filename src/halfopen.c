@@ -21,19 +21,20 @@ static bool json;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: halfopen [-j] COMMAND [ARGS]\n"
-		   "Read and change the limit of halfopend, the daemon of this network namespace.\n"
-		   "\n"
-		   "Commands:\n"
-		   "  status                       limit, attempts in flight and queued, counters\n"
-		   "  limit                        print the limit\n"
-		   "  limit N|default|unlimited    change it now (root): N is 1..1000000,\n"
-		   "                               default is 10, unlimited counts but never holds\n"
-		   "\n"
-		   "Options:\n"
-		   "  -j, --json       JSON output\n"
-		   "  -h, --help       this help\n"
-		   "  -V, --version    the version\n");
+	fprintf(f,
+		"Usage: halfopen [-j] COMMAND [ARGS]\n"
+		"Read and change the limit of halfopend, the daemon of this network namespace.\n"
+		"\n"
+		"Commands:\n"
+		"  status                       limit, attempts in flight and queued, counters\n"
+		"  limit                        print the limit\n"
+		"  limit N|default|unlimited    change it now (root): N is 1..1000000,\n"
+		"                               default is 10, unlimited counts but never holds\n"
+		"\n"
+		"Options:\n"
+		"  -j, --json       JSON output\n"
+		"  -h, --help       this help\n"
+		"  -V, --version    the version\n");
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -26,13 +26,13 @@
 #include "parse.h"
 #include "rules.h"
 
-#define HO_VERSION  "0.1.0"
-#define BPFFS	    "/sys/fs/bpf"
-#define EV_RINGBUF  1
-#define EV_NFQ	    2
-#define EV_CTL	    3
-#define EV_SIGNAL   4
-#define EV_TIMER    5
+#define HO_VERSION "0.1.0"
+#define BPFFS	   "/sys/fs/bpf"
+#define EV_RINGBUF 1
+#define EV_NFQ	   2
+#define EV_CTL	   3
+#define EV_SIGNAL  4
+#define EV_TIMER   5
 
 static void usage(FILE *f)
 {
@@ -182,8 +182,9 @@ static int setup_loop(struct daemon *d)
 	if (d->sigfd < 0 || d->timerfd < 0 || d->epfd < 0 ||
 	    timerfd_settime(d->timerfd, 0, &tick, NULL) ||
 	    epoll_add(d->epfd, ring_buffer__epoll_fd(d->k.rb), EV_RINGBUF) ||
-	    epoll_add(d->epfd, nfqueue_fd(&d->nfq), EV_NFQ) || epoll_add(d->epfd, d->ctl_fd, EV_CTL) ||
-	    epoll_add(d->epfd, d->sigfd, EV_SIGNAL) || epoll_add(d->epfd, d->timerfd, EV_TIMER))
+	    epoll_add(d->epfd, nfqueue_fd(&d->nfq), EV_NFQ) ||
+	    epoll_add(d->epfd, d->ctl_fd, EV_CTL) || epoll_add(d->epfd, d->sigfd, EV_SIGNAL) ||
+	    epoll_add(d->epfd, d->timerfd, EV_TIMER))
 		return pr_err("cannot set up the event loop: %s", strerror(errno)), -errno;
 	return 0;
 }
@@ -207,10 +208,10 @@ static int run_loop(struct daemon *d)
 {
 	struct epoll_event evs[16];
 	uint64_t ticks;
-	int n, i;
+	int n, i, timeout = -1;
 
 	while (!d->stopping) {
-		n = epoll_wait(d->epfd, evs, 16, -1);
+		n = epoll_wait(d->epfd, evs, 16, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -241,7 +242,7 @@ static int run_loop(struct daemon *d)
 				break;
 			}
 		}
-		limiter_report(d);
+		timeout = limiter_report(d);
 		limiter_release(d);
 	}
 	return 0;

@@ -49,7 +49,8 @@ int kern_check(void)
 		return -ENOTSUP;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		pr_err("kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
+		pr_err("kernel has no BTF (/sys/kernel/btf/vmlinux): it needs "
+		       "CONFIG_DEBUG_INFO_BTF=y");
 		return -ENOTSUP;
 	}
 	return 0;
@@ -158,8 +159,8 @@ int kern_take_held(struct kern *k, const struct ho_tuple *t, uint64_t *cookie)
 	return bpf_map_lookup_and_delete_elem(k->held_fd, t, cookie) ? -errno : 0;
 }
 
-int kern_for_each(struct kern *k, void (*fn)(void *ctx, uint64_t cookie, const struct ho_attempt *a),
-		  void *ctx)
+int kern_for_each(struct kern *k,
+		  void (*fn)(void *ctx, uint64_t cookie, const struct ho_attempt *a), void *ctx)
 {
 	uint64_t key, next;
 	struct ho_attempt a;

@@ -41,7 +41,7 @@ int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out);
 /* The cookie of the socket whose SYN with this tuple was just held; consumed. */
 int kern_take_held(struct kern *k, const struct ho_tuple *t, uint64_t *cookie);
 /* Call fn for every attempt in the table (bounded by the table size). */
-int kern_for_each(struct kern *k, void (*fn)(void *ctx, uint64_t cookie, const struct ho_attempt *a),
-		  void *ctx);
+int kern_for_each(struct kern *k,
+		  void (*fn)(void *ctx, uint64_t cookie, const struct ho_attempt *a), void *ctx);
 
 #endif

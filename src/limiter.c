@@ -38,7 +38,8 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 		/* -EEXIST: adopted already from a packet that came first */
 		if (hq_push(&d->q, ev->cookie, &ev->a, NULL) == -ENOMEM)
 			pr_err("out of memory queueing an attempt of pid %u", ev->a.tgid);
-		d->limit_hit = true;
+		if (!d->limit_hit_ns)
+			d->limit_hit_ns = now_ns();
 		d->last_queued = ev->a;
 		break;
 	case HO_EV_CANCELLED:
@@ -167,20 +168,25 @@ void limiter_housekeeping(struct daemon *d)
 }
 
 /* halfopen's Event 4226: first time the limit is reached, then once per interval. */
-void limiter_report(struct daemon *d)
+int limiter_report(struct daemon *d)
 {
 	struct top_proc top;
 	char lim[16], cg[256], user[64];
+	uint64_t now = now_ns(), gather = HO_REPORT_GATHER_MS * 1000000ull;
 
-	if (!d->limit_hit)
-		return;
-	d->limit_hit = false;
-	if (!limit_event_due(&d->ev, now_ns()))
-		return;
+	if (!d->limit_hit_ns)
+		return -1;
+	if (now - d->limit_hit_ns < gather)
+		return (int)((gather - (now - d->limit_hit_ns)) / 1000000) + 1;
+	d->limit_hit_ns = 0;
+	if (!limit_event_due(&d->ev, now))
+		return -1;
 	if (queue_top_process(&d->q, &top)) {
 		/* released within the same batch: name the last one queued */
-		top = (struct top_proc){.tgid = d->last_queued.tgid, .uid = d->last_queued.uid,
-					.cgid = d->last_queued.cgid, .queued = 1};
+		top = (struct top_proc){.tgid = d->last_queued.tgid,
+					.uid = d->last_queued.uid,
+					.cgid = d->last_queued.cgid,
+					.queued = 1};
 		memcpy(top.comm, d->last_queued.comm, sizeof(top.comm));
 		top.comm[sizeof(top.comm) - 1] = '\0';
 	}
@@ -190,4 +196,5 @@ void limiter_report(struct daemon *d)
 		format_limit(kern_state(&d->k)->limit, lim, sizeof(lim)), d->q.count, top.tgid,
 		top.comm, top.uid, user_name(top.uid, user, sizeof(user)),
 		proc_cgroup(top.tgid, top.cgid, cg, sizeof(cg)), top.queued);
+	return -1;
 }

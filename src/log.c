@@ -24,9 +24,8 @@ int log_max_level(void)
 void log_msg(int level, const char *fmt, ...)
 {
 	static const char *const names[] = {
-		[HO_LOG_ERR] = "error: ",     [HO_LOG_WARNING] = "warning: ",
-		[HO_LOG_NOTICE] = "",	      [HO_LOG_INFO] = "",
-		[HO_LOG_DEBUG] = "debug: ",
+		[HO_LOG_ERR] = "error: ", [HO_LOG_WARNING] = "warning: ", [HO_LOG_NOTICE] = "",
+		[HO_LOG_INFO] = "",	  [HO_LOG_DEBUG] = "debug: ",
 	};
 	char line[1024];
 	va_list ap;

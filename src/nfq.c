@@ -14,9 +14,9 @@
 #include "log.h"
 #include "nfq.h"
 
-#define NFQ_COPY_RANGE 128	/* IPv6 + TCP headers with options */
+#define NFQ_COPY_RANGE 128 /* IPv6 + TCP headers with options */
 #define NFQ_RCVBUF     (32 << 20)
-#define NFQ_MAX_GAP    65536	/* larger gaps are not ours to repair */
+#define NFQ_MAX_GAP    65536 /* larger gaps are not ours to repair */
 
 /* Send one config message and wait for its ack. */
 static int nfqueue_config(struct nfqueue *q, struct nlmsghdr *nlh)

@@ -13,7 +13,7 @@ struct nfqueue {
 	uint32_t portid;
 	uint16_t queue_num;
 	uint32_t next_id; /* the id we expect next: a gap means lost messages */
-	uint64_t lost; /* packets whose message we never got (socket overrun) */
+	uint64_t lost;	  /* packets whose message we never got (socket overrun) */
 	char *buf;
 	size_t bufsize;
 };

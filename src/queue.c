@@ -109,8 +109,7 @@ static void grow_if_needed(struct hqueue *q)
 		resize(q, q->nbuckets * 4);
 }
 
-int hq_push(struct hqueue *q, uint64_t cookie, const struct ho_attempt *info,
-	    struct hq_entry **out)
+int hq_push(struct hqueue *q, uint64_t cookie, const struct ho_attempt *info, struct hq_entry **out)
 {
 	struct hq_entry *e;
 	int err = new_entry(q, cookie, info, &e);

@@ -13,12 +13,12 @@
 
 struct hq_entry {
 	uint64_t cookie;
-	struct ho_attempt info;	  /* as the kernel recorded it at connect() */
-	uint32_t pkt_id;	  /* NFQUEUE packet id of the held SYN */
-	bool has_pkt;		  /* a SYN of this attempt is held */
-	struct hq_entry *prev;	  /* FIFO */
+	struct ho_attempt info; /* as the kernel recorded it at connect() */
+	uint32_t pkt_id;	/* NFQUEUE packet id of the held SYN */
+	bool has_pkt;		/* a SYN of this attempt is held */
+	struct hq_entry *prev;	/* FIFO */
 	struct hq_entry *next;
-	struct hq_entry *hnext;	  /* cookie hash chain */
+	struct hq_entry *hnext; /* cookie hash chain */
 };
 
 struct hqueue {

@@ -133,8 +133,8 @@ int rules_remove(void)
 	char out[256];
 
 	for (size_t i = 0; i < 2; i++) {
-		char *del[] = {(char *)tools[i], "-w", "-t", "raw", "-D", "OUTPUT", "-j", HO_CHAIN,
-			       NULL};
+		char *del[] = {(char *)tools[i], "-w", "-t",	 "raw", "-D",
+			       "OUTPUT",	 "-j", HO_CHAIN, NULL};
 		char *flush[] = {(char *)tools[i], "-w", "-t", "raw", "-F", HO_CHAIN, NULL};
 		char *xdel[] = {(char *)tools[i], "-w", "-t", "raw", "-X", HO_CHAIN, NULL};
 

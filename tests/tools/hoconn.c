@@ -137,8 +137,8 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	if (argc != 4 || parse_addr(argv[1], argv[2], &ss, &len) ||
-	    (count = atoi(argv[3])) < 1 || count > MAX_CONNS) {
+	if (argc != 4 || parse_addr(argv[1], argv[2], &ss, &len) || (count = atoi(argv[3])) < 1 ||
+	    count > MAX_CONNS) {
 		fprintf(stderr, "usage: hoconn [-s] ADDR PORT COUNT (COUNT 1..%d)\n", MAX_CONNS);
 		return 2;
 	}
@@ -162,8 +162,9 @@ int main(int argc, char **argv)
 			c->state = errno == ECONNREFUSED ? 2 : 3;
 		getsockname(c->fd, (struct sockaddr *)&local, &ll);
 		printf("conn %d %u\n", nconns,
-		       ntohs(local.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&local)->sin6_port
-							 : ((struct sockaddr_in *)&local)->sin_port));
+		       ntohs(local.ss_family == AF_INET6
+				     ? ((struct sockaddr_in6 *)&local)->sin6_port
+				     : ((struct sockaddr_in *)&local)->sin_port));
 	}
 	printf("ready\n");
 	while (fgets(line, sizeof(line), stdin)) {

@@ -1,0 +1,211 @@
+#!/bin/bash
+# The core limiter, measured on the wire in the peer namespace.
+. "$(dirname "$0")/lib.sh"
+
+# Limit L, M > L attempts (set "a") to ADDR's dropping port: exactly the first
+# L in connect order reach the peer, also across TCP's first SYN
+# retransmission (1 s), when retransmissions of the L in flight arrive and no
+# new attempt may.
+expect_exactly_limit_on_wire() { # ADDR L M
+	capture_start
+	daemon_start -l "$2"
+	conn_start a "$1" $DROP "$3"
+	wait_until 5 syn_count_ge "$2" || fail "the first $2 SYNs did not arrive"
+	conn_ask a results 5 waitall 2500 >/dev/null
+	expect_eq "$(syn_count)" "$2" "distinct SYNs on the wire"
+	expect_eq "$(syn_ports | tr '\n' ' ')" "$(for ((i = 0; i < $2; i++)); do conn_port a $i; done | tr '\n' ' ')" \
+		"the attempts let out"
+	expect_eq "$(status_field queued)" $(($3 - $2)) "queued"
+}
+
+# The rest are queued, their SYNs held, and the event names the culprit.
+test_limit_holds_exactly_L() {
+	expect_exactly_limit_on_wire $PEER4 3 8
+	expect_eq "$(status_field in_flight)" 3 "in_flight"
+	expect_eq "$(status_field held)" 5 "held SYNs"
+	expect_eq "$(status_field attempts)" 8 "attempts"
+	# the event names the culprit, like Event 4226 never did
+	local pid
+	pid=$(cx pgrep -x hoconn)
+	grep -q "event=4226 limit on concurrent outbound connection attempts (3) reached.*pid $pid (hoconn) uid 0" \
+		"$T/daemon.log" || fail "no limit event naming hoconn: $(cat "$T/daemon.log")"
+}
+
+# Raising the limit lets the next queued attempts out at once, not on a
+# retransmission (the first comes after 1 s).
+test_raise_limit_releases_at_once() {
+	capture_start
+	daemon_start -l 2
+	conn_start a $PEER4 $DROP 6
+	wait_until 5 syn_count_ge 2 || fail "the first SYNs did not arrive"
+	local t0 t2 t3
+	t0=$(date +%s.%N)
+	expect_eq "$(ho limit 4)" 4 "halfopen limit 4 prints the new limit"
+	wait_until 5 syn_count_ge 4 || fail "raising the limit released nothing"
+	t2=$(syn_time "$(conn_port a 2)")
+	t3=$(syn_time "$(conn_port a 3)")
+	awk -v a="$t0" -v b="$t2" -v c="$t3" 'BEGIN { exit !(b - a < 0.9 && c - a < 0.9) }' ||
+		fail "released SYNs came late: $t2 $t3 after $t0"
+	expect_eq "$(ho limit)" 4 "halfopen limit"
+	expect_eq "$(status_field released)" 2 "released"
+	conn_ask a results 5 waitall 1500 >/dev/null
+	expect_eq "$(syn_count)" 4 "distinct SYNs after the raise"
+}
+
+# Closing in-flight sockets releases the queued attempts in FIFO order.
+test_close_releases_fifo() {
+	capture_start
+	daemon_start -l 2
+	conn_start a $PEER4 $DROP 6
+	wait_until 5 syn_count_ge 2 || fail "the first SYNs did not arrive"
+	conn_ask a closed 5 close 0 >/dev/null
+	wait_until 5 syn_count_ge 3 || fail "closing 0 released nothing"
+	conn_ask a closed 5 close 1 >/dev/null
+	wait_until 5 syn_count_ge 4 || fail "closing 1 released nothing"
+	conn_ask a results 5 waitall 1500 >/dev/null
+	expect_eq "$(syn_ports | tr '\n' ' ')" "$(for i in 0 1 2 3; do conn_port a $i; done | tr '\n' ' ')" \
+		"SYN order"
+	expect_eq "$(status_field queued)" 2 "queued"
+	expect_eq "$(status_field closed)" 2 "closed in flight"
+}
+
+# A queued socket closed by its application never sends a SYN.
+test_cancelled_never_sent() {
+	capture_start
+	daemon_start -l 1
+	conn_start a $PEER4 $DROP 3
+	wait_until 5 syn_count_ge 1 || fail "the first SYN did not arrive"
+	conn_ask a closed 5 close 1 >/dev/null
+	wait_until 5 test "$(status_field cancelled)" = 1 || fail "cancel not counted"
+	conn_ask a closed 5 close 0 >/dev/null
+	wait_until 5 syn_count_ge 2 || fail "closing 0 released nothing"
+	conn_ask a results 5 waitall 1500 >/dev/null
+	expect_eq "$(syn_ports | tr '\n' ' ')" "$(conn_port a 0) $(conn_port a 2) " "SYNs on the wire"
+	expect_eq "$(status_field queued)" 0 "queued"
+	expect_eq "$(status_field held)" 0 "held"
+}
+
+# Refused attempts free their slot at once: 20 through a limit of 2.
+test_refused_frees_slot() {
+	capture_start
+	daemon_start -l 2
+	conn_start a $PEER4 $REFUSE 20
+	expect_eq "$(conn_ask a results 10 waitall 5000)" \
+		"results connected=0 refused=20 failed=0 pending=0" "outcomes"
+	wait_until 5 syn_count_ge 20 || fail "20 SYNs did not arrive: $(syn_count)"
+	expect_eq "$(syn_count)" 20 "distinct SYNs"
+	expect_eq "$(status_field refused)" 20 "refused"
+	expect_eq "$(status_field in_flight)" 0 "in_flight"
+	expect_eq "$(status_field queued)" 0 "queued"
+}
+
+# Under the limit no packet goes through userspace: the kernel queue's
+# packet id sequence stays at 0 while 300 connections complete.
+test_fast_path_stays_in_kernel() {
+	daemon_start -l 10
+	expect_eq "$(cx "$B/hoconn" -s $PEER4 $ACCEPT 300)" "ok 300 failed 0" "sequential connects"
+	expect_eq "$(cx "$B/hoconn" -s $PEER6 $ACCEPT 100)" "ok 100 failed 0" "sequential IPv6 connects"
+	local seq
+	seq=$(cx awk '$1 == 4226 { print $8 }' /proc/net/netfilter/nfnetlink_queue)
+	expect_eq "$seq" 0 "packets that went through NFQUEUE"
+	expect_eq "$(status_field established)" 400 "established"
+}
+
+test_ipv6_same_limit() {
+	expect_exactly_limit_on_wire $PEER6 2 5
+	conn_ask a closed 5 close 0 >/dev/null
+	wait_until 5 syn_count_ge 3 || fail "closing 0 released nothing"
+	expect_eq "$(syn_ports | tail -1)" "$(conn_port a 2)" "released attempt"
+	expect_eq "$(status_field queued)" 2 "queued"
+}
+
+# Lowering the limit lets in-flight attempts finish and holds new ones.
+test_lower_limit() {
+	capture_start
+	daemon_start -l 5
+	conn_start a $PEER4 $DROP 5
+	wait_until 5 syn_count_ge 5 || fail "5 SYNs did not arrive"
+	expect_eq "$(ho limit 2)" 2 "new limit"
+	conn_start b $PEER4 $DROP 1
+	expect_eq "$(status_field queued)" 1 "queued after lowering"
+	conn_ask a closed 5 close 0 >/dev/null
+	conn_ask a closed 5 close 1 >/dev/null
+	conn_ask a closed 5 close 2 >/dev/null
+	# 2 in flight, limit 2: still held
+	conn_ask b results 5 waitall 1200 >/dev/null
+	expect_eq "$(syn_count)" 5 "SYNs while over the new limit"
+	conn_ask a closed 5 close 3 >/dev/null
+	wait_until 5 syn_count_ge 6 || fail "the held attempt was not released below the limit"
+	expect_eq "$(syn_ports | tail -1)" "$(conn_port b 0)" "released attempt"
+}
+
+# unlimited releases everything and stops holding; default restores 10.
+test_unlimited_and_default() {
+	capture_start
+	daemon_start -l 1
+	conn_start a $PEER4 $DROP 4
+	wait_until 5 syn_count_ge 1 || fail "the first SYN did not arrive"
+	expect_eq "$(ho limit unlimited)" unlimited "limit unlimited"
+	wait_until 5 syn_count_ge 4 || fail "unlimited did not release the queue"
+	conn_start b $PEER4 $DROP 3
+	wait_until 5 syn_count_ge 7 || fail "unlimited held new attempts"
+	expect_eq "$(status_field in_flight)" 7 "in flight is still counted"
+	expect_eq "$(ho -j limit)" '{"limit":"unlimited"}' "JSON limit"
+	expect_eq "$(ho limit default)" 10 "limit default"
+}
+
+# A full queue drops the SYN (TCP sends it again) and counts it; the attempt
+# keeps its place.
+test_queue_bound() {
+	capture_start
+	daemon_start -l 1 -Q 2
+	conn_start a $PEER4 $DROP 6
+	wait_until 5 eval '[ "$(status_field dropped)" -ge 3 ]' || fail "dropped: $(status_field dropped)"
+	expect_eq "$(status_field held)" 2 "held"
+	expect_eq "$(status_field queued)" 5 "queued"
+	wait_until 5 syn_count_ge 1 || fail "the first SYN did not arrive"
+	expect_eq "$(syn_count)" 1 "distinct SYNs"
+}
+
+test_sigterm_releases_held() {
+	capture_start
+	daemon_start -l 2
+	conn_start a $PEER4 $DROP 2
+	conn_start b $PEER4 $ACCEPT 3
+	expect_eq "$(status_field queued)" 3 "queued"
+	daemon_stop
+	expect_eq "$DRC" 0 "exit status"
+	expect_eq "$(conn_ask b results 5 waitall 900)" \
+		"results connected=3 refused=0 failed=0 pending=0" "held attempts after SIGTERM"
+	expect_eq "$(cx iptables -t raw -S | grep -c HALFOPEN)" 0 "iptables rules left"
+	expect_eq "$(cx ip6tables -t raw -S | grep -c HALFOPEN)" 0 "ip6tables rules left"
+	grep -q 'stopped' "$T/daemon.log" || fail "no stop line"
+}
+
+# SIGKILL fails open: held SYNs are dropped by the kernel and TCP's
+# retransmission gets through; the next daemon cleans up and starts.
+test_sigkill_fails_open() {
+	daemon_start -l 2
+	conn_start a $PEER4 $DROP 2
+	conn_start b $PEER4 $ACCEPT 3
+	expect_eq "$(status_field queued)" 3 "queued"
+	kill -KILL "$DPID"
+	expect_eq "$(conn_ask b results 10 waitall 8000)" \
+		"results connected=3 refused=0 failed=0 pending=0" "held attempts after SIGKILL"
+	expect_eq "$(cx "$B/hoconn" -s $PEER4 $ACCEPT 20)" "ok 20 failed 0" "new connects"
+	daemon_start -l 2
+	expect_eq "$(cx iptables -t raw -S OUTPUT | grep -c HALFOPEN)" 1 "jumps to HALFOPEN"
+	expect_eq "$(status_field in_flight)" 0 "in flight after restart"
+}
+
+test_second_daemon_refused() {
+	daemon_start -l 2
+	local out rc=0
+	out=$(cx "$B/halfopend" 2>&1) || rc=$?
+	expect_eq "$rc" 1 "exit status of a second daemon"
+	echo "$out" | grep -q "another halfopend (pid $DPID) is running" || fail "message: $out"
+	expect_eq "$(status_field pid)" "$DPID" "the first daemon still serves"
+	expect_eq "$(cx iptables -t raw -S | grep -c 'NFQUEUE')" 1 "rules intact"
+}
+
+run_tests

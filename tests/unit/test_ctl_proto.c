@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "ctl_proto.h"
+#include "unit.h"
+
+static void test_roundtrip(void)
+{
+	char buf[HO_CTL_MAX_MSG];
+	struct ho_ctl_limit l = {.limit = 42};
+	struct ho_ctl_hdr hdr;
+	const void *p;
+	int n;
+
+	n = ho_ctl_encode(buf, sizeof(buf), HO_CTL_SET_LIMIT, &l, sizeof(l));
+	CHECK(n == (int)(sizeof(hdr) + sizeof(l)));
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == 0);
+	CHECK(hdr.type == HO_CTL_SET_LIMIT && ((const struct ho_ctl_limit *)p)->limit == 42);
+	n = ho_ctl_encode(buf, sizeof(buf), HO_CTL_STATUS, NULL, 0);
+	CHECK(n == (int)sizeof(hdr));
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == 0 && hdr.type == HO_CTL_STATUS);
+}
+
+static void test_refused(void)
+{
+	char buf[HO_CTL_MAX_MSG];
+	struct ho_ctl_limit l = {.limit = 1};
+	struct ho_ctl_err e;
+	struct ho_ctl_hdr hdr, h2 = {.version = 99, .type = HO_CTL_STATUS};
+	const void *p = NULL;
+	int n;
+
+	/* encoder: wrong size for the type, unknown type, no room */
+	CHECK(ho_ctl_encode(buf, sizeof(buf), HO_CTL_SET_LIMIT, &l, 4) == -EINVAL);
+	CHECK(ho_ctl_encode(buf, sizeof(buf), 999, &l, sizeof(l)) == -EINVAL);
+	CHECK(ho_ctl_encode(buf, 4, HO_CTL_SET_LIMIT, &l, sizeof(l)) == -ENOSPC);
+
+	n = ho_ctl_encode(buf, sizeof(buf), HO_CTL_SET_LIMIT, &l, sizeof(l));
+	/* truncated, padded, short header */
+	CHECK(ho_ctl_decode(buf, (size_t)n - 1, &hdr, &p) == -EBADMSG);
+	CHECK(ho_ctl_decode(buf, (size_t)n + 1, &hdr, &p) == -EBADMSG);
+	CHECK(ho_ctl_decode(buf, 3, &hdr, &p) == -EBADMSG);
+	/* flags must be zero */
+	l.flags = 1;
+	memcpy(buf + sizeof(hdr), &l, sizeof(l));
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
+	/* other version */
+	memcpy(buf, &h2, sizeof(h2));
+	CHECK(ho_ctl_decode(buf, sizeof(h2), &hdr, &p) == -EPROTO);
+	/* header length lies about the payload */
+	h2 = (struct ho_ctl_hdr){.version = HO_CTL_VERSION, .type = HO_CTL_STATUS, .len = 8};
+	memcpy(buf, &h2, sizeof(h2));
+	CHECK(ho_ctl_decode(buf, sizeof(h2) + 8, &hdr, &p) == -EBADMSG);
+	/* error text without its terminator */
+	memset(&e, 'x', sizeof(e));
+	n = ho_ctl_encode(buf, sizeof(buf), HO_CTL_ERR, &e, sizeof(e));
+	CHECK(n > 0 && ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
+	CHECK(p == NULL); /* outputs untouched on failure */
+}
+
+static void test_transport(void)
+{
+	char buf[HO_CTL_MAX_MSG], big[HO_CTL_MAX_MSG * 2] = {0};
+	struct ho_ctl_hdr hdr;
+	const void *p;
+	int sv[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	CHECK(ho_ctl_send_err(sv[0], EPERM, "only %s", "root") == 0);
+	CHECK(ho_ctl_recv(sv[1], buf, sizeof(buf), &hdr, &p) == 0);
+	CHECK(hdr.type == HO_CTL_ERR && !strcmp(((const struct ho_ctl_err *)p)->msg, "only root"));
+	/* an oversized packet is refused, not read in part */
+	CHECK(send(sv[0], big, sizeof(big), 0) == (ssize_t)sizeof(big));
+	CHECK(ho_ctl_recv(sv[1], buf, sizeof(buf), &hdr, &p) == -EMSGSIZE);
+	close(sv[0]);
+	CHECK(ho_ctl_recv(sv[1], buf, sizeof(buf), &hdr, &p) == -ECONNRESET);
+	close(sv[1]);
+}
+
+int main(void)
+{
+	test_roundtrip();
+	test_refused();
+	test_transport();
+	return unit_done("test_ctl_proto");
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <string.h>
+#include "limit_event.h"
+#include "unit.h"
+
+#define SEC 1000000000ull
+
+static void test_rate(void)
+{
+	struct limit_event ev;
+
+	limit_event_init(&ev, 60 * SEC);
+	CHECK(limit_event_due(&ev, 5 * SEC)); /* the first time */
+	CHECK(!limit_event_due(&ev, 6 * SEC));
+	CHECK(!limit_event_due(&ev, 64 * SEC));
+	CHECK(limit_event_due(&ev, 65 * SEC)); /* a minute later */
+	CHECK(!limit_event_due(&ev, 100 * SEC));
+	CHECK(limit_event_due(&ev, 1000 * SEC));
+	CHECK(ev.reports == 3 && ev.suppressed == 3);
+}
+
+static void test_top(void)
+{
+	struct hqueue q;
+	struct top_proc top;
+	struct ho_attempt a = {0};
+	uint64_t c = 1;
+	const uint32_t tgids[] = {10, 20, 20, 30, 20, 10, 30, 30, 30};
+
+	CHECK(hq_init(&q) == 0);
+	CHECK(queue_top_process(&q, &top) < 0);
+	for (size_t i = 0; i < sizeof(tgids) / sizeof(tgids[0]); i++) {
+		a.tgid = tgids[i];
+		a.uid = tgids[i] + 1000;
+		strcpy(a.comm, tgids[i] == 30 ? "worm" : "browser");
+		hq_push(&q, c++, &a, NULL);
+	}
+	CHECK(queue_top_process(&q, &top) == 0);
+	CHECK(top.tgid == 30 && top.queued == 4 && top.uid == 1030 && !strcmp(top.comm, "worm"));
+	hq_free(&q);
+}
+
+int main(void)
+{
+	test_rate();
+	test_top();
+	return unit_done("test_limit_event");
+}

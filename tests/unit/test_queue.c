@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdlib.h>
+#include "queue.h"
+#include "unit.h"
+
+static struct ho_attempt at(uint64_t start, uint32_t tgid)
+{
+	return (struct ho_attempt){.start_ns = start, .tgid = tgid, .state = HO_ST_QUEUED};
+}
+
+static void test_fifo(void)
+{
+	struct hqueue q;
+	struct hq_entry *e;
+	struct ho_attempt a = at(1, 1);
+
+	CHECK(hq_init(&q) == 0);
+	CHECK(hq_head(&q) == NULL);
+	for (uint64_t c = 100; c < 110; c++)
+		CHECK(hq_push(&q, c, &a, NULL) == 0);
+	CHECK(hq_push(&q, 105, &a, NULL) == -EEXIST);
+	CHECK(q.count == 10);
+	/* remove from the middle: order of the rest unchanged */
+	e = hq_find(&q, 105);
+	CHECK(e && e->cookie == 105);
+	CHECK(hq_position(&q, e) == 6);
+	hq_remove(&q, e);
+	CHECK(hq_find(&q, 105) == NULL);
+	for (uint64_t c = 100; c < 110; c++) {
+		if (c == 105)
+			continue;
+		e = hq_head(&q);
+		CHECK(e && e->cookie == c);
+		hq_remove(&q, e);
+	}
+	CHECK(q.count == 0 && q.head == NULL && q.tail == NULL);
+	hq_free(&q);
+}
+
+static void test_hold(void)
+{
+	struct hqueue q;
+	struct hq_entry *e;
+	struct ho_attempt a = at(1, 1);
+
+	CHECK(hq_init(&q) == 0);
+	CHECK(hq_push(&q, 1, &a, &e) == 0);
+	CHECK(hq_hold(&q, e, 77));
+	CHECK(!hq_hold(&q, e, 78)); /* one packet per attempt */
+	CHECK(e->pkt_id == 77 && q.held == 1);
+	hq_remove(&q, e);
+	CHECK(q.held == 0);
+	hq_free(&q);
+}
+
+static void test_ordered_insert(void)
+{
+	struct hqueue q;
+	struct ho_attempt a;
+	uint64_t expect[] = {1, 2, 3, 4, 5};
+
+	CHECK(hq_init(&q) == 0);
+	a = at(10, 1);
+	hq_push(&q, 1, &a, NULL);
+	a = at(30, 1);
+	hq_push(&q, 3, &a, NULL);
+	a = at(50, 1);
+	hq_push(&q, 5, &a, NULL);
+	a = at(20, 1);
+	CHECK(hq_insert_ordered(&q, 2, &a, NULL) == 0);
+	a = at(40, 1);
+	CHECK(hq_insert_ordered(&q, 4, &a, NULL) == 0);
+	a = at(5, 1);
+	CHECK(hq_insert_ordered(&q, 0, &a, NULL) == 0);
+	CHECK(hq_head(&q)->cookie == 0);
+	hq_remove(&q, hq_head(&q));
+	for (int i = 0; i < 5; i++) {
+		CHECK(hq_head(&q)->cookie == expect[i]);
+		hq_remove(&q, hq_head(&q));
+	}
+	hq_free(&q);
+}
+
+/* Many entries: the index grows and shrinks and every entry stays findable. */
+static void test_many(void)
+{
+	struct hqueue q;
+	struct ho_attempt a = at(1, 1);
+	const uint64_t n = 100000;
+	int missing = 0;
+
+	CHECK(hq_init(&q) == 0);
+	for (uint64_t c = 0; c < n; c++)
+		hq_push(&q, c * 4096 + 7, &a, NULL);
+	CHECK(q.count == n);
+	CHECK(q.nbuckets >= n / 2);
+	for (uint64_t c = 0; c < n; c++)
+		missing += hq_find(&q, c * 4096 + 7) == NULL;
+	CHECK(missing == 0);
+	for (uint64_t c = 0; c < n - 10; c++)
+		hq_remove(&q, hq_head(&q));
+	CHECK(q.count == 10);
+	CHECK(hq_find(&q, (n - 1) * 4096 + 7) != NULL);
+	hq_free(&q);
+	hq_free(&q); /* twice is harmless */
+}
+
+int main(void)
+{
+	test_fifo();
+	test_hold();
+	test_ordered_insert();
+	test_many();
+	return unit_done("test_queue");
+}
