@@ -19,7 +19,7 @@ ho status
 
 step "a scanner starts 30 non-blocking connects to $PEER4:$DROP (no answer ever comes)"
 conn_start scan $PEER4 $DROP 30
-wait_until 5 test "$(status_field queued)" = 25 || true
+wait_until 5 status_is queued 25 || true
 step "during: 5 in flight, 25 queued; connect() returned EINPROGRESS to all 30"
 ho status | head -4
 step "the event, naming the culprit (Windows logged Event 4226 and named nobody):"
@@ -35,7 +35,7 @@ ho status | head -4
 
 step "the scanner is stopped: its attempts leave, nothing stays held"
 conn_cmd scan quit
-wait_until 5 test "$(status_field in_flight)" = 0 || true
+wait_until 5 status_is in_flight 0 || true
 step "after: halfopen status"
 ho status
 step "SIGTERM: halfopend releases what it holds and removes its rules"

@@ -110,6 +110,10 @@ status_field() {
 	ho -j status | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
 }
 
+# Conditions for wait_until, evaluated afresh at every try.
+status_is() { [ "$(status_field "$1")" = "$2" ]; }
+status_ge() { [ "$(status_field "$1")" -ge "$2" ]; }
+
 # Capture every TCP packet arriving in the peer namespace.
 capture_start() {
 	nsenter --net="/run/netns/$P" tcpdump -i veth0 -n -U -w "$T/cap.pcap" tcp >"$T/tcpdump.log" 2>&1 &

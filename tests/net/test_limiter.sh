@@ -76,7 +76,7 @@ test_cancelled_never_sent() {
 	conn_start a $PEER4 $DROP 3
 	wait_until 5 syn_count_ge 1 || fail "the first SYN did not arrive"
 	conn_ask a closed 5 close 1 >/dev/null
-	wait_until 5 test "$(status_field cancelled)" = 1 || fail "cancel not counted"
+	wait_until 5 status_is cancelled 1 || fail "cancel not counted"
 	conn_ask a closed 5 close 0 >/dev/null
 	wait_until 5 syn_count_ge 2 || fail "closing 0 released nothing"
 	conn_ask a results 5 waitall 1500 >/dev/null
@@ -160,7 +160,7 @@ test_queue_bound() {
 	capture_start
 	daemon_start -l 1 -Q 2
 	conn_start a $PEER4 $DROP 6
-	wait_until 5 eval '[ "$(status_field dropped)" -ge 3 ]' || fail "dropped: $(status_field dropped)"
+	wait_until 5 status_ge dropped 3 || fail "dropped: $(status_field dropped)"
 	expect_eq "$(status_field held)" 2 "held"
 	expect_eq "$(status_field queued)" 5 "queued"
 	wait_until 5 syn_count_ge 1 || fail "the first SYN did not arrive"
@@ -206,6 +206,62 @@ test_second_daemon_refused() {
 	echo "$out" | grep -q "another halfopend (pid $DPID) is running" || fail "message: $out"
 	expect_eq "$(status_field pid)" "$DPID" "the first daemon still serves"
 	expect_eq "$(cx iptables -t raw -S | grep -c 'NFQUEUE')" 1 "rules intact"
+}
+
+# A blocking connect over the limit waits, then completes when released.
+test_blocking_connect_waits() {
+	daemon_start -l 1
+	conn_start a $PEER4 $DROP 1
+	cx "$B/hoconn" -s $PEER4 $ACCEPT 1 >"$T/blocking.out" 2>&1 &
+	PIDS+=($!)
+	wait_until 5 status_is queued 1 || fail "the blocking connect was not queued: $(ho -j status)"
+	[ -s "$T/blocking.out" ] && fail "the blocking connect returned while queued: $(cat "$T/blocking.out")"
+	conn_ask a closed 5 close 0 >/dev/null
+	wait_until 5 grep -q 'ok 1 failed 0' "$T/blocking.out" || fail "blocking connect: $(cat "$T/blocking.out")"
+}
+
+# Attempts that time out free their slot; the kernel's SYN retry count is
+# lowered in the client namespace so that it happens in about 3 s.
+test_timeout_frees_slot() {
+	cx sysctl -qw net.ipv4.tcp_syn_retries=1
+	capture_start
+	daemon_start -l 1
+	conn_start a $PEER4 $DROP 1
+	# queue time counts against the attempt's timeout: start the second
+	# one 1.5 s later so that it outlives the first
+	conn_ask a results 5 waitall 1500 >/dev/null
+	conn_start b $PEER4 $DROP 1
+	expect_eq "$(conn_ask b results 15 waitall 12000)" \
+		"results connected=0 refused=0 failed=1 pending=0" "outcome"
+	expect_eq "$(status_field timed_out)" 2 "timed out"
+	expect_eq "$(status_field released)" 1 "released"
+	expect_eq "$(syn_count)" 2 "distinct SYNs"
+}
+
+# A full attempt table fails open: what does not fit goes out, counted and logged.
+test_tracked_table_full_fails_open() {
+	capture_start
+	daemon_start -l 1 -T 64
+	conn_start a $PEER4 $DROP 100
+	wait_until 5 syn_count_ge 37 || fail "untracked attempts were held: $(syn_count) SYNs"
+	expect_eq "$(status_field untracked)" 36 "untracked"
+	expect_eq "$(status_field queued)" 63 "queued"
+	wait_until 3 grep -q 'attempt table full (64): 36 attempts were let through' "$T/daemon.log" ||
+		fail "no log line: $(cat "$T/daemon.log")"
+	conn_ask a results 5 waitall 1500 >/dev/null
+	expect_eq "$(syn_count)" 37 "distinct SYNs"
+}
+
+# Without bpffs the daemon mounts it; without iptables it says so in one line.
+test_environment_checks() {
+	local out rc=0
+	unshare -m sh -c "umount /sys/fs/bpf 2>/dev/null; timeout -s TERM 3 nsenter --net=/run/netns/$C $B/halfopend" \
+		>"$T/bpffs.log" 2>&1 || true
+	grep -q 'mounted bpffs' "$T/bpffs.log" || fail "bpffs: $(cat "$T/bpffs.log")"
+	grep -q 'stopped' "$T/bpffs.log" || fail "bpffs: $(cat "$T/bpffs.log")"
+	out=$(cx env PATH=/nonexistent "$B/halfopend" 2>&1) || rc=$?
+	expect_eq "$rc" 1 "exit status without iptables"
+	expect_eq "$out" "<3>iptables not found: install it (apt-get install iptables)" "message"
 }
 
 run_tests
