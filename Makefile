@@ -14,8 +14,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(
 
 # Pure logic: no kernel, no root; unit-tested, also under ASan/UBSan.
 LOGIC   := queue parse ctl_proto limit_event packet
-DAEMON  := halfopend kern nfq rules limiter ctl_server procinfo log
-CLI     := halfopen parse ctl_proto
+DAEMON  := halfopend kern nfq rules limiter ctl_server ctl_lists procinfo log
+CLI     := halfopen cli cli_ps cli_events cli_top parse ctl_proto procinfo
 UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet
 
 .PHONY: all clean check unit unit-asan test demo format format-check install
@@ -52,9 +52,9 @@ $(BUILD)/hopeer: tests/tools/hopeer.c | $(BUILD)
 
 # Unit tests, plain and sanitized.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-$(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(addprefix src/,$(addsuffix .c,$(LOGIC))) | $(BUILD)
+$(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(addprefix src/,$(addsuffix .c,$(LOGIC))) $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
 	$(CC) $(CFLAGS) -Itests/unit $< $(addprefix src/,$(addsuffix .c,$(LOGIC))) -o $@
-$(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(addprefix src/,$(addsuffix .c,$(LOGIC))) | $(BUILD)
+$(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(addprefix src/,$(addsuffix .c,$(LOGIC))) $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
 	$(CC) $(CFLAGS) -O1 $(SAN) -Itests/unit $< $(addprefix src/,$(addsuffix .c,$(LOGIC))) -o $@
 
 unit: $(addprefix $(BUILD)/,$(UNIT)) $(addprefix $(BUILD)/asan/,$(UNIT))

@@ -49,6 +49,22 @@ struct {
 } held SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* tgid */
+	__type(value, struct ho_stats);
+} proc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* cgroup id */
+	__type(value, struct ho_stats);
+} cgroup_stats SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
@@ -82,6 +98,97 @@ static __always_inline void emit(__u32 type, __u32 outcome, __u64 cookie,
 	e->cookie = cookie;
 	e->a = *a;
 	bpf_ringbuf_submit(e, 0);
+}
+
+/* The counters of a process or cgroup, created on first use; NULL if full. */
+static __always_inline struct ho_stats *stats_get(void *map, __u64 key, const struct ho_attempt *a,
+						  bool create)
+{
+	struct ho_stats *s = bpf_map_lookup_elem(map, &key);
+	struct ho_stats init = {};
+
+	if (s || !create)
+		return s;
+	init.uid = a->uid;
+	init.tgid = a->tgid;
+	init.cgid = a->cgid;
+	__builtin_memcpy(init.comm, a->comm, sizeof(init.comm));
+	if (bpf_map_update_elem(map, &key, &init, BPF_NOEXIST) && !bpf_map_lookup_elem(map, &key)) {
+		__sync_fetch_and_add(&st.stats_full, 1);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, &key);
+}
+
+enum stats_op {
+	SOP_CONNECT_INFLIGHT,
+	SOP_CONNECT_QUEUED,
+	SOP_RELEASE,
+	SOP_LEAVE_INFLIGHT,
+	SOP_LEAVE_QUEUED,
+};
+
+static __always_inline void stats_apply(struct ho_stats *s, enum stats_op op, __u32 outcome,
+					const struct ho_attempt *a)
+{
+	__u64 wait, cur;
+
+	switch (op) {
+	case SOP_CONNECT_INFLIGHT:
+	case SOP_CONNECT_QUEUED:
+		__sync_fetch_and_add(&s->attempts, 1);
+		s->last_ns = a->start_ns;
+		s->uid = a->uid;
+		s->tgid = a->tgid;
+		__builtin_memcpy(s->comm, a->comm, sizeof(s->comm));
+		if (op == SOP_CONNECT_QUEUED) {
+			__sync_fetch_and_add(&s->queued, 1);
+			__sync_fetch_and_add(&s->queued_now, 1);
+		} else {
+			__sync_fetch_and_add(&s->in_flight, 1);
+		}
+		break;
+	case SOP_RELEASE:
+		__sync_fetch_and_add(&s->released, 1);
+		__sync_fetch_and_add(&s->queued_now, -1);
+		__sync_fetch_and_add(&s->in_flight, 1);
+		wait = bpf_ktime_get_ns() - a->start_ns;
+		for (int i = 0; i < SLOT_CAS_TRIES; i++) {
+			cur = s->max_wait_ns;
+			if (wait <= cur ||
+			    __sync_val_compare_and_swap(&s->max_wait_ns, cur, wait) == cur)
+				break;
+		}
+		break;
+	case SOP_LEAVE_INFLIGHT:
+	case SOP_LEAVE_QUEUED:
+		if (op == SOP_LEAVE_QUEUED)
+			__sync_fetch_and_add(&s->queued_now, -1);
+		else
+			__sync_fetch_and_add(&s->in_flight, -1);
+		if (outcome == HO_OUT_ESTABLISHED)
+			__sync_fetch_and_add(&s->established, 1);
+		else if (outcome != HO_OUT_CLOSED)
+			__sync_fetch_and_add(&s->failed, 1);
+		else if (op == SOP_LEAVE_QUEUED)
+			__sync_fetch_and_add(&s->cancelled, 1);
+		break;
+	}
+}
+
+/* Count for the attempt's process and cgroup. */
+static __always_inline void stats_update(enum stats_op op, __u32 outcome,
+					 const struct ho_attempt *a)
+{
+	bool create = op == SOP_CONNECT_INFLIGHT || op == SOP_CONNECT_QUEUED;
+	struct ho_stats *s;
+
+	s = stats_get(&proc_stats, a->tgid, a, create);
+	if (s)
+		stats_apply(s, op, outcome, a);
+	s = stats_get(&cgroup_stats, a->cgid, a, create);
+	if (s)
+		stats_apply(s, op, outcome, a);
 }
 
 static __always_inline void on_connect(struct sock *sk, __u64 cookie)
@@ -120,6 +227,7 @@ static __always_inline void on_connect(struct sock *sk, __u64 cookie)
 		return;
 	}
 	__sync_fetch_and_add(&st.attempts, 1);
+	stats_update(admit ? SOP_CONNECT_INFLIGHT : SOP_CONNECT_QUEUED, 0, &a);
 	if (admit)
 		return;
 	__sync_fetch_and_add(&st.queued, 1);
@@ -171,11 +279,13 @@ static __always_inline void on_leave(struct sock *sk, __u64 cookie, int newstate
 			__sync_fetch_and_add(&st.cancelled, 1);
 		else
 			count_outcome(outcome);
+		stats_update(SOP_LEAVE_QUEUED, outcome, a);
 		emit(HO_EV_CANCELLED, outcome, cookie, a);
 	} else if (__sync_val_compare_and_swap(&a->state, HO_ST_INFLIGHT, HO_ST_GONE) ==
 		   HO_ST_INFLIGHT) {
 		__sync_fetch_and_add(&st.in_flight, -1);
 		count_outcome(outcome);
+		stats_update(SOP_LEAVE_INFLIGHT, outcome, a);
 		/* only wake the daemon when someone waits for the slot */
 		if (st.queued)
 			emit(HO_EV_SLOT_FREED, outcome, cookie, a);
@@ -275,6 +385,7 @@ int release(struct ho_release_args *args)
 		return 0;
 	}
 	__sync_fetch_and_add(&st.queued, -1);
+	stats_update(SOP_RELEASE, 0, a);
 	args->result = HO_REL_RELEASED;
 	return 0;
 }

@@ -41,6 +41,29 @@ struct ho_attempt {
 	char comm[HO_COMM_LEN];
 };
 
+/*
+ * Counters of one process (key: tgid) or one cgroup (key: cgroup id), in the
+ * "proc_stats" and "cgroup_stats" maps. in_flight and queued are gauges; the
+ * rest count since the entry was created. The daemon ages out entries of
+ * processes that are gone and hold nothing.
+ */
+struct ho_stats {
+	__u64 attempts;
+	__u64 established;
+	__u64 failed;	 /* refused, timed out or other error */
+	__u64 queued;	 /* attempts that had to queue */
+	__u64 cancelled; /* closed while queued */
+	__u64 released;
+	__u64 max_wait_ns; /* longest time from connect() to release */
+	__u64 last_ns;	   /* last connect() */
+	__s32 in_flight;
+	__s32 queued_now;
+	__u32 uid;  /* of the last connect() */
+	__u32 tgid; /* for cgroup entries: the last process seen */
+	__u64 cgid;
+	char comm[HO_COMM_LEN];
+};
+
 /* Ring buffer events, kernel to daemon. */
 enum ho_event_type {
 	HO_EV_QUEUED = 1,     /* an attempt was queued: a = the attempt */
@@ -100,6 +123,7 @@ struct ho_kstate {
 	__u64 closed;	   /* in-flight attempts closed by the application */
 	__u64 untracked;   /* the attempts map was full: let through, not counted */
 	__u64 lost_events; /* ring buffer was full */
+	__u64 stats_full;  /* a process or cgroup found no room for its counters */
 };
 
 #endif /* HALFOPEN_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The control protocol codec and transport: see ctl_proto.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,8 +21,60 @@ int ho_ctl_payload_size(uint16_t type)
 		return sizeof(struct ho_ctl_status);
 	case HO_CTL_ERR:
 		return sizeof(struct ho_ctl_err);
+	case HO_CTL_PS:
+		return sizeof(struct ho_ctl_ps_req);
+	case HO_CTL_STATS:
+		return sizeof(struct ho_ctl_stats_req);
+	case HO_CTL_EVENTS:
+		return sizeof(struct ho_ctl_events_req);
+	case HO_CTL_HISTORY:
+		return 0;
+	case HO_CTL_PS_ROW:
+		return sizeof(struct ho_ctl_ps_row);
+	case HO_CTL_STATS_ROW:
+		return sizeof(struct ho_ctl_stats_row);
+	case HO_CTL_EVENT_ROW:
+		return sizeof(struct ho_ctl_event_row);
+	case HO_CTL_END:
+		return sizeof(struct ho_ctl_end);
+	case HO_CTL_HISTORY_REP:
+		return sizeof(struct ho_ctl_history);
 	default:
 		return -1;
+	}
+}
+
+#define TERMINATED(field) (memchr((field), '\0', sizeof(field)) != NULL)
+
+/* What the fixed size cannot say: strings end, flags and kinds are known. */
+static bool payload_valid(uint16_t type, const void *p)
+{
+	switch (type) {
+	case HO_CTL_ERR:
+		return TERMINATED(((const struct ho_ctl_err *)p)->msg);
+	case HO_CTL_SET_LIMIT:
+		return ((const struct ho_ctl_limit *)p)->flags == 0;
+	case HO_CTL_PS: {
+		const struct ho_ctl_ps_req *r = p;
+
+		return !(r->flags & ~HO_PS_F_ALL) && TERMINATED(r->cgroup) &&
+		       (r->flags & (HO_PS_F_INFLIGHT | HO_PS_F_QUEUED)) !=
+			       (HO_PS_F_INFLIGHT | HO_PS_F_QUEUED);
+	}
+	case HO_CTL_STATS:
+		return ((const struct ho_ctl_stats_req *)p)->kind <= HO_STATS_CGROUPS;
+	case HO_CTL_EVENTS:
+		return ((const struct ho_ctl_events_req *)p)->follow <= 1;
+	case HO_CTL_PS_ROW:
+		return TERMINATED(((const struct ho_ctl_ps_row *)p)->cgroup);
+	case HO_CTL_STATS_ROW:
+		return TERMINATED(((const struct ho_ctl_stats_row *)p)->cgroup);
+	case HO_CTL_EVENT_ROW:
+		return TERMINATED(((const struct ho_ctl_event_row *)p)->top_cgroup);
+	case HO_CTL_HISTORY_REP:
+		return ((const struct ho_ctl_history *)p)->n <= HO_HISTORY_LEN;
+	default:
+		return true;
 	}
 }
 
@@ -53,10 +106,7 @@ int ho_ctl_decode(const void *buf, size_t n, struct ho_ctl_hdr *hdr, const void 
 	    n - sizeof(h) != h.len)
 		return -EBADMSG;
 	p = (const char *)buf + sizeof(h);
-	if (h.type == HO_CTL_ERR && !memchr(((const struct ho_ctl_err *)p)->msg, '\0',
-					    sizeof(((struct ho_ctl_err *)0)->msg)))
-		return -EBADMSG;
-	if (h.type == HO_CTL_SET_LIMIT && ((const struct ho_ctl_limit *)p)->flags)
+	if (!payload_valid(h.type, p))
 		return -EBADMSG;
 	*hdr = h;
 	*payload = p;

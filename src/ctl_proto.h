@@ -17,19 +17,32 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include "halfopen.h"
 
 #define HO_CTL_NAME    "halfopen/ctl" /* abstract: "\0halfopen/ctl" */
 #define HO_CTL_VERSION 1
-#define HO_CTL_MAX_MSG 512
+#define HO_CTL_MAX_MSG 1024
+#define HO_CGROUP_LEN  192 /* cgroup paths are cut to this, NUL included */
 
 enum ho_ctl_type {
 	/* requests */
 	HO_CTL_STATUS = 1,    /* no payload; reply STATUS_REP */
 	HO_CTL_SET_LIMIT = 2, /* ho_ctl_limit; reply STATUS_REP or ERR */
+	HO_CTL_PS = 3,	      /* ho_ctl_ps_req; reply PS_ROW..., END */
+	HO_CTL_STATS = 4,     /* ho_ctl_stats_req; reply STATS_ROW..., END */
+	HO_CTL_EVENTS = 5,    /* ho_ctl_events_req; reply EVENT_ROW..., END, then
+				 with follow, one EVENT_ROW per new event */
+	HO_CTL_HISTORY = 6,   /* no payload; reply HISTORY_REP */
 	/* replies */
-	HO_CTL_STATUS_REP = 64, /* ho_ctl_status */
-	HO_CTL_ERR = 65,	/* ho_ctl_err */
+	HO_CTL_STATUS_REP = 64,	 /* ho_ctl_status */
+	HO_CTL_ERR = 65,	 /* ho_ctl_err */
+	HO_CTL_PS_ROW = 66,	 /* ho_ctl_ps_row */
+	HO_CTL_STATS_ROW = 67,	 /* ho_ctl_stats_row */
+	HO_CTL_EVENT_ROW = 68,	 /* ho_ctl_event_row */
+	HO_CTL_END = 69,	 /* ho_ctl_end: the end of a list */
+	HO_CTL_HISTORY_REP = 70, /* ho_ctl_history */
 };
 
 struct ho_ctl_hdr {
@@ -65,10 +78,90 @@ struct ho_ctl_status {
 	uint64_t untracked; /* attempt table full, let through */
 };
 
+/* ps filters: only the fields whose HO_PS_F_* flag is set are compared. */
+#define HO_PS_F_PID	 (1u << 0)
+#define HO_PS_F_UID	 (1u << 1)
+#define HO_PS_F_CGROUP	 (1u << 2) /* the cgroup or one below it */
+#define HO_PS_F_INFLIGHT (1u << 3) /* in flight only */
+#define HO_PS_F_QUEUED	 (1u << 4) /* queued only */
+#define HO_PS_F_ALL	 ((1u << 5) - 1)
+
+struct ho_ctl_ps_req {
+	uint32_t flags;
+	uint32_t pid;
+	uint32_t uid;
+	uint32_t max_rows;	    /* 0: all */
+	char cgroup[HO_CGROUP_LEN]; /* NUL-terminated */
+};
+
+struct ho_ctl_ps_row {
+	uint32_t state;	   /* HO_ST_INFLIGHT or HO_ST_QUEUED */
+	uint32_t position; /* in the queue, from 1; 0 when in flight */
+	uint64_t age_ns;   /* since connect() */
+	struct ho_attempt a;
+	char cgroup[HO_CGROUP_LEN];
+};
+
+#define HO_STATS_PROCS	 0
+#define HO_STATS_CGROUPS 1
+
+struct ho_ctl_stats_req {
+	uint32_t kind; /* HO_STATS_PROCS or HO_STATS_CGROUPS */
+	uint32_t pad;
+};
+
+struct ho_ctl_stats_row {
+	uint64_t key;		 /* tgid or cgroup id */
+	uint64_t oldest_wait_ns; /* of what is queued now, 0 if nothing */
+	uint32_t alive;		 /* the process (or cgroup) still exists */
+	uint32_t pad;
+	struct ho_stats s;
+	char cgroup[HO_CGROUP_LEN];
+};
+
+struct ho_ctl_events_req {
+	uint32_t follow;
+	uint32_t pad;
+};
+
+/* One limit event, as logged. */
+struct ho_ctl_event_row {
+	uint64_t time_ns; /* CLOCK_REALTIME */
+	uint32_t limit;
+	uint32_t in_flight;
+	uint32_t queued;
+	uint32_t top_tgid;
+	uint32_t top_uid;
+	uint32_t top_queued;
+	char top_comm[HO_COMM_LEN];
+	char top_cgroup[HO_CGROUP_LEN];
+};
+
+struct ho_ctl_end {
+	uint32_t rows;
+	uint32_t truncated; /* rows were left out: the reply reached its bound */
+};
+
+#define HO_HISTORY_LEN 60
+
+/* In flight and queued, one sample a second, oldest first. */
+struct ho_ctl_history {
+	uint32_t n; /* valid samples, the last n of the arrays */
+	uint32_t pad;
+	uint32_t in_flight[HO_HISTORY_LEN];
+	uint32_t queued[HO_HISTORY_LEN];
+};
+
 struct ho_ctl_err {
 	int32_t err;   /* positive errno */
 	char msg[124]; /* NUL-terminated */
 };
+
+/* The code keeps every reply within HO_CTL_MAX_MSG. */
+_Static_assert(sizeof(struct ho_ctl_hdr) + sizeof(struct ho_ctl_history) <= HO_CTL_MAX_MSG, "msg");
+_Static_assert(sizeof(struct ho_ctl_hdr) + sizeof(struct ho_ctl_stats_row) <= HO_CTL_MAX_MSG,
+	       "msg");
+_Static_assert(sizeof(struct ho_ctl_hdr) + sizeof(struct ho_ctl_ps_row) <= HO_CTL_MAX_MSG, "msg");
 
 /* Build a message into buf; returns its size or -ENOSPC/-EINVAL. */
 int ho_ctl_encode(void *buf, size_t size, uint16_t type, const void *payload, uint32_t len);

@@ -13,6 +13,9 @@
 
 #define HO_MAX_CLIENTS	    64
 #define HO_REPORT_GATHER_MS 200		 /* let a burst queue up before naming its top process */
+#define HO_MAX_LISTS	    4		 /* list replies being sent at once */
+#define HO_OUT_MAX	    (48 << 20)	 /* bytes queued for one client at most */
+#define HO_FOLLOW_MAX	    (1 << 20)	 /* an events follower this far behind is dropped */
 #define EV_CLIENT	    (1ull << 32) /* epoll tag of a control client: EV_CLIENT | fd */
 
 struct daemon_opts {
@@ -21,7 +24,23 @@ struct daemon_opts {
 	uint32_t tracked_max;	 /* attempts in the kernel table */
 	uint32_t queue_num;	 /* NFQUEUE number */
 	uint32_t event_interval; /* seconds between limit reports */
+	uint32_t stats_ttl;	 /* seconds before counters of a gone process are dropped */
 	int verbose;
+};
+
+/* A control client and what is still to be sent to it. */
+struct ctl_client {
+	int fd;	       /* -1: free */
+	bool follow;   /* halfopen events -f */
+	bool want_out; /* waiting for EPOLLOUT */
+	char *out;     /* records: uint32_t size, then the message */
+	size_t len, off, cap;
+};
+
+struct history {
+	uint32_t in_flight[HO_HISTORY_LEN];
+	uint32_t queued[HO_HISTORY_LEN];
+	uint32_t next, n;
 };
 
 struct daemon {
@@ -31,7 +50,9 @@ struct daemon {
 	struct hqueue q;
 	struct limit_event ev;
 	int epfd, sigfd, timerfd, ctl_fd;
-	int clients[HO_MAX_CLIENTS];
+	struct ctl_client clients[HO_MAX_CLIENTS];
+	struct event_log events;
+	struct history hist;
 	time_t started;
 	bool stopping;
 	uint64_t limit_hit_ns; /* first attempt queued since the last report check, or 0 */
@@ -57,8 +78,21 @@ int limiter_report(struct daemon *d);
 /* ctl_server.c: the control socket */
 int ctl_listen(struct daemon *d);
 void ctl_accept(struct daemon *d);
-void ctl_handle(struct daemon *d, int fd);
+void ctl_event(struct daemon *d, int fd, uint32_t events);
 void ctl_close_all(struct daemon *d);
+/* Queue a message for a client; -ENOBUFS past its bound. */
+int ctl_put(struct ctl_client *c, uint16_t type, const void *payload, uint32_t len);
+void ctl_flush(struct daemon *d, struct ctl_client *c);
+int ctl_lists_busy(const struct daemon *d);
+/* Send a new limit event to every follower. */
+void ctl_broadcast_event(struct daemon *d, const struct ho_ctl_event_row *r);
+void fill_status(struct daemon *d, struct ho_ctl_status *s);
+
+/* ctl_lists.c: replies that are lists */
+void list_ps(struct daemon *d, struct ctl_client *c, const struct ho_ctl_ps_req *req);
+void list_stats(struct daemon *d, struct ctl_client *c, const struct ho_ctl_stats_req *req);
+void list_events(struct daemon *d, struct ctl_client *c, const struct ho_ctl_events_req *req);
+void send_history(struct daemon *d, struct ctl_client *c);
 
 uint64_t now_ns(void);
 

@@ -46,6 +46,8 @@ static void usage(FILE *f)
 		"  -T, --tracked-max N       attempts tracked in the kernel (default 131072)\n"
 		"      --queue-num N         NFQUEUE number (default 4226)\n"
 		"      --event-interval SEC  seconds between limit events (default 60)\n"
+		"      --stats-ttl SEC       keep counters of a gone process this long (default "
+		"300)\n"
 		"      --cleanup             remove what a killed daemon left behind, and exit\n"
 		"  -v, --verbose             more messages (-vv: libbpf's too)\n"
 		"  -h, --help                this help\n"
@@ -61,6 +63,7 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o, bool *cleanu
 		{"tracked-max", required_argument, NULL, 'T'},
 		{"queue-num", required_argument, NULL, 'q'},
 		{"event-interval", required_argument, NULL, 'e'},
+		{"stats-ttl", required_argument, NULL, 's'},
 		{"cleanup", no_argument, NULL, 'c'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -73,7 +76,8 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o, bool *cleanu
 				  .queue_max = 65536,
 				  .tracked_max = 131072,
 				  .queue_num = 4226,
-				  .event_interval = 60};
+				  .event_interval = 60,
+				  .stats_ttl = 300};
 	while ((c = getopt_long(argc, argv, "l:Q:T:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -90,6 +94,9 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o, bool *cleanu
 			break;
 		case 'e':
 			err = parse_u32(optarg, 1, 86400, &o->event_interval);
+			break;
+		case 's':
+			err = parse_u32(optarg, 1, 86400, &o->stats_ttl);
 			break;
 		case 'c':
 			*cleanup = true;
@@ -113,6 +120,7 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o, bool *cleanu
 				: c == 'Q' ? "queue-max (1..1048576)"
 				: c == 'T' ? "tracked-max (64..4194304)"
 				: c == 'q' ? "queue-num (0..65535)"
+				: c == 's' ? "stats-ttl (1..86400)"
 					   : "event-interval (1..86400)",
 				optarg);
 			return err;
@@ -238,7 +246,7 @@ static int run_loop(struct daemon *d)
 					limiter_housekeeping(d);
 				break;
 			default:
-				ctl_handle(d, (int)(evs[i].data.u64 & ~EV_CLIENT));
+				ctl_event(d, (int)(evs[i].data.u64 & ~EV_CLIENT), evs[i].events);
 				break;
 			}
 		}
@@ -271,9 +279,11 @@ static void shutdown_all(struct daemon *d, const char *pin)
 	hq_free(&d->q);
 }
 
+/* static: the event log and client table are too big for the stack */
+static struct daemon d = {.epfd = -1, .sigfd = -1, .timerfd = -1, .ctl_fd = -1};
+
 int main(int argc, char **argv)
 {
-	struct daemon d = {.epfd = -1, .sigfd = -1, .timerfd = -1, .ctl_fd = -1};
 	bool cleanup = false;
 	char pin[128], lim[16];
 	int err;

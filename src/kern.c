@@ -159,20 +159,42 @@ int kern_take_held(struct kern *k, const struct ho_tuple *t, uint64_t *cookie)
 	return bpf_map_lookup_and_delete_elem(k->held_fd, t, cookie) ? -errno : 0;
 }
 
-int kern_for_each(struct kern *k,
-		  void (*fn)(void *ctx, uint64_t cookie, const struct ho_attempt *a), void *ctx)
+static struct bpf_map *kern_map_of(struct kern *k, enum kern_map m)
 {
+	switch (m) {
+	case KM_PROC_STATS:
+		return k->skel->maps.proc_stats;
+	case KM_CGROUP_STATS:
+		return k->skel->maps.cgroup_stats;
+	default:
+		return k->skel->maps.attempts;
+	}
+}
+
+int kern_walk(struct kern *k, enum kern_map m, void (*fn)(void *ctx, uint64_t key, const void *val),
+	      void *ctx)
+{
+	struct bpf_map *map = kern_map_of(k, m);
+	int fd = bpf_map__fd(map);
+	uint32_t n = 0, max = bpf_map__max_entries(map);
 	uint64_t key, next;
-	struct ho_attempt a;
-	uint32_t n = 0, max = bpf_map__max_entries(k->skel->maps.attempts);
+	union {
+		struct ho_attempt a;
+		struct ho_stats s;
+	} val;
 	void *prev = NULL;
 
 	/* entries come and go while we walk: a restart from the first key is fine */
-	while (n++ < max && bpf_map_get_next_key(k->attempts_fd, prev, &next) == 0) {
+	while (n++ < max && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(k->attempts_fd, &key, &a) == 0)
-			fn(ctx, key, &a);
+		if (bpf_map_lookup_elem(fd, &key, &val) == 0)
+			fn(ctx, key, &val);
 	}
 	return 0;
+}
+
+int kern_delete(struct kern *k, enum kern_map m, uint64_t key)
+{
+	return bpf_map_delete_elem(bpf_map__fd(kern_map_of(k, m)), &key) ? -errno : 0;
 }

@@ -40,8 +40,16 @@ int kern_release(struct kern *k, uint64_t cookie, bool force);
 int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out);
 /* The cookie of the socket whose SYN with this tuple was just held; consumed. */
 int kern_take_held(struct kern *k, const struct ho_tuple *t, uint64_t *cookie);
-/* Call fn for every attempt in the table (bounded by the table size). */
-int kern_for_each(struct kern *k,
-		  void (*fn)(void *ctx, uint64_t cookie, const struct ho_attempt *a), void *ctx);
+/* The maps keyed by a u64 that the daemon walks. */
+enum kern_map {
+	KM_ATTEMPTS,	 /* cookie -> struct ho_attempt */
+	KM_PROC_STATS,	 /* tgid -> struct ho_stats */
+	KM_CGROUP_STATS, /* cgroup id -> struct ho_stats */
+};
+
+/* Call fn for every entry of a map (bounded by its size); val is of the map's type. */
+int kern_walk(struct kern *k, enum kern_map m, void (*fn)(void *ctx, uint64_t key, const void *val),
+	      void *ctx);
+int kern_delete(struct kern *k, enum kern_map m, uint64_t key);
 
 #endif

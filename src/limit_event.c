@@ -21,45 +21,42 @@ bool limit_event_due(struct limit_event *ev, uint64_t now_ns)
 	return true;
 }
 
-static int cmp_entry_tgid(const void *a, const void *b)
+int queue_top_process(const struct hqueue *q, struct top_proc *out)
 {
-	const struct hq_entry *x = *(const struct hq_entry *const *)a;
-	const struct hq_entry *y = *(const struct hq_entry *const *)b;
+	const struct hq_group *best = NULL;
+	struct hq_group *v;
+	size_t n, i;
 
-	if (x->info.tgid != y->info.tgid)
-		return x->info.tgid < y->info.tgid ? -1 : 1;
-	/* stable on FIFO position is not needed: any entry describes the process */
+	if (hq_group_by(q, false, &v, &n))
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (!best || v[i].count > best->count)
+			best = &v[i];
+	if (!best) {
+		free(v);
+		return -ENOENT;
+	}
+	out->tgid = best->oldest->info.tgid;
+	out->uid = best->oldest->info.uid;
+	out->cgid = best->oldest->info.cgid;
+	memcpy(out->comm, best->oldest->info.comm, sizeof(out->comm));
+	out->comm[sizeof(out->comm) - 1] = '\0';
+	out->queued = best->count;
+	free(v);
 	return 0;
 }
 
-int queue_top_process(const struct hqueue *q, struct top_proc *out)
+void event_log_add(struct event_log *l, const struct ho_ctl_event_row *r)
 {
-	const struct hq_entry **v;
-	const struct hq_entry *e, *best = NULL;
-	size_t n = 0, i, run, best_run = 0;
+	l->rows[l->next] = *r;
+	l->next = (l->next + 1) % HO_EVENT_LOG_LEN;
+	if (l->count < HO_EVENT_LOG_LEN)
+		l->count++;
+}
 
-	if (!q->count)
-		return -ENOENT;
-	v = malloc(q->count * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (e = q->head; e; e = e->next)
-		v[n++] = e;
-	qsort(v, n, sizeof(*v), cmp_entry_tgid);
-	for (i = 0; i < n; i += run) {
-		for (run = 1; i + run < n && v[i + run]->info.tgid == v[i]->info.tgid; run++)
-			;
-		if (run > best_run) {
-			best_run = run;
-			best = v[i];
-		}
-	}
-	out->tgid = best->info.tgid;
-	out->uid = best->info.uid;
-	out->cgid = best->info.cgid;
-	memcpy(out->comm, best->info.comm, sizeof(out->comm));
-	out->comm[sizeof(out->comm) - 1] = '\0';
-	out->queued = (uint32_t)best_run;
-	free(v);
-	return 0;
+const struct ho_ctl_event_row *event_log_get(const struct event_log *l, uint32_t i)
+{
+	uint32_t first = (l->next + HO_EVENT_LOG_LEN - l->count) % HO_EVENT_LOG_LEN;
+
+	return &l->rows[(first + i) % HO_EVENT_LOG_LEN];
 }

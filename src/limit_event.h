@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "ctl_proto.h"
 #include "queue.h"
 
 #define HO_EVENT_ID "4226" /* the Windows event this one replaces; a stable tag */
@@ -35,5 +36,18 @@ struct top_proc {
 
 /* 0 and *out filled, -ENOENT if the queue is empty, -ENOMEM. */
 int queue_top_process(const struct hqueue *q, struct top_proc *out);
+
+/* The last limit events, for `halfopen events`. */
+#define HO_EVENT_LOG_LEN 1000
+
+struct event_log {
+	struct ho_ctl_event_row rows[HO_EVENT_LOG_LEN];
+	uint32_t next; /* where the next one goes */
+	uint32_t count;
+};
+
+void event_log_add(struct event_log *l, const struct ho_ctl_event_row *r);
+/* The i-th oldest event kept, i < l->count. */
+const struct ho_ctl_event_row *event_log_get(const struct event_log *l, uint32_t i);
 
 #endif

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/netfilter.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 #include "daemon.h"
 #include "log.h"
@@ -135,17 +137,61 @@ void limiter_release_all(struct daemon *d)
 	release_head(d, true);
 }
 
-static void adopt(void *ctx, uint64_t cookie, const struct ho_attempt *a)
+static void adopt(void *ctx, uint64_t cookie, const void *val)
 {
 	struct daemon *d = ctx;
+	const struct ho_attempt *a = val;
 
 	if (a->state == HO_ST_QUEUED && hq_insert_ordered(&d->q, cookie, a, NULL) == 0)
 		d->adopted++;
 }
 
+struct age_ctx {
+	struct daemon *d;
+	enum kern_map map;
+	uint64_t now;
+	uint64_t *keys; /* deleted after the walk */
+	size_t n, cap;
+};
+
+/* Counters of processes (cgroups) gone and idle for stats_ttl go. */
+static void age_one(void *ctx, uint64_t key, const void *val)
+{
+	struct age_ctx *x = ctx;
+	const struct ho_stats *s = val;
+	uint64_t ttl = (uint64_t)x->d->o.stats_ttl * 1000000000ull;
+
+	if (s->in_flight > 0 || s->queued_now > 0 || x->now - s->last_ns < ttl)
+		return;
+	if (x->map == KM_PROC_STATS ? proc_alive((uint32_t)key) : cgroup_exists(key))
+		return;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 256;
+		uint64_t *p = realloc(x->keys, cap * sizeof(*p));
+
+		if (!p)
+			return; /* the next round gets it */
+		x->keys = p;
+		x->cap = cap;
+	}
+	x->keys[x->n++] = key;
+}
+
+static void age_stats(struct daemon *d, enum kern_map map)
+{
+	struct age_ctx x = {.d = d, .map = map, .now = now_ns()};
+
+	kern_walk(&d->k, map, age_one, &x);
+	for (size_t i = 0; i < x.n; i++)
+		kern_delete(&d->k, map, x.keys[i]);
+	free(x.keys);
+}
+
 /* Once a second: catch up with what the kernel could not tell us. */
 void limiter_housekeeping(struct daemon *d)
 {
+	struct history *h = &d->hist;
+	static unsigned int tick;
 	struct ho_kstate *ks = kern_state(&d->k);
 	uint64_t lost = __atomic_load_n(&ks->lost_events, __ATOMIC_RELAXED);
 	uint64_t untracked = __atomic_load_n(&ks->untracked, __ATOMIC_RELAXED);
@@ -156,7 +202,19 @@ void limiter_housekeeping(struct daemon *d)
 			lost - d->seen_lost_events);
 		d->seen_lost_events = lost;
 		ring_buffer__consume(d->k.rb);
-		kern_for_each(&d->k, adopt, d);
+		kern_walk(&d->k, KM_ATTEMPTS, adopt, d);
+	}
+	/* one sample a second for halfopen top */
+	h->in_flight[h->next] = __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED);
+	h->queued[h->next] = __atomic_load_n(&ks->queued, __ATOMIC_RELAXED);
+	h->next = (h->next + 1) % HO_HISTORY_LEN;
+	if (h->n < HO_HISTORY_LEN)
+		h->n++;
+	if (++tick % 5 == 0) {
+		age_stats(d, KM_PROC_STATS);
+		age_stats(d, KM_CGROUP_STATS);
+		/* big replies and storms leave free heap behind: give it back */
+		malloc_trim(0);
 	}
 	if (untracked != d->seen_untracked) {
 		pr_warn("attempt table full (%u): %" PRIu64 " attempts were let through "
@@ -170,8 +228,10 @@ void limiter_housekeeping(struct daemon *d)
 /* halfopen's Event 4226: first time the limit is reached, then once per interval. */
 int limiter_report(struct daemon *d)
 {
+	struct ho_ctl_event_row r = {0};
 	struct top_proc top;
-	char lim[16], cg[256], user[64];
+	struct timespec ts;
+	char lim[16], user[64];
 	uint64_t now = now_ns(), gather = HO_REPORT_GATHER_MS * 1000000ull;
 
 	if (!d->limit_hit_ns)
@@ -182,7 +242,7 @@ int limiter_report(struct daemon *d)
 	if (!limit_event_due(&d->ev, now))
 		return -1;
 	if (queue_top_process(&d->q, &top)) {
-		/* released within the same batch: name the last one queued */
+		/* released within the gathering time: name the last one queued */
 		top = (struct top_proc){.tgid = d->last_queued.tgid,
 					.uid = d->last_queued.uid,
 					.cgid = d->last_queued.cgid,
@@ -190,11 +250,22 @@ int limiter_report(struct daemon *d)
 		memcpy(top.comm, d->last_queued.comm, sizeof(top.comm));
 		top.comm[sizeof(top.comm) - 1] = '\0';
 	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	r.limit = kern_state(&d->k)->limit;
+	r.in_flight = kern_state(&d->k)->in_flight;
+	r.queued = (uint32_t)d->q.count;
+	r.top_tgid = top.tgid;
+	r.top_uid = top.uid;
+	r.top_queued = top.queued;
+	memcpy(r.top_comm, top.comm, sizeof(r.top_comm));
+	cgroup_path(top.cgid, top.tgid, r.top_cgroup, sizeof(r.top_cgroup));
+	event_log_add(&d->events, &r);
 	pr_warn("event=" HO_EVENT_ID " limit on concurrent outbound connection attempts (%s) "
-		"reached, further attempts are being queued: %zu queued; most by pid %u (%s) "
+		"reached, further attempts are being queued: %u queued; most by pid %u (%s) "
 		"uid %u (%s) cgroup %s with %u queued",
-		format_limit(kern_state(&d->k)->limit, lim, sizeof(lim)), d->q.count, top.tgid,
-		top.comm, top.uid, user_name(top.uid, user, sizeof(user)),
-		proc_cgroup(top.tgid, top.cgid, cg, sizeof(cg)), top.queued);
+		format_limit(r.limit, lim, sizeof(lim)), r.queued, r.top_tgid, r.top_comm,
+		r.top_uid, user_name(r.top_uid, user, sizeof(user)), r.top_cgroup, r.top_queued);
+	ctl_broadcast_event(d, &r);
 	return -1;
 }

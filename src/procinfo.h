@@ -3,12 +3,22 @@
 #ifndef HO_PROCINFO_H
 #define HO_PROCINFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* The cgroup v2 path of a process ("/system.slice/x.service"), or "cgroup:ID". */
-const char *proc_cgroup(uint32_t tgid, uint64_t cgid, char *buf, size_t len);
+/*
+ * The cgroup v2 path ("/system.slice/x.service") of cgroup id cgid, which
+ * process tgid was in; "cgroup:ID" when it no longer exists. Cached.
+ */
+const char *cgroup_path(uint64_t cgid, uint32_t tgid, char *buf, size_t len);
+/* Does the cgroup still exist? (the cache is not trusted for this) */
+bool cgroup_exists(uint64_t cgid);
 /* The user's name, or the number. */
 const char *user_name(uint32_t uid, char *buf, size_t len);
+/* A user name or number to a uid; -ENOENT for an unknown name. */
+int parse_user(const char *s, uint32_t *uid);
+/* Does the process exist? */
+bool proc_alive(uint32_t tgid);
 
 #endif

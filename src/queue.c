@@ -184,3 +184,63 @@ size_t hq_position(const struct hqueue *q, const struct hq_entry *e)
 		n++;
 	return p ? n : 0;
 }
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct hq_group *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	/* same key: FIFO order, so that the first of a run is the oldest */
+	return x->count < y->count ? -1 : x->count > y->count;
+}
+
+int hq_group_by(const struct hqueue *q, bool by_cgroup, struct hq_group **out, size_t *n)
+{
+	struct hq_group *v;
+	const struct hq_entry *e;
+	size_t i = 0, j, k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!q->count)
+		return 0;
+	v = malloc(q->count * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	/* count holds the FIFO position while sorting */
+	for (e = q->head; e; e = e->next, i++)
+		v[i] = (struct hq_group){.key = by_cgroup ? e->info.cgid : e->info.tgid,
+					 .count = (uint32_t)i,
+					 .oldest = e};
+	qsort(v, i, sizeof(*v), cmp_group);
+	for (j = 0; j < i; k++) {
+		size_t run = 1;
+
+		while (j + run < i && v[j + run].key == v[j].key)
+			run++;
+		v[k] = v[j];
+		v[k].count = (uint32_t)run;
+		j += run;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+const struct hq_group *hq_group_find(const struct hq_group *v, size_t n, uint64_t key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].key == key)
+			return &v[mid];
+		if (v[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}

@@ -51,6 +51,20 @@ static inline struct hq_entry *hq_head(const struct hqueue *q)
 	return q->head;
 }
 
+/* Per process or per cgroup: how many are queued, and the oldest of them. */
+struct hq_group {
+	uint64_t key; /* tgid or cgroup id */
+	uint32_t count;
+	const struct hq_entry *oldest;
+};
+
+/*
+ * Group the queue by process (by_cgroup false) or cgroup; *out is sorted by
+ * key and freed by the caller. 0, or -ENOMEM.
+ */
+int hq_group_by(const struct hqueue *q, bool by_cgroup, struct hq_group **out, size_t *n);
+const struct hq_group *hq_group_find(const struct hq_group *v, size_t n, uint64_t key);
+
 /* Position (1-based) of the entry in FIFO order, O(n). */
 size_t hq_position(const struct hqueue *q, const struct hq_entry *e);
 

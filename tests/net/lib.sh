@@ -53,6 +53,7 @@ ns_setup() {
 	P=hop$id
 	T=$(mktemp -d /tmp/halfopen-test.XXXXXX)
 	PIDS=()
+	CGROUPS=()
 	ip netns add "$C"
 	ip netns add "$P"
 	ip link add "c$id" netns "$C" type veth peer name "p$id" netns "$P"
@@ -81,6 +82,9 @@ ns_cleanup() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	for p in "${CGROUPS[@]}"; do
+		rmdir "$p" 2>/dev/null
+	done
 	[ -n "${C:-}" ] && ip netns del "$C" 2>/dev/null
 	[ -n "${P:-}" ] && ip netns del "$P" 2>/dev/null
 	[ -n "${T:-}" ] && rm -rf "$T"
@@ -137,15 +141,50 @@ syn_time() {
 		awk -v p="$1" '/Flags \[S\],/ { split($3, a, "."); if (a[length(a)] == p) { print $1; exit } }'
 }
 
+# A fresh cgroup v2 group for this test; prints its path in the hierarchy.
+# Skips the test where there is no cgroup2 file system.
+make_cgroup() { # NAME
+	local root
+	root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$root" ] || skip "no cgroup2 file system"
+	mkdir -p "$root/halfopen-test-$$/$1"
+	CGROUPS+=("$root/halfopen-test-$$/$1" "$root/halfopen-test-$$")
+	echo "/halfopen-test-$$/$1"
+}
+
 # hoconn driven through a fifo: conn_start NAME ADDR PORT COUNT
+# With CONN_CGROUP=/path it runs in that cgroup, with CONN_UID=N as that
+# user, and as CONN_COMM (a copy of hoconn by that name) if set.
 conn_start() {
-	local name=$1
+	local name=$1 prog=$B/hoconn root
 	shift
 	mkfifo "$T/$name.in"
-	nsenter --net="/run/netns/$C" "$B/hoconn" "$@" <"$T/$name.in" >"$T/$name.out" 2>&1 &
+	if [ -n "${CONN_COMM:-}" ]; then
+		prog=$T/$CONN_COMM
+		cp "$B/hoconn" "$prog"
+		chmod 755 "$T" "$prog"
+	fi
+	root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	nsenter --net="/run/netns/$C" sh -c '
+		[ -z "$1" ] || echo $$ > "$1/cgroup.procs" || exit 1
+		shift
+		if [ -n "$1" ]; then
+			u=$1; shift
+			exec setpriv --reuid="$u" --regid="$u" --clear-groups "$@"
+		fi
+		shift
+		exec "$@"' sh "${CONN_CGROUP:+$root$CONN_CGROUP}" "${CONN_UID:-}" "$prog" "$@" \
+		<"$T/$name.in" >"$T/$name.out" 2>&1 &
 	PIDS+=($!)
+	eval "PID_$name=$!"
 	eval "exec {FD_$name}>\"$T/$name.in\""
-	wait_until 10 grep -q '^ready' "$T/$name.out" || fail "hoconn $name did not start"
+	wait_until 10 grep -qs '^ready' "$T/$name.out" || fail "hoconn $name did not start: $(cat "$T/$name.out")"
+}
+
+# The pid of hoconn NAME: nsenter and sh exec it, so it is the job's pid.
+conn_pid() {
+	local v="PID_$1"
+	echo "${!v}"
 }
 
 conn_cmd() { # NAME COMMAND...

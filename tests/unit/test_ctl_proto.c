@@ -60,6 +60,39 @@ static void test_refused(void)
 	CHECK(p == NULL); /* outputs untouched on failure */
 }
 
+static void test_lists(void)
+{
+	char buf[HO_CTL_MAX_MSG];
+	struct ho_ctl_ps_req ps = {.flags = HO_PS_F_UID, .uid = 65534};
+	struct ho_ctl_stats_req st = {.kind = 7};
+	struct ho_ctl_ps_row row;
+	struct ho_ctl_hdr hdr;
+	const void *p;
+	int n;
+
+	n = ho_ctl_encode(buf, sizeof(buf), HO_CTL_PS, &ps, sizeof(ps));
+	CHECK(n > 0 && ho_ctl_decode(buf, (size_t)n, &hdr, &p) == 0);
+	/* in flight and queued only at once: a contradiction */
+	ps.flags = HO_PS_F_INFLIGHT | HO_PS_F_QUEUED;
+	n = ho_ctl_encode(buf, sizeof(buf), HO_CTL_PS, &ps, sizeof(ps));
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
+	ps.flags = 1u << 20; /* unknown flag */
+	n = ho_ctl_encode(buf, sizeof(buf), HO_CTL_PS, &ps, sizeof(ps));
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
+	ps.flags = HO_PS_F_CGROUP;
+	memset(ps.cgroup, 'a', sizeof(ps.cgroup)); /* no terminator */
+	n = ho_ctl_encode(buf, sizeof(buf), HO_CTL_PS, &ps, sizeof(ps));
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
+	n = ho_ctl_encode(buf, sizeof(buf), HO_CTL_STATS, &st, sizeof(st));
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
+	memset(&row, 'x', sizeof(row));
+	n = ho_ctl_encode(buf, sizeof(buf), HO_CTL_PS_ROW, &row, sizeof(row));
+	CHECK(n > 0 && ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
+	row.cgroup[0] = '\0';
+	n = ho_ctl_encode(buf, sizeof(buf), HO_CTL_PS_ROW, &row, sizeof(row));
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == 0 && hdr.type == HO_CTL_PS_ROW);
+}
+
 static void test_transport(void)
 {
 	char buf[HO_CTL_MAX_MSG], big[HO_CTL_MAX_MSG * 2] = {0};
@@ -83,6 +116,7 @@ int main(void)
 {
 	test_roundtrip();
 	test_refused();
+	test_lists();
 	test_transport();
 	return unit_done("test_ctl_proto");
 }

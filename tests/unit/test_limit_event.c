@@ -40,9 +40,25 @@ static void test_top(void)
 	hq_free(&q);
 }
 
+static void test_event_log(void)
+{
+	static struct event_log l;
+	struct ho_ctl_event_row r = {0};
+
+	CHECK(l.count == 0);
+	for (uint32_t i = 0; i < HO_EVENT_LOG_LEN + 5; i++) {
+		r.queued = i;
+		event_log_add(&l, &r);
+	}
+	CHECK(l.count == HO_EVENT_LOG_LEN);
+	CHECK(event_log_get(&l, 0)->queued == 5); /* the oldest 5 went */
+	CHECK(event_log_get(&l, HO_EVENT_LOG_LEN - 1)->queued == HO_EVENT_LOG_LEN + 4);
+}
+
 int main(void)
 {
 	test_rate();
 	test_top();
+	test_event_log();
 	return unit_done("test_limit_event");
 }

@@ -106,8 +106,39 @@ static void test_many(void)
 	hq_free(&q); /* twice is harmless */
 }
 
+static void test_group_by(void)
+{
+	struct hqueue q;
+	struct ho_attempt a = at(0, 0);
+	struct hq_group *g;
+	const struct hq_group *f;
+	const uint32_t tgids[] = {7, 3, 7, 9, 3, 7};
+	size_t n;
+
+	CHECK(hq_init(&q) == 0);
+	CHECK(hq_group_by(&q, false, &g, &n) == 0 && n == 0 && g == NULL);
+	for (size_t i = 0; i < sizeof(tgids) / sizeof(tgids[0]); i++) {
+		a = at(100 + i, tgids[i]);
+		a.cgid = tgids[i] == 9 ? 2 : 1;
+		hq_push(&q, i + 1, &a, NULL);
+	}
+	CHECK(hq_group_by(&q, false, &g, &n) == 0 && n == 3);
+	f = hq_group_find(g, n, 7);
+	CHECK(f && f->count == 3 && f->oldest->cookie == 1);
+	f = hq_group_find(g, n, 3);
+	CHECK(f && f->count == 2 && f->oldest->cookie == 2);
+	CHECK(hq_group_find(g, n, 8) == NULL);
+	free(g);
+	CHECK(hq_group_by(&q, true, &g, &n) == 0 && n == 2);
+	f = hq_group_find(g, n, 1);
+	CHECK(f && f->count == 5 && f->oldest->cookie == 1);
+	free(g);
+	hq_free(&q);
+}
+
 int main(void)
 {
+	test_group_by();
 	test_fifo();
 	test_hold();
 	test_ordered_insert();

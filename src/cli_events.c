@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* halfopen events: the limit events the daemon keeps, and -f for new ones. */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+#include "parse.h"
+#include "procinfo.h"
+
+static int event_row(void *ctx, const void *p)
+{
+	const struct ho_ctl_event_row *r = p;
+	time_t t = (time_t)(r->time_ns / 1000000000ull);
+	char when[32], lim[16], user[64];
+	struct tm tm;
+
+	(void)ctx;
+	format_limit(r->limit, lim, sizeof(lim));
+	user_name(r->top_uid, user, sizeof(user));
+	if (cli_json) {
+		printf("{\"time\":%" PRIu64 ".%03" PRIu64 ",\"limit\":%s%s%s,\"in_flight\":%u,"
+		       "\"queued\":%u,\"top\":{\"pid\":%u,\"comm\":",
+		       (uint64_t)(r->time_ns / 1000000000u),
+		       (uint64_t)(r->time_ns / 1000000u % 1000u), r->limit ? "" : "\"", lim,
+		       r->limit ? "" : "\"", r->in_flight, r->queued, r->top_tgid);
+		json_str(stdout, r->top_comm);
+		printf(",\"uid\":%u,\"user\":", r->top_uid);
+		json_str(stdout, user);
+		printf(",\"cgroup\":");
+		json_str(stdout, r->top_cgroup);
+		printf(",\"queued\":%u}}\n", r->top_queued);
+	} else {
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+		printf("%s limit %s reached: %u queued, %u in flight; most by pid %u (%s) uid %u "
+		       "(%s) cgroup %s with %u queued\n",
+		       when, lim, r->queued, r->in_flight, r->top_tgid, r->top_comm, r->top_uid,
+		       user, r->top_cgroup, r->top_queued);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+int cmd_events(int argc, char **argv)
+{
+	struct ho_ctl_events_req req = {0};
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
+			req.follow = 1;
+		else
+			return cli_fail("events: unexpected argument '%s'", argv[i]), 2;
+	}
+	return cli_list(HO_CTL_EVENTS, &req, sizeof(req), HO_CTL_EVENT_ROW, event_row, NULL,
+			req.follow, NULL);
+}

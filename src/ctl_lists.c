@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The control replies that are lists: ps (attempts now), stats (counters per
+ * process or cgroup), events (the limit events kept), and the history that
+ * `halfopen top` draws. Rows are queued on the client (ctl_server.c) and end
+ * with HO_CTL_END, which says whether the bound cut the list short.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ctl_proto.h"
+#include "daemon.h"
+#include "log.h"
+#include "procinfo.h"
+
+#define PS_MAX_ROWS 200000
+
+struct ps_ctx {
+	struct daemon *d;
+	const struct ho_ctl_ps_req *req;
+	struct ho_ctl_ps_row *rows;
+	size_t n, cap;
+	uint64_t now;
+	bool oom;
+};
+
+static bool cgroup_match(const char *path, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (!strcmp(want, "/"))
+		return true;
+	while (n > 1 && want[n - 1] == '/')
+		n--; /* "/a/" is "/a" */
+	return !strncmp(path, want, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+static void ps_add(struct ps_ctx *x, const struct ho_attempt *a, uint32_t position)
+{
+	const struct ho_ctl_ps_req *r = x->req;
+	struct ho_ctl_ps_row *row;
+
+	if ((r->flags & HO_PS_F_PID) && a->tgid != r->pid && a->pid != r->pid)
+		return;
+	if ((r->flags & HO_PS_F_UID) && a->uid != r->uid)
+		return;
+	if ((r->flags & HO_PS_F_INFLIGHT) && a->state != HO_ST_INFLIGHT)
+		return;
+	if ((r->flags & HO_PS_F_QUEUED) && a->state != HO_ST_QUEUED)
+		return;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 256;
+		struct ho_ctl_ps_row *p;
+
+		if (x->n >= PS_MAX_ROWS || !(p = realloc(x->rows, cap * sizeof(*p)))) {
+			x->oom = true;
+			return;
+		}
+		x->rows = p;
+		x->cap = cap;
+	}
+	row = &x->rows[x->n];
+	memset(row, 0, sizeof(*row));
+	row->state = a->state;
+	row->position = position;
+	row->age_ns = x->now > a->start_ns ? x->now - a->start_ns : 0;
+	row->a = *a;
+	cgroup_path(a->cgid, a->tgid, row->cgroup, sizeof(row->cgroup));
+	if ((r->flags & HO_PS_F_CGROUP) && !cgroup_match(row->cgroup, r->cgroup))
+		return;
+	x->n++;
+}
+
+static void ps_inflight(void *ctx, uint64_t key, const void *val)
+{
+	const struct ho_attempt *a = val;
+
+	(void)key;
+	if (a->state == HO_ST_INFLIGHT)
+		ps_add(ctx, a, 0);
+}
+
+static int cmp_age(const void *a, const void *b)
+{
+	const struct ho_ctl_ps_row *x = a, *y = b;
+
+	/* oldest first; in the queue, by position */
+	if (x->age_ns != y->age_ns)
+		return x->age_ns > y->age_ns ? -1 : 1;
+	return x->position < y->position ? -1 : x->position > y->position;
+}
+
+/* Send rows, then the end; what does not fit in the client's bound is cut. */
+static void put_rows(struct ctl_client *c, uint16_t type, const void *rows, size_t size, size_t n,
+		     bool truncated)
+{
+	struct ho_ctl_end end = {.truncated = truncated};
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ctl_put(c, type, (const char *)rows + i * size, (uint32_t)size)) {
+			end.truncated = 1;
+			break;
+		}
+	end.rows = (uint32_t)i;
+	ctl_put(c, HO_CTL_END, &end, sizeof(end));
+}
+
+void list_ps(struct daemon *d, struct ctl_client *c, const struct ho_ctl_ps_req *req)
+{
+	struct ps_ctx x = {.d = d, .req = req, .now = now_ns()};
+	struct hq_entry *e;
+	uint32_t pos = 1;
+	size_t n;
+
+	if (!(req->flags & HO_PS_F_QUEUED))
+		kern_walk(&d->k, KM_ATTEMPTS, ps_inflight, &x);
+	if (!(req->flags & HO_PS_F_INFLIGHT))
+		for (e = d->q.head; e; e = e->next) {
+			e->info.state = HO_ST_QUEUED;
+			ps_add(&x, &e->info, pos++);
+		}
+	qsort(x.rows, x.n, sizeof(*x.rows), cmp_age);
+	n = req->max_rows && req->max_rows < x.n ? req->max_rows : x.n;
+	put_rows(c, HO_CTL_PS_ROW, x.rows, sizeof(*x.rows), n, x.oom);
+	free(x.rows);
+}
+
+struct stats_ctx {
+	struct daemon *d;
+	bool cgroups;
+	struct ho_ctl_stats_row *rows;
+	size_t n, cap;
+	struct hq_group *groups;
+	size_t ngroups;
+	uint64_t now;
+	bool oom;
+};
+
+static void stats_add(void *ctx, uint64_t key, const void *val)
+{
+	struct stats_ctx *x = ctx;
+	const struct ho_stats *s = val;
+	const struct hq_group *g;
+	struct ho_ctl_stats_row *row;
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		struct ho_ctl_stats_row *p = realloc(x->rows, cap * sizeof(*p));
+
+		if (!p) {
+			x->oom = true;
+			return;
+		}
+		x->rows = p;
+		x->cap = cap;
+	}
+	row = &x->rows[x->n++];
+	memset(row, 0, sizeof(*row));
+	row->key = key;
+	row->s = *s;
+	g = hq_group_find(x->groups, x->ngroups, key);
+	if (g && x->now > g->oldest->info.start_ns)
+		row->oldest_wait_ns = x->now - g->oldest->info.start_ns;
+	cgroup_path(s->cgid, s->tgid, row->cgroup, sizeof(row->cgroup));
+	row->alive = x->cgroups ? strncmp(row->cgroup, "cgroup:", 7) != 0 : proc_alive(s->tgid);
+}
+
+void list_stats(struct daemon *d, struct ctl_client *c, const struct ho_ctl_stats_req *req)
+{
+	struct stats_ctx x = {.d = d, .cgroups = req->kind == HO_STATS_CGROUPS, .now = now_ns()};
+
+	hq_group_by(&d->q, x.cgroups, &x.groups, &x.ngroups);
+	kern_walk(&d->k, x.cgroups ? KM_CGROUP_STATS : KM_PROC_STATS, stats_add, &x);
+	put_rows(c, HO_CTL_STATS_ROW, x.rows, sizeof(*x.rows), x.n, x.oom);
+	free(x.rows);
+	free(x.groups);
+}
+
+void list_events(struct daemon *d, struct ctl_client *c, const struct ho_ctl_events_req *req)
+{
+	struct ho_ctl_end end = {.rows = d->events.count};
+
+	for (uint32_t i = 0; i < d->events.count; i++)
+		ctl_put(c, HO_CTL_EVENT_ROW, event_log_get(&d->events, i),
+			sizeof(struct ho_ctl_event_row));
+	ctl_put(c, HO_CTL_END, &end, sizeof(end));
+	c->follow = req->follow;
+}
+
+void send_history(struct daemon *d, struct ctl_client *c)
+{
+	struct ho_ctl_history h = {.n = d->hist.n};
+
+	for (uint32_t i = 0; i < HO_HISTORY_LEN; i++) {
+		uint32_t from = (d->hist.next + i) % HO_HISTORY_LEN;
+
+		h.in_flight[i] = d->hist.in_flight[from];
+		h.queued[i] = d->hist.queued[from];
+	}
+	ctl_put(c, HO_CTL_HISTORY_REP, &h, sizeof(h));
+}
