@@ -1,6 +1,13 @@
 # halfopen: see README.md. `make` builds everything into build/.
-PREFIX ?= /usr/local
-BUILD  ?= build
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR     ?= $(PREFIX)/share/doc/halfopen
+SYSCONFDIR ?= /etc
+BUILD      ?= build
 
 CC      ?= gcc
 CLANG   ?= clang
@@ -13,13 +20,47 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -ln
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(BUILD) -Ibpf
 
 # Pure logic: no kernel, no root; unit-tested, also under ASan/UBSan.
-LOGIC   := queue parse ctl_proto limit_event packet
-DAEMON  := halfopend kern nfq rules limiter ctl_server ctl_lists procinfo log
-CLI     := halfopen cli cli_ps cli_events cli_top parse ctl_proto procinfo
-UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet
+LOGIC   := queue parse ctl_proto limit_event packet config
+DAEMON  := halfopend options sdnotify http metrics kern nfq rules limiter ctl_server ctl_lists procinfo log
+CLI     := halfopen cli cli_ps cli_events cli_top cli_metrics metrics parse ctl_proto procinfo
+UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet test_config
 
-.PHONY: all clean check unit unit-asan test demo format format-check install
-all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer
+.PHONY: all clean check unit test demo format format-check install uninstall doc
+all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer doc
+
+MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5
+doc: $(MANS) $(BUILD)/halfopend.service
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(BUILD)/man
+	scdoc < $< > $@
+
+$(BUILD)/halfopend.service: systemd/halfopend.service.in | $(BUILD)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $< > $@
+
+# What `make install` puts in place, and exactly what `make uninstall` removes.
+INSTALLED := $(SBINDIR)/halfopend $(BINDIR)/halfopen \
+	$(MANDIR)/man8/halfopen.8 $(MANDIR)/man8/halfopend.8 $(MANDIR)/man5/halfopen.conf.5 \
+	$(UNITDIR)/halfopend.service $(COMPDIR)/halfopen $(COMPDIR)/halfopend \
+	$(DOCDIR)/halfopen.conf.example $(SYSCONFDIR)/halfopen/halfopen.conf.example
+
+install: $(BUILD)/halfopend $(BUILD)/halfopen doc
+	install -D -m 0755 $(BUILD)/halfopend $(DESTDIR)$(SBINDIR)/halfopend
+	install -D -m 0755 $(BUILD)/halfopen $(DESTDIR)$(BINDIR)/halfopen
+	install -D -m 0644 $(BUILD)/man/halfopen.8 $(DESTDIR)$(MANDIR)/man8/halfopen.8
+	install -D -m 0644 $(BUILD)/man/halfopend.8 $(DESTDIR)$(MANDIR)/man8/halfopend.8
+	install -D -m 0644 $(BUILD)/man/halfopen.conf.5 $(DESTDIR)$(MANDIR)/man5/halfopen.conf.5
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/halfopend.service.in > $(DESTDIR)$(UNITDIR)/halfopend.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/halfopend.service
+	install -D -m 0644 completion/halfopen.bash $(DESTDIR)$(COMPDIR)/halfopen
+	install -D -m 0644 completion/halfopen.bash $(DESTDIR)$(COMPDIR)/halfopend
+	install -D -m 0644 etc/halfopen.conf $(DESTDIR)$(DOCDIR)/halfopen.conf.example
+	install -D -m 0644 etc/halfopen.conf $(DESTDIR)$(SYSCONFDIR)/halfopen/halfopen.conf.example
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/halfopen 2>/dev/null
 
 $(BUILD):
 	mkdir -p $@ $@/asan

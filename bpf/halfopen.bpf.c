@@ -191,6 +191,22 @@ static __always_inline void stats_update(enum stats_op op, __u32 outcome,
 		stats_apply(s, op, outcome, a);
 }
 
+/* Loopback never leaves the host: no worm spreads over it, local IPC never waits. */
+static __always_inline bool is_loopback(const struct ho_attempt *a)
+{
+	const __u8 *d = a->daddr;
+
+	if (a->family == AF_INET)
+		return d[0] == 127;
+	/* ::1, and ::ffff:127.x.y.z for IPv4 on an IPv6 socket */
+	for (int i = 0; i < 10; i++)
+		if (d[i])
+			return false;
+	if (d[10] == 0xff && d[11] == 0xff)
+		return d[12] == 127;
+	return !d[10] && !d[11] && !d[12] && !d[13] && !d[14] && d[15] == 1;
+}
+
 static __always_inline void on_connect(struct sock *sk, __u64 cookie)
 {
 	struct ho_attempt a = {};
@@ -208,6 +224,8 @@ static __always_inline void on_connect(struct sock *sk, __u64 cookie)
 		BPF_CORE_READ_INTO(&a.daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	else
 		__builtin_memcpy(a.daddr, &sk->__sk_common.skc_daddr, 4);
+	if (is_loopback(&a))
+		return;
 	bpf_get_current_comm(a.comm, sizeof(a.comm));
 
 	if (st.limit == 0) {

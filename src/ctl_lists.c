@@ -166,15 +166,26 @@ static void stats_add(void *ctx, uint64_t key, const void *val)
 	row->alive = x->cgroups ? strncmp(row->cgroup, "cgroup:", 7) != 0 : proc_alive(s->tgid);
 }
 
-void list_stats(struct daemon *d, struct ctl_client *c, const struct ho_ctl_stats_req *req)
+int collect_stats(struct daemon *d, bool cgroups, struct ho_ctl_stats_row **rows, size_t *n)
 {
-	struct stats_ctx x = {.d = d, .cgroups = req->kind == HO_STATS_CGROUPS, .now = now_ns()};
+	struct stats_ctx x = {.d = d, .cgroups = cgroups, .now = now_ns()};
 
 	hq_group_by(&d->q, x.cgroups, &x.groups, &x.ngroups);
 	kern_walk(&d->k, x.cgroups ? KM_CGROUP_STATS : KM_PROC_STATS, stats_add, &x);
-	put_rows(c, HO_CTL_STATS_ROW, x.rows, sizeof(*x.rows), x.n, x.oom);
-	free(x.rows);
 	free(x.groups);
+	*rows = x.rows;
+	*n = x.n;
+	return x.oom ? -ENOMEM : 0;
+}
+
+void list_stats(struct daemon *d, struct ctl_client *c, const struct ho_ctl_stats_req *req)
+{
+	struct ho_ctl_stats_row *rows;
+	size_t n;
+	int err = collect_stats(d, req->kind == HO_STATS_CGROUPS, &rows, &n);
+
+	put_rows(c, HO_CTL_STATS_ROW, rows, sizeof(*rows), n, err != 0);
+	free(rows);
 }
 
 void list_events(struct daemon *d, struct ctl_client *c, const struct ho_ctl_events_req *req)

@@ -53,7 +53,7 @@ static bool payload_valid(uint16_t type, const void *p)
 	case HO_CTL_ERR:
 		return TERMINATED(((const struct ho_ctl_err *)p)->msg);
 	case HO_CTL_SET_LIMIT:
-		return ((const struct ho_ctl_limit *)p)->flags == 0;
+		return (((const struct ho_ctl_limit *)p)->flags & ~HO_LIMIT_F_PERSIST) == 0;
 	case HO_CTL_PS: {
 		const struct ho_ctl_ps_req *r = p;
 

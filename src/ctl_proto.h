@@ -51,9 +51,11 @@ struct ho_ctl_hdr {
 	uint32_t len; /* payload bytes after the header */
 };
 
+#define HO_LIMIT_F_PERSIST 1u /* also write it to the settings file */
+
 struct ho_ctl_limit {
 	uint32_t limit; /* 0: unlimited */
-	uint32_t flags; /* none defined; must be 0 */
+	uint32_t flags; /* HO_LIMIT_F_* */
 };
 
 struct ho_ctl_status {

@@ -7,7 +7,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -207,10 +210,10 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s)
 		.in_flight = __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED),
 		.queued = __atomic_load_n(&ks->queued, __ATOMIC_RELAXED),
 		.held = (uint32_t)d->q.held,
-		.queue_max = d->o.queue_max,
-		.tracked_max = d->o.tracked_max,
+		.queue_max = d->o.c.queue_max,
+		.tracked_max = d->o.c.tracked_max,
 		.pid = (uint32_t)getpid(),
-		.queue_num = d->o.queue_num,
+		.queue_num = d->o.c.queue_num,
 		.started = (uint64_t)d->started,
 		.attempts = ks->attempts,
 		.queued_total = ks->queued_total,
@@ -241,6 +244,48 @@ static void put_status(struct daemon *d, struct ctl_client *c)
 	ctl_put(c, HO_CTL_STATUS_REP, &s, sizeof(s));
 }
 
+/*
+ * Write "name value" into the settings file, atomically, keeping the rest of
+ * it. On failure the client is told why and nothing changes.
+ */
+static int persist(struct daemon *d, const char *name, uint32_t value, struct ctl_client *c)
+{
+	struct ho_config check;
+	char val[16], err[512], msg[sizeof(((struct ho_ctl_err *)0)->msg)], *text, *out;
+	size_t n = 0;
+	FILE *f;
+
+	text = calloc(1, HO_CONFIG_MAX + 1);
+	if (!text)
+		return put_err(c, ENOMEM, "out of memory"), -ENOMEM;
+	f = fopen(d->o.config, "re");
+	if (f) {
+		n = fread(text, 1, HO_CONFIG_MAX, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	out = config_rewrite(text, name, format_limit(value, val, sizeof(val)));
+	free(text);
+	config_defaults(&check);
+	if (!out || config_parse(out, strlen(out), d->o.config, &check, err, sizeof(err))) {
+		snprintf(msg, sizeof(msg), "cannot persist: %.100s", out ? err : "out of memory");
+		free(out);
+		return put_err(c, EINVAL, msg), -EINVAL;
+	}
+	snprintf(err, sizeof(err), "%s", d->o.config);
+	mkdir(dirname(err), 0755); /* /etc/halfopen on a first --persist */
+	if (config_write_atomic(d->o.config, out, err, sizeof(err))) {
+		snprintf(msg, sizeof(msg), "cannot persist: %.100s", err);
+		free(out);
+		return put_err(c, EIO, msg), -EIO;
+	}
+	free(out);
+	pr_notice("%s %s written to %s", name, val, d->o.config);
+	if (d->o.cli.set & (1u << (config_option(name) - cfg_options)))
+		pr_warn("%s is also given on the command line, which wins at the next start", name);
+	return 0;
+}
+
 static void set_limit(struct daemon *d, struct ctl_client *c, const struct ho_ctl_limit *req)
 {
 	struct ucred cred;
@@ -256,9 +301,11 @@ static void set_limit(struct daemon *d, struct ctl_client *c, const struct ho_ct
 		put_err(c, ERANGE, "the limit must be 1..1000000 or unlimited");
 		return;
 	}
+	if ((req->flags & HO_LIMIT_F_PERSIST) && persist(d, "limit", req->limit, c))
+		return; /* not written: nothing changed */
 	prev = kern_state(&d->k)->limit;
 	kern_set_limit(&d->k, req->limit);
-	d->o.limit = req->limit;
+	d->o.c.limit = req->limit;
 	if (prev != req->limit)
 		pr_notice("limit changed from %s to %s by pid %d uid %u",
 			  format_limit(prev, old, sizeof(old)),

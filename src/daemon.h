@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include "config.h"
 #include "kern.h"
 #include "limit_event.h"
 #include "nfq.h"
@@ -17,14 +18,15 @@
 #define HO_OUT_MAX	    (48 << 20)	 /* bytes queued for one client at most */
 #define HO_FOLLOW_MAX	    (1 << 20)	 /* an events follower this far behind is dropped */
 #define EV_CLIENT	    (1ull << 32) /* epoll tag of a control client: EV_CLIENT | fd */
+#define EV_HTTP		    (1ull << 33) /* epoll tag of a metrics connection: EV_HTTP | fd */
+#define EV_HTTP_LISTEN	    6
+#define HO_MAX_HTTP	    16
 
 struct daemon_opts {
-	uint32_t limit;		 /* 0: unlimited */
-	uint32_t queue_max;	 /* held SYNs */
-	uint32_t tracked_max;	 /* attempts in the kernel table */
-	uint32_t queue_num;	 /* NFQUEUE number */
-	uint32_t event_interval; /* seconds between limit reports */
-	uint32_t stats_ttl;	 /* seconds before counters of a gone process are dropped */
+	struct ho_config c;   /* in force: defaults, then the file, then the command line */
+	struct ho_config cli; /* what the command line set: it wins over the file */
+	const char *config;   /* the file */
+	bool config_given;    /* -f: the file must exist */
 	int verbose;
 };
 
@@ -35,6 +37,15 @@ struct ctl_client {
 	bool want_out; /* waiting for EPOLLOUT */
 	char *out;     /* records: uint32_t size, then the message */
 	size_t len, off, cap;
+};
+
+struct http_conn {
+	int fd; /* -1: free */
+	char in[2048];
+	size_t inlen;
+	char *out;
+	size_t len, off;
+	uint64_t start_ns;
 };
 
 struct history {
@@ -51,6 +62,8 @@ struct daemon {
 	struct limit_event ev;
 	int epfd, sigfd, timerfd, ctl_fd;
 	struct ctl_client clients[HO_MAX_CLIENTS];
+	int http_fd;
+	struct http_conn http[HO_MAX_HTTP];
 	struct event_log events;
 	struct history hist;
 	time_t started;
@@ -93,6 +106,8 @@ void list_ps(struct daemon *d, struct ctl_client *c, const struct ho_ctl_ps_req 
 void list_stats(struct daemon *d, struct ctl_client *c, const struct ho_ctl_stats_req *req);
 void list_events(struct daemon *d, struct ctl_client *c, const struct ho_ctl_events_req *req);
 void send_history(struct daemon *d, struct ctl_client *c);
+/* Counters per process or cgroup, for lists and metrics; *rows is malloc'd. */
+int collect_stats(struct daemon *d, bool cgroups, struct ho_ctl_stats_row **rows, size_t *n);
 
 uint64_t now_ns(void);
 

@@ -122,9 +122,19 @@ static int cmd_limit(int argc, char **argv)
 {
 	struct ho_ctl_limit req = {0};
 	struct ho_ctl_status s;
+	int n = 0;
 
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--persist"))
+			req.flags |= HO_LIMIT_F_PERSIST;
+		else
+			argv[n++] = argv[i];
+	}
+	argc = n;
 	if (argc > 1)
 		return cli_fail("limit takes one value at most"), 2;
+	if (argc == 0 && req.flags)
+		return cli_fail("--persist goes with a new limit"), 2;
 	if (argc == 0) {
 		if (cli_status_call(HO_CTL_STATUS, NULL, 0, &s))
 			return 1;
@@ -148,8 +158,9 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
-		{"status", cmd_status}, {"limit", cmd_limit},	{"ps", cmd_ps},
-		{"stats", cmd_stats},	{"events", cmd_events}, {"top", cmd_top},
+		{"status", cmd_status},	  {"limit", cmd_limit},	  {"ps", cmd_ps},
+		{"stats", cmd_stats},	  {"events", cmd_events}, {"top", cmd_top},
+		{"metrics", cmd_metrics},
 	};
 	int i = 1;
 

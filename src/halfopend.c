@@ -23,6 +23,9 @@
 #include <linux/magic.h>
 #include "daemon.h"
 #include "log.h"
+#include "http.h"
+#include "options.h"
+#include "sdnotify.h"
 #include "parse.h"
 #include "rules.h"
 
@@ -33,105 +36,6 @@
 #define EV_CTL	   3
 #define EV_SIGNAL  4
 #define EV_TIMER   5
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: halfopend [OPTIONS]\n"
-		"Limit the outbound TCP connection attempts of this network namespace that are\n"
-		"half-open at once; queue the rest (their SYN is held and released in order).\n"
-		"\n"
-		"  -l, --limit N|unlimited   attempts half-open at once (default %u)\n"
-		"  -Q, --queue-max N         SYNs held at most (default 65536)\n"
-		"  -T, --tracked-max N       attempts tracked in the kernel (default 131072)\n"
-		"      --queue-num N         NFQUEUE number (default 4226)\n"
-		"      --event-interval SEC  seconds between limit events (default 60)\n"
-		"      --stats-ttl SEC       keep counters of a gone process this long (default "
-		"300)\n"
-		"      --cleanup             remove what a killed daemon left behind, and exit\n"
-		"  -v, --verbose             more messages (-vv: libbpf's too)\n"
-		"  -h, --help                this help\n"
-		"  -V, --version             the version\n",
-		HO_LIMIT_DEFAULT);
-}
-
-static int parse_args(int argc, char **argv, struct daemon_opts *o, bool *cleanup)
-{
-	static const struct option opts[] = {
-		{"limit", required_argument, NULL, 'l'},
-		{"queue-max", required_argument, NULL, 'Q'},
-		{"tracked-max", required_argument, NULL, 'T'},
-		{"queue-num", required_argument, NULL, 'q'},
-		{"event-interval", required_argument, NULL, 'e'},
-		{"stats-ttl", required_argument, NULL, 's'},
-		{"cleanup", no_argument, NULL, 'c'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
-	};
-	int c, err = 0;
-
-	*o = (struct daemon_opts){.limit = HO_LIMIT_DEFAULT,
-				  .queue_max = 65536,
-				  .tracked_max = 131072,
-				  .queue_num = 4226,
-				  .event_interval = 60,
-				  .stats_ttl = 300};
-	while ((c = getopt_long(argc, argv, "l:Q:T:vhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			err = parse_limit(optarg, &o->limit);
-			break;
-		case 'Q':
-			err = parse_u32(optarg, 1, 1 << 20, &o->queue_max);
-			break;
-		case 'T':
-			err = parse_u32(optarg, 64, 1 << 22, &o->tracked_max);
-			break;
-		case 'q':
-			err = parse_u32(optarg, 0, 65535, &o->queue_num);
-			break;
-		case 'e':
-			err = parse_u32(optarg, 1, 86400, &o->event_interval);
-			break;
-		case 's':
-			err = parse_u32(optarg, 1, 86400, &o->stats_ttl);
-			break;
-		case 'c':
-			*cleanup = true;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("halfopend " HO_VERSION "\n");
-			exit(0);
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-		if (err) {
-			fprintf(stderr, "halfopend: invalid value for --%s: '%s'\n",
-				c == 'l'   ? "limit (1..1000000, default or unlimited)"
-				: c == 'Q' ? "queue-max (1..1048576)"
-				: c == 'T' ? "tracked-max (64..4194304)"
-				: c == 'q' ? "queue-num (0..65535)"
-				: c == 's' ? "stats-ttl (1..86400)"
-					   : "event-interval (1..86400)",
-				optarg);
-			return err;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "halfopend: unexpected argument '%s'\n", argv[optind]);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 uint64_t now_ns(void)
 {
@@ -197,18 +101,69 @@ static int setup_loop(struct daemon *d)
 	return 0;
 }
 
+/* SIGHUP: read the file again; a bad file changes nothing. */
+static void reload(struct daemon *d)
+{
+	struct ho_config c;
+	char err[512], a[16], b[16];
+
+	if (options_load(&d->o, &c, err, sizeof(err))) {
+		pr_err("reload: %s; keeping the running settings", err);
+		return;
+	}
+	for (size_t i = 0; i < cfg_noptions; i++) {
+		const struct cfg_option *o = &cfg_options[i];
+		uint32_t old = config_get(&d->o.c, o), now = config_get(&c, o);
+
+		if (old == now)
+			continue;
+		if (!o->live) {
+			pr_warn("reload: %s changed to %u: it takes effect at the next start",
+				o->name, now);
+			continue;
+		}
+		pr_notice("reload: %s %s -> %s", o->name,
+			  o->is_limit ? format_limit(old, a, sizeof(a))
+				      : (snprintf(a, 16, "%u", old), a),
+			  o->is_limit ? format_limit(now, b, sizeof(b))
+				      : (snprintf(b, 16, "%u", now), b));
+		*(uint32_t *)((char *)&d->o.c + o->off) = now;
+	}
+	kern_set_limit(&d->k, d->o.c.limit);
+	d->ev.interval_ns = (uint64_t)d->o.c.event_interval * 1000000000ull;
+	limiter_release(d);
+	pr_info("reloaded %s", d->o.config);
+}
+
 static void on_signal(struct daemon *d)
 {
 	struct signalfd_siginfo si;
 
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			pr_info("SIGHUP: nothing to reload (no configuration file yet)");
+			reload(d);
 			continue;
 		}
 		pr_info("%s from pid %u: releasing held attempts and stopping",
 			strsignal((int)si.ssi_signo), si.ssi_pid);
 		d->stopping = true;
+	}
+}
+
+/* STATUS= for systemctl status, when it changed. */
+static void notify_status(struct daemon *d)
+{
+	static char last[128];
+	struct ho_kstate *ks = kern_state(&d->k);
+	char now[128], lim[16];
+
+	snprintf(now, sizeof(now), "limit %s, %u in flight, %u queued",
+		 format_limit(ks->limit, lim, sizeof(lim)),
+		 __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED),
+		 __atomic_load_n(&ks->queued, __ATOMIC_RELAXED));
+	if (strcmp(now, last)) {
+		sd_notifyf("STATUS=%s", now);
+		strcpy(last, now);
 	}
 }
 
@@ -242,11 +197,22 @@ static int run_loop(struct daemon *d)
 				on_signal(d);
 				break;
 			case EV_TIMER:
-				if (read(d->timerfd, &ticks, sizeof(ticks)) > 0)
+				if (read(d->timerfd, &ticks, sizeof(ticks)) > 0) {
 					limiter_housekeeping(d);
+					http_expire(d);
+					notify_status(d);
+				}
+				break;
+			case EV_HTTP_LISTEN:
+				http_accept(d);
 				break;
 			default:
-				ctl_event(d, (int)(evs[i].data.u64 & ~EV_CLIENT), evs[i].events);
+				if (evs[i].data.u64 & EV_HTTP)
+					http_event(d, (int)(evs[i].data.u64 & ~EV_HTTP),
+						   evs[i].events);
+				else
+					ctl_event(d, (int)(evs[i].data.u64 & ~EV_CLIENT),
+						  evs[i].events);
 				break;
 			}
 		}
@@ -276,21 +242,40 @@ static void shutdown_all(struct daemon *d, const char *pin)
 	}
 	kern_close(&d->k);
 	ctl_close_all(d);
+	http_close_all(d);
 	hq_free(&d->q);
 }
 
 /* static: the event log and client table are too big for the stack */
-static struct daemon d = {.epfd = -1, .sigfd = -1, .timerfd = -1, .ctl_fd = -1};
+static struct daemon d = {.epfd = -1, .sigfd = -1, .timerfd = -1, .ctl_fd = -1, .http_fd = -1};
 
 int main(int argc, char **argv)
 {
-	bool cleanup = false;
-	char pin[128], lim[16];
+	enum options_mode mode;
+	char pin[128], lim[16], cerr[512];
 	int err;
 
-	if (parse_args(argc, argv, &d.o, &cleanup))
+	for (int i = 0; i < HO_MAX_HTTP; i++)
+		d.http[i].fd = -1;
+	if (options_parse(argc, argv, &d.o, &mode))
 		return 2;
+	if (mode == OPT_HELP || mode == OPT_VERSION) {
+		if (mode == OPT_HELP)
+			options_usage(stdout);
+		else
+			printf("halfopend " HO_VERSION "\n");
+		return 0;
+	}
 	log_init("halfopend", d.o.verbose ? HO_LOG_DEBUG : HO_LOG_INFO);
+	if (options_load(&d.o, &d.o.c, cerr, sizeof(cerr))) {
+		pr_err("%s", cerr);
+		return 1;
+	}
+	if (mode == OPT_CHECK) {
+		printf("halfopend: %s: %s\n", d.o.config,
+		       access(d.o.config, F_OK) ? "not found, the defaults apply" : "good");
+		return 0;
+	}
 	kern_set_verbosity(d.o.verbose);
 	if (geteuid() != 0) {
 		pr_err("must run as root (it loads BPF programs and changes netfilter rules)");
@@ -303,7 +288,7 @@ int main(int argc, char **argv)
 	/* a daemon killed with SIGKILL left rules (they fail open); remove them */
 	rules_remove();
 	unlink(pin);
-	if (cleanup) {
+	if (mode == OPT_CLEANUP) {
 		pr_info("removed rules and pins left by an earlier daemon");
 		ctl_close_all(&d);
 		return 0;
@@ -317,13 +302,13 @@ int main(int argc, char **argv)
 		err = hq_init(&d.q);
 	if (err)
 		goto out;
-	limit_event_init(&d.ev, (uint64_t)d.o.event_interval * 1000000000ull);
+	limit_event_init(&d.ev, (uint64_t)d.o.c.event_interval * 1000000000ull);
 
-	err = kern_open(&d.k, d.o.limit, d.o.tracked_max, limiter_on_event, &d);
+	err = kern_open(&d.k, d.o.c.limit, d.o.c.tracked_max, limiter_on_event, &d);
 	if (err)
 		goto out;
 	/* a listener before the rules, so no SYN meets an empty queue */
-	err = nfqueue_open(&d.nfq, (uint16_t)d.o.queue_num, d.o.queue_max + 1024);
+	err = nfqueue_open(&d.nfq, (uint16_t)d.o.c.queue_num, d.o.c.queue_max + 1024);
 	if (err)
 		goto out;
 	/* iptables takes its own reference to the filter: the pin is only for it */
@@ -332,7 +317,7 @@ int main(int argc, char **argv)
 		pr_err("cannot pin the packet filter at %s: %s", pin, strerror(-err));
 		goto out;
 	}
-	err = rules_install(pin, (uint16_t)d.o.queue_num);
+	err = rules_install(pin, (uint16_t)d.o.c.queue_num);
 	unlink(pin);
 	if (err)
 		goto out;
@@ -340,14 +325,18 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 	err = setup_loop(&d);
+	if (!err)
+		err = http_listen(&d);
 	if (err)
 		goto out;
 	d.started = time(NULL);
 	pr_info("halfopend " HO_VERSION " started: limit %s, queue %u, tracked %u, NFQUEUE %u, "
 		"netns net:[%u]",
-		format_limit(d.o.limit, lim, sizeof(lim)), d.o.queue_max, d.o.tracked_max,
-		d.o.queue_num, d.k.netns_ino);
+		format_limit(d.o.c.limit, lim, sizeof(lim)), d.o.c.queue_max, d.o.c.tracked_max,
+		d.o.c.queue_num, d.k.netns_ino);
+	sd_notifyf("READY=1\nSTATUS=limit %s, 0 in flight, 0 queued", lim);
 	err = run_loop(&d);
+	sd_notifyf("STOPPING=1\nSTATUS=releasing held attempts");
 out:
 	shutdown_all(&d, pin);
 	if (d.epfd >= 0)

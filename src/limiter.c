@@ -94,7 +94,7 @@ void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len)
 		/* a retransmission while held: one packet per attempt is enough */
 		d->duplicates++;
 		nfqueue_verdict(&d->nfq, id, NF_DROP);
-	} else if (d->q.held >= d->o.queue_max) {
+	} else if (d->q.held >= d->o.c.queue_max) {
 		/* the attempt keeps its place; TCP sends its SYN again later */
 		d->dropped++;
 		nfqueue_verdict(&d->nfq, id, NF_DROP);
@@ -159,7 +159,7 @@ static void age_one(void *ctx, uint64_t key, const void *val)
 {
 	struct age_ctx *x = ctx;
 	const struct ho_stats *s = val;
-	uint64_t ttl = (uint64_t)x->d->o.stats_ttl * 1000000000ull;
+	uint64_t ttl = (uint64_t)x->d->o.c.stats_ttl * 1000000000ull;
 
 	if (s->in_flight > 0 || s->queued_now > 0 || x->now - s->last_ns < ttl)
 		return;
@@ -219,7 +219,7 @@ void limiter_housekeeping(struct daemon *d)
 	if (untracked != d->seen_untracked) {
 		pr_warn("attempt table full (%u): %" PRIu64 " attempts were let through "
 			"untracked; raise --tracked-max",
-			d->o.tracked_max, untracked - d->seen_untracked);
+			d->o.c.tracked_max, untracked - d->seen_untracked);
 		d->seen_untracked = untracked;
 	}
 	limiter_release(d);

@@ -208,6 +208,19 @@ test_second_daemon_refused() {
 	expect_eq "$(cx iptables -t raw -S | grep -c 'NFQUEUE')" 1 "rules intact"
 }
 
+# Loopback is never limited: nothing spreads over it, local IPC never waits.
+test_loopback_exempt() {
+	daemon_start -l 1
+	conn_start a $PEER4 $DROP 2
+	cx "$B/hopeer" 9000 >"$T/lo.out" 2>&1 &
+	PIDS+=($!)
+	wait_until 5 grep -q ready "$T/lo.out" || fail "loopback peer"
+	expect_eq "$(cx "$B/hoconn" -s 127.0.0.1 9000 20)" "ok 20 failed 0" "IPv4 loopback"
+	expect_eq "$(cx "$B/hoconn" -s ::1 9000 20)" "ok 20 failed 0" "IPv6 loopback"
+	expect_eq "$(cx "$B/hoconn" -s ::ffff:127.0.0.1 9000 5)" "ok 5 failed 0" "mapped loopback"
+	expect_eq "$(status_field attempts)" 2 "attempts counted"
+}
+
 # A blocking connect over the limit waits, then completes when released.
 test_blocking_connect_waits() {
 	daemon_start -l 1

@@ -42,8 +42,8 @@ static void test_refused(void)
 	CHECK(ho_ctl_decode(buf, (size_t)n - 1, &hdr, &p) == -EBADMSG);
 	CHECK(ho_ctl_decode(buf, (size_t)n + 1, &hdr, &p) == -EBADMSG);
 	CHECK(ho_ctl_decode(buf, 3, &hdr, &p) == -EBADMSG);
-	/* flags must be zero */
-	l.flags = 1;
+	/* unknown flags are refused */
+	l.flags = 2;
 	memcpy(buf + sizeof(hdr), &l, sizeof(l));
 	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
 	/* other version */

@@ -1,0 +1,55 @@
+# bash completion for halfopen(8) and halfopend(8)
+
+_halfopen()
+{
+	local cur prev words cword
+	_init_completion || return
+
+	local cmds="status limit ps stats events top metrics"
+	local cmd="" i
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		-*) ;;
+		*) cmd=${words[i]}; break ;;
+		esac
+	done
+
+	if [[ -z $cmd ]]; then
+		COMPREPLY=($(compgen -W "$cmds -j --json -h --help -V --version" -- "$cur"))
+		return
+	fi
+	case $cmd in
+	limit)
+		COMPREPLY=($(compgen -W "default unlimited --persist -j" -- "$cur")) ;;
+	ps)
+		case $prev in
+		-u | --user) COMPREPLY=($(compgen -u -- "$cur")); return ;;
+		-p | --pid) COMPREPLY=($(compgen -W "$(command ps -e -o pid= 2>/dev/null)" -- "$cur")); return ;;
+		--state) COMPREPLY=($(compgen -W "in-flight queued" -- "$cur")); return ;;
+		--cgroup | -n) return ;;
+		esac
+		COMPREPLY=($(compgen -W "-p -u --cgroup --state -n -j" -- "$cur")) ;;
+	stats) COMPREPLY=($(compgen -W "--procs --cgroups -j" -- "$cur")) ;;
+	events) COMPREPLY=($(compgen -W "-f --follow -j" -- "$cur")) ;;
+	top) COMPREPLY=($(compgen -W "-b -n" -- "$cur")) ;;
+	status) COMPREPLY=($(compgen -W "-j" -- "$cur")) ;;
+	esac
+}
+complete -F _halfopen halfopen
+
+_halfopend()
+{
+	local cur prev words cword
+	_init_completion || return
+
+	case $prev in
+	-f | --config) _filedir conf; return ;;
+	-l | --limit) COMPREPLY=($(compgen -W "default unlimited" -- "$cur")); return ;;
+	-Q | --queue-max | -T | --tracked-max | --queue-num | --event-interval | --stats-ttl | --metrics-port)
+		return ;;
+	esac
+	COMPREPLY=($(compgen -W "-l --limit -Q --queue-max -T --tracked-max --queue-num
+		--event-interval --stats-ttl --metrics-port -f --config -n --check --cleanup
+		-v --verbose -h --help -V --version" -- "$cur"))
+}
+complete -F _halfopend halfopend

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* halfopen metrics: the Prometheus text format, for node_exporter's textfile collector. */
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "metrics.h"
+
+struct rows {
+	struct ho_ctl_stats_row *v;
+	size_t n, cap;
+};
+
+static int add_row(void *ctx, const void *p)
+{
+	struct rows *r = ctx;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct ho_ctl_stats_row *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return cli_fail("out of memory");
+		r->v = v;
+		r->cap = cap;
+	}
+	memcpy(&r->v[r->n++], p, sizeof(*r->v));
+	return 0;
+}
+
+int cmd_metrics(int argc, char **argv)
+{
+	struct ho_ctl_stats_req req = {.kind = HO_STATS_CGROUPS};
+	struct ho_ctl_status s;
+	struct rows r = {0};
+	char *text = NULL;
+	size_t len;
+	int err;
+
+	if (argc > 0)
+		return cli_fail("metrics: unexpected argument '%s'", argv[0]), 2;
+	if (cli_json)
+		return cli_fail(
+			       "metrics are in the Prometheus text format: use status -j for JSON"),
+		       2;
+	err = cli_status_call(HO_CTL_STATUS, NULL, 0, &s);
+	if (!err)
+		err = cli_list(HO_CTL_STATS, &req, sizeof(req), HO_CTL_STATS_ROW, add_row, &r,
+			       false, NULL);
+	if (!err && metrics_format(&text, &len, &s, r.v, r.n))
+		err = cli_fail("out of memory");
+	if (!err)
+		fwrite(text, 1, len, stdout);
+	free(text);
+	free(r.v);
+	return err;
+}

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Settings from the command line and halfopen.conf: see config.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "parse.h"
+
+#define OPT(n, s, field, lo, hi, lim, lv, a, h)                                                    \
+	{                                                                                          \
+		.name = n, .short_name = s, .off = offsetof(struct ho_config, field), .min = lo,   \
+		.max = hi, .is_limit = lim, .live = lv, .arg = a, .help = h                        \
+	}
+
+const struct cfg_option cfg_options[] = {
+	OPT("limit", 'l', limit, 1, HO_LIMIT_MAX, true, true, "N|unlimited",
+	    "attempts half-open at once (default 10)"),
+	OPT("queue-max", 'Q', queue_max, 1, 1 << 20, false, true, "N",
+	    "SYNs held at most (default 65536)"),
+	OPT("tracked-max", 'T', tracked_max, 64, 1 << 22, false, false, "N",
+	    "attempts tracked in the kernel (default 131072)"),
+	OPT("queue-num", 0, queue_num, 0, 65535, false, false, "N",
+	    "NFQUEUE number (default 4226)"),
+	OPT("event-interval", 0, event_interval, 1, 86400, false, true, "SEC",
+	    "seconds between limit events (default 60)"),
+	OPT("stats-ttl", 0, stats_ttl, 1, 86400, false, true, "SEC",
+	    "keep counters of a gone process this long (default 300)"),
+	OPT("metrics-port", 0, metrics_port, 0, 65535, false, false, "PORT",
+	    "serve Prometheus metrics on 127.0.0.1:PORT (default 0: off)"),
+};
+const size_t cfg_noptions = sizeof(cfg_options) / sizeof(cfg_options[0]);
+
+void config_defaults(struct ho_config *c)
+{
+	*c = (struct ho_config){.limit = HO_LIMIT_DEFAULT,
+				.queue_max = 65536,
+				.tracked_max = 131072,
+				.queue_num = 4226,
+				.event_interval = 60,
+				.stats_ttl = 300};
+}
+
+const struct cfg_option *config_option(const char *name)
+{
+	for (size_t i = 0; i < cfg_noptions; i++)
+		if (!strcmp(cfg_options[i].name, name))
+			return &cfg_options[i];
+	return NULL;
+}
+
+static uint32_t *field(struct ho_config *c, const struct cfg_option *o)
+{
+	return (uint32_t *)((char *)c + o->off);
+}
+
+uint32_t config_get(const struct ho_config *c, const struct cfg_option *o)
+{
+	return *(const uint32_t *)((const char *)c + o->off);
+}
+
+int config_set(struct ho_config *c, const struct cfg_option *o, const char *value)
+{
+	uint32_t v;
+	int err = o->is_limit ? parse_limit(value, &v) : parse_u32(value, o->min, o->max, &v);
+
+	if (err)
+		return err;
+	*field(c, o) = v;
+	c->set |= 1u << (o - cfg_options);
+	return 0;
+}
+
+const char *config_range(const struct cfg_option *o, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u..%u%s", o->min, o->max, o->is_limit ? ", default or unlimited" : "");
+	return buf;
+}
+
+void config_overlay(struct ho_config *c, const struct ho_config *over)
+{
+	for (size_t i = 0; i < cfg_noptions; i++)
+		if (over->set & (1u << i)) {
+			*field(c, &cfg_options[i]) = config_get(over, &cfg_options[i]);
+			c->set |= 1u << i;
+		}
+}
+
+static bool is_space(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* One line (NUL-terminated, no newline) into c; 0 or -EINVAL with err. */
+static int parse_line(char *line, unsigned int lineno, const char *fname, struct ho_config *c,
+		      unsigned int first_seen[], char *err, size_t errlen)
+{
+	char *p = line, *name, *value, range[64];
+	const struct cfg_option *o;
+	size_t col;
+
+#define FAIL(pos, ...)                                                                             \
+	do {                                                                                       \
+		int n_ = snprintf(err, errlen, "%s:%u:%zu: ", fname, lineno,                       \
+				  (size_t)((pos)-line) + 1);                                       \
+		if (n_ > 0 && (size_t)n_ < errlen)                                                 \
+			snprintf(err + n_, errlen - (size_t)n_, __VA_ARGS__);                      \
+		return -EINVAL;                                                                    \
+	} while (0)
+
+	for (char *q = line; *q; q++)
+		if ((unsigned char)*q < 0x20 && *q != '\t')
+			FAIL(q, "control character in the file");
+	while (is_space(*p))
+		p++;
+	if (!*p || *p == '#')
+		return 0;
+	name = p;
+	while (*p && !is_space(*p) && *p != '#')
+		p++;
+	col = (size_t)(p - line);
+	if (!*p || *p == '#') {
+		line[col] = '\0';
+		o = config_option(name);
+		FAIL(name, o ? "'%s' needs a value" : "unknown setting '%s'", name);
+	}
+	*p++ = '\0';
+	o = config_option(name);
+	if (!o)
+		FAIL(name, "unknown setting '%s'", name);
+	while (is_space(*p))
+		p++;
+	value = p;
+	if (!*value || *value == '#')
+		FAIL(value, "'%s' needs a value", name);
+	while (*p && !is_space(*p) && *p != '#')
+		p++;
+	if (*p) {
+		char *end = p;
+
+		while (is_space(*p))
+			p++;
+		if (*p && *p != '#')
+			FAIL(p, "unexpected '%s' after the value of '%s'", p, name);
+		*end = '\0';
+	}
+	if (first_seen[o - cfg_options])
+		FAIL(name, "'%s' is set twice (first on line %u)", name,
+		     first_seen[o - cfg_options]);
+	if (config_set(c, o, value))
+		FAIL(value, "invalid %s '%s': give %s", name, value,
+		     config_range(o, range, sizeof(range)));
+	first_seen[o - cfg_options] = lineno;
+	return 0;
+#undef FAIL
+}
+
+int config_parse(const char *text, size_t len, const char *fname, struct ho_config *c, char *err,
+		 size_t errlen)
+{
+	unsigned int first_seen[32] = {0}, lineno = 0;
+	struct ho_config tmp = *c;
+	char line[HO_CONFIG_LINE + 1];
+	size_t i = 0;
+
+	if (len > HO_CONFIG_MAX) {
+		snprintf(err, errlen, "%s: larger than %u bytes", fname, HO_CONFIG_MAX);
+		return -EINVAL;
+	}
+	while (i < len) {
+		size_t n = 0;
+
+		lineno++;
+		while (i < len && text[i] != '\n') {
+			if (n == HO_CONFIG_LINE) {
+				snprintf(err, errlen, "%s:%u:%u: line longer than %u characters",
+					 fname, lineno, HO_CONFIG_LINE + 1, HO_CONFIG_LINE);
+				return -EINVAL;
+			}
+			if (text[i] == '\0') {
+				snprintf(err, errlen, "%s:%u:%zu: NUL byte in the file", fname,
+					 lineno, n + 1);
+				return -EINVAL;
+			}
+			line[n++] = text[i++];
+		}
+		i++; /* the newline */
+		line[n] = '\0';
+		if (n && line[n - 1] == '\r')
+			line[n - 1] = '\0';
+		if (parse_line(line, lineno, fname, &tmp, first_seen, err, errlen))
+			return -EINVAL;
+	}
+	*c = tmp;
+	return 0;
+}
+
+int config_load(const char *path, struct ho_config *c, char *err, size_t errlen)
+{
+	char *buf;
+	size_t n;
+	FILE *f = fopen(path, "re");
+	int rc;
+
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	buf = malloc(HO_CONFIG_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	n = fread(buf, 1, HO_CONFIG_MAX + 1, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		rc = -EIO;
+	} else {
+		rc = config_parse(buf, n, path, c, err, errlen);
+	}
+	fclose(f);
+	free(buf);
+	return rc;
+}
+
+char *config_rewrite(const char *text, const char *name, const char *value)
+{
+	size_t nlen = strlen(name), tlen = strlen(text), vlen = strlen(value);
+	const char *p = text, *line;
+	char *out;
+
+	for (line = text; *line; line = p) {
+		const char *s = line, *e;
+
+		p = strchr(line, '\n');
+		p = p ? p + 1 : line + strlen(line);
+		while (is_space(*s))
+			s++;
+		if (strncmp(s, name, nlen) || !is_space(s[nlen]))
+			continue;
+		/* name, spaces, old value: replace the value, keep the rest */
+		s += nlen;
+		while (is_space(*s))
+			s++;
+		for (e = s; e < p && *e != '\n' && !is_space(*e) && *e != '#'; e++)
+			;
+		out = malloc(tlen - (size_t)(e - s) + vlen + 1);
+		if (!out)
+			return NULL;
+		memcpy(out, text, (size_t)(s - text));
+		memcpy(out + (s - text), value, vlen);
+		strcpy(out + (s - text) + vlen, e);
+		return out;
+	}
+	out = malloc(tlen + nlen + vlen + 4); /* newline, space, newline, NUL */
+	if (!out)
+		return NULL;
+	sprintf(out, "%s%s%s %s\n", text, tlen && text[tlen - 1] != '\n' ? "\n" : "", name, value);
+	return out;
+}
+
+int config_write_atomic(const char *path, const char *text, char *err, size_t errlen)
+{
+	char tmp[4096], dir[4096];
+	size_t len = strlen(text);
+	int fd, dfd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return snprintf(err, errlen, "%s: path too long", path), -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return rc;
+	}
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd)) {
+		rc = errno ? -errno : -EIO;
+		snprintf(err, errlen, "%s: %s", tmp, strerror(-rc));
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
+	close(fd);
+	if (rename(tmp, path)) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return rc;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}

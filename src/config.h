@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * halfopend's settings: one table of options, read from the command line and
+ * from the configuration file (halfopen.conf(5)) alike. Pure logic.
+ *
+ * The file holds one "name value" per line, names as the long options;
+ * '#' starts a comment; blank lines are ignored. Errors name
+ * file:line:column and a reason.
+ */
+#ifndef HO_CONFIG_H
+#define HO_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HO_CONFIG_DEFAULT "/etc/halfopen/halfopen.conf"
+#define HO_CONFIG_MAX	  (1 << 20) /* bytes */
+#define HO_CONFIG_LINE	  1024
+
+struct ho_config {
+	uint32_t limit;		 /* 0: unlimited */
+	uint32_t queue_max;	 /* SYNs held */
+	uint32_t tracked_max;	 /* attempts in the kernel table */
+	uint32_t queue_num;	 /* NFQUEUE number */
+	uint32_t event_interval; /* seconds between limit events */
+	uint32_t stats_ttl;	 /* seconds before counters of a gone process go */
+	uint32_t metrics_port;	 /* HTTP metrics on 127.0.0.1, 0: off */
+	uint32_t set;		 /* bit i: option i was given */
+};
+
+struct cfg_option {
+	const char *name; /* long option and file key */
+	char short_name;  /* 0: none */
+	size_t off;	  /* of the uint32_t in struct ho_config */
+	uint32_t min, max;
+	bool is_limit; /* also "default" and "unlimited" */
+	bool live;     /* SIGHUP applies it without a restart */
+	const char *arg, *help;
+};
+
+extern const struct cfg_option cfg_options[];
+extern const size_t cfg_noptions;
+
+void config_defaults(struct ho_config *c);
+const struct cfg_option *config_option(const char *name);
+/* Parse and check one value; 0 or -EINVAL/-ERANGE, c untouched on error. */
+int config_set(struct ho_config *c, const struct cfg_option *o, const char *value);
+/* What the option accepts, for messages: "1..1000000, default or unlimited". */
+const char *config_range(const struct cfg_option *o, char *buf, size_t len);
+uint32_t config_get(const struct ho_config *c, const struct cfg_option *o);
+
+/*
+ * Parse a whole file's text over c. 0, or -EINVAL with "file:line:col: reason"
+ * in err; c is untouched on error.
+ */
+int config_parse(const char *text, size_t len, const char *fname, struct ho_config *c, char *err,
+		 size_t errlen);
+/* Read and parse a file (bounded); -ENOENT if it does not exist, err set. */
+int config_load(const char *path, struct ho_config *c, char *err, size_t errlen);
+/* c with every option whose bit is set in over->set taken from over. */
+void config_overlay(struct ho_config *c, const struct ho_config *over);
+
+/*
+ * The text with "name value" set: the first line of that name is rewritten
+ * (its comment kept), or the line is appended. malloc'd, NULL on ENOMEM.
+ */
+char *config_rewrite(const char *text, const char *name, const char *value);
+/* Write text to path atomically: temporary file, fsync, rename, fsync of the folder. */
+int config_write_atomic(const char *path, const char *text, char *err, size_t errlen);
+
+#endif

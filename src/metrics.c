@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "metrics.h"
+
+static void head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void scalar(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
+{
+	head(f, name, type, help);
+	fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
+/* One metric with a line per cgroup; field picks the value from a row. */
+static void per_cgroup(FILE *f, const char *name, const char *type, const char *help,
+		       const struct ho_ctl_stats_row *rows, size_t n,
+		       uint64_t (*field)(const struct ho_stats *s))
+{
+	head(f, name, type, help);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%s{cgroup=\"", name);
+		label(f, rows[i].cgroup);
+		fprintf(f, "\"} %" PRIu64 "\n", field(&rows[i].s));
+	}
+}
+
+static uint64_t cg_in_flight(const struct ho_stats *s)
+{
+	return s->in_flight > 0 ? (uint64_t)s->in_flight : 0;
+}
+static uint64_t cg_queued(const struct ho_stats *s)
+{
+	return s->queued_now > 0 ? (uint64_t)s->queued_now : 0;
+}
+static uint64_t cg_attempts(const struct ho_stats *s)
+{
+	return s->attempts;
+}
+static uint64_t cg_established(const struct ho_stats *s)
+{
+	return s->established;
+}
+static uint64_t cg_failed(const struct ho_stats *s)
+{
+	return s->failed;
+}
+static uint64_t cg_queued_total(const struct ho_stats *s)
+{
+	return s->queued;
+}
+
+int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
+		   const struct ho_ctl_stats_row *cg, size_t n)
+{
+	FILE *f = open_memstream(out, len);
+
+	if (!f)
+		return -ENOMEM;
+	scalar(f, "halfopen_limit", "gauge",
+	       "Outbound TCP connection attempts allowed half-open at once (0: unlimited).",
+	       s->limit);
+	scalar(f, "halfopen_in_flight", "gauge", "Attempts half-open now.", s->in_flight);
+	scalar(f, "halfopen_queued", "gauge", "Attempts queued now.", s->queued);
+	scalar(f, "halfopen_held_syns", "gauge", "Queued attempts whose SYN is held now.", s->held);
+	scalar(f, "halfopen_queue_max", "gauge", "SYNs held at most.", s->queue_max);
+	scalar(f, "halfopen_start_time_seconds", "gauge", "When halfopend started (unix time).",
+	       s->started);
+	scalar(f, "halfopen_attempts_total", "counter", "Attempts tracked.", s->attempts);
+	scalar(f, "halfopen_queued_total", "counter", "Attempts that had to queue.",
+	       s->queued_total);
+	scalar(f, "halfopen_released_total", "counter", "Queued attempts released.", s->released);
+	scalar(f, "halfopen_cancelled_total", "counter",
+	       "Queued attempts closed by the application.", s->cancelled);
+	scalar(f, "halfopen_established_total", "counter", "Attempts that were answered (SYN-ACK).",
+	       s->established);
+	head(f, "halfopen_failed_total", "counter", "Attempts that failed, by reason.");
+	fprintf(f, "halfopen_failed_total{reason=\"refused\"} %" PRIu64 "\n", s->refused);
+	fprintf(f, "halfopen_failed_total{reason=\"timeout\"} %" PRIu64 "\n", s->failed);
+	scalar(f, "halfopen_closed_total", "counter",
+	       "Attempts in flight closed by the application.", s->closed);
+	scalar(f, "halfopen_dropped_total", "counter", "SYNs dropped because the queue was full.",
+	       s->dropped);
+	scalar(f, "halfopen_untracked_total", "counter",
+	       "Attempts let through untracked because the table was full.", s->untracked);
+	per_cgroup(f, "halfopen_cgroup_in_flight", "gauge", "Attempts half-open now, by cgroup.",
+		   cg, n, cg_in_flight);
+	per_cgroup(f, "halfopen_cgroup_queued", "gauge", "Attempts queued now, by cgroup.", cg, n,
+		   cg_queued);
+	per_cgroup(f, "halfopen_cgroup_attempts_total", "counter", "Attempts, by cgroup.", cg, n,
+		   cg_attempts);
+	per_cgroup(f, "halfopen_cgroup_queued_total", "counter",
+		   "Attempts that had to queue, by cgroup.", cg, n, cg_queued_total);
+	per_cgroup(f, "halfopen_cgroup_established_total", "counter",
+		   "Attempts answered, by cgroup.", cg, n, cg_established);
+	per_cgroup(f, "halfopen_cgroup_failed_total", "counter", "Attempts failed, by cgroup.", cg,
+		   n, cg_failed);
+	if (fclose(f))
+		return -ENOMEM;
+	return 0;
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "unit.h"
+
+static int parse(const char *text, struct ho_config *c, char *err)
+{
+	return config_parse(text, strlen(text), "h.conf", c, err, 256);
+}
+
+static void test_good(void)
+{
+	struct ho_config c;
+	char err[256] = "";
+
+	config_defaults(&c);
+	CHECK(parse("# comment\n\n  limit 20   # the old one was 10\n"
+		    "queue-max 100\r\nevent-interval\t5\nstats-ttl 1",
+		    &c, err) == 0);
+	CHECK(c.limit == 20 && c.queue_max == 100 && c.event_interval == 5 && c.stats_ttl == 1);
+	CHECK(c.tracked_max == 131072); /* untouched */
+	CHECK(c.set == ((1u << 0) | (1u << 1) | (1u << 4) | (1u << 5)));
+	CHECK(parse("limit unlimited\n", &c, err) == 0 && c.limit == 0);
+	CHECK(parse("limit default\n", &c, err) == 0 && c.limit == 10);
+	CHECK(parse("", &c, err) == 0);
+}
+
+static void expect_error(const char *text, const char *msg)
+{
+	struct ho_config c, before;
+	char err[256] = "";
+
+	config_defaults(&c);
+	before = c;
+	CHECK(parse(text, &c, err) == -EINVAL);
+	CHECK(!memcmp(&c, &before, sizeof(c))); /* nothing applied */
+	if (!strstr(err, msg)) {
+		fprintf(stderr, "for %s: expected '%s', got '%s'\n", text, msg, err);
+		CHECK(0);
+	}
+}
+
+static void test_errors(void)
+{
+	expect_error("limit 20\nlimt 5\n", "h.conf:2:1: unknown setting 'limt'");
+	expect_error("limit 0\n",
+		     "h.conf:1:7: invalid limit '0': give 1..1000000, default or unlimited");
+	expect_error("  queue-max 5x\n", "h.conf:1:13: invalid queue-max '5x'");
+	expect_error("limit 5 6\n", "h.conf:1:9: unexpected '6' after the value of 'limit'");
+	expect_error("limit\n", "h.conf:1:1: 'limit' needs a value");
+	expect_error("limit   # none\n", "h.conf:1:9: 'limit' needs a value");
+	expect_error("limit 5\nlimit 6\n", "h.conf:2:1: 'limit' is set twice (first on line 1)");
+	expect_error("limit 5\x01\n", "h.conf:1:8: control character");
+	expect_error("event-interval 0\n",
+		     "h.conf:1:16: invalid event-interval '0': give 1..86400");
+}
+
+static void test_long_line(void)
+{
+	struct ho_config c;
+	char err[256], *text = malloc(3000);
+
+	config_defaults(&c);
+	memset(text, '#', 2999);
+	text[2999] = '\0';
+	CHECK(parse(text, &c, err) == -EINVAL && strstr(err, "h.conf:1:1025: line longer"));
+	free(text);
+}
+
+static void test_rewrite(void)
+{
+	char *s;
+
+	s = config_rewrite("# x\nlimit 10  # why\nqueue-max 5\n", "limit", "25");
+	CHECK(s && !strcmp(s, "# x\nlimit 25  # why\nqueue-max 5\n"));
+	free(s);
+	s = config_rewrite("queue-max 5", "limit", "unlimited");
+	CHECK(s && !strcmp(s, "queue-max 5\nlimit unlimited\n"));
+	free(s);
+	s = config_rewrite("", "limit", "3");
+	CHECK(s && !strcmp(s, "limit 3\n"));
+	free(s);
+	/* a longer name that starts the same is another setting */
+	s = config_rewrite("limits 4\n", "limit", "3");
+	CHECK(s && !strcmp(s, "limits 4\nlimit 3\n"));
+	free(s);
+}
+
+static void test_write_and_load(void)
+{
+	char dir[] = "/tmp/halfopen-unit.XXXXXX", path[128], err[256];
+	struct ho_config c;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/h.conf", dir);
+	config_defaults(&c);
+	CHECK(config_load(path, &c, err, sizeof(err)) == -ENOENT);
+	CHECK(config_write_atomic(path, "limit 42\n", err, sizeof(err)) == 0);
+	CHECK(config_load(path, &c, err, sizeof(err)) == 0 && c.limit == 42);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_overlay(void)
+{
+	struct ho_config file, cli;
+
+	config_defaults(&file);
+	config_defaults(&cli);
+	cli.set = 0;
+	config_set(&file, config_option("limit"), "50");
+	config_set(&file, config_option("queue-max"), "7");
+	config_set(&cli, config_option("limit"), "3");
+	config_overlay(&file, &cli);
+	CHECK(file.limit == 3 && file.queue_max == 7);
+}
+
+int main(void)
+{
+	test_good();
+	test_errors();
+	test_long_line();
+	test_rewrite();
+	test_write_and_load();
+	test_overlay();
+	return unit_done("test_config");
+}
