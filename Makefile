@@ -21,12 +21,12 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(
 
 # Pure logic: no kernel, no root; unit-tested, also under ASan/UBSan.
 LOGIC   := queue parse ctl_proto limit_event packet config
-DAEMON  := halfopend options sdnotify http metrics kern nfq rules limiter ctl_server ctl_lists procinfo log
+DAEMON  := halfopend options sdnotify http metrics reconcile kern nfq rules limiter ctl_server ctl_lists procinfo log
 CLI     := halfopen cli cli_ps cli_events cli_top cli_metrics metrics parse ctl_proto procinfo
 UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet test_config
 
-.PHONY: all clean check unit test demo format format-check install uninstall doc
-all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer doc
+.PHONY: all clean check unit test demo bench format format-check install uninstall doc
+all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5
 doc: $(MANS) $(BUILD)/halfopend.service
@@ -91,6 +91,15 @@ $(BUILD)/hoconn: tests/tools/hoconn.c | $(BUILD)
 $(BUILD)/hopeer: tests/tools/hopeer.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
 
+# Benchmarks: see bench/run.sh and docs/benchmarks.md.
+$(BUILD)/hobench: bench/hobench.c | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@
+$(BUILD)/nfq_accept: bench/nfq_accept.c $(BUILD)/nfq.o $(BUILD)/log.o
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+bench: all $(BUILD)/nfq_accept
+	bench/run.sh
+
 # Unit tests, plain and sanitized.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(addprefix src/,$(addsuffix .c,$(LOGIC))) $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
@@ -107,7 +116,7 @@ check test: all unit
 demo: all
 	demo/demo.sh
 
-FORMAT_FILES := $(wildcard src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c)
+FORMAT_FILES := $(wildcard src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c bench/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

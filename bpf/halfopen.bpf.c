@@ -166,6 +166,8 @@ static __always_inline void stats_apply(struct ho_stats *s, enum stats_op op, __
 			__sync_fetch_and_add(&s->queued_now, -1);
 		else
 			__sync_fetch_and_add(&s->in_flight, -1);
+		if (!outcome)
+			break; /* unknown: repaired by the daemon */
 		if (outcome == HO_OUT_ESTABLISHED)
 			__sync_fetch_and_add(&s->established, 1);
 		else if (outcome != HO_OUT_CLOSED)
@@ -283,32 +285,45 @@ static __always_inline void count_outcome(__u32 outcome)
 	}
 }
 
-static __always_inline void on_leave(struct sock *sk, __u64 cookie, int newstate)
+/*
+ * An attempt leaves SYN_SENT: free what it held. outcome 0 means unknown (the
+ * daemon found its socket gone after the kernel skipped our tracepoint).
+ */
+static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 outcome)
 {
-	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
-	__u32 outcome;
+	bool done = true;
 
-	if (!a)
-		return; /* started before the daemon, or untracked */
-	outcome = outcome_of(sk, newstate);
 	if (__sync_val_compare_and_swap(&a->state, HO_ST_QUEUED, HO_ST_GONE) == HO_ST_QUEUED) {
 		__sync_fetch_and_add(&st.queued, -1);
 		if (outcome == HO_OUT_CLOSED)
 			__sync_fetch_and_add(&st.cancelled, 1);
-		else
+		else if (outcome)
 			count_outcome(outcome);
 		stats_update(SOP_LEAVE_QUEUED, outcome, a);
 		emit(HO_EV_CANCELLED, outcome, cookie, a);
 	} else if (__sync_val_compare_and_swap(&a->state, HO_ST_INFLIGHT, HO_ST_GONE) ==
 		   HO_ST_INFLIGHT) {
 		__sync_fetch_and_add(&st.in_flight, -1);
-		count_outcome(outcome);
+		if (outcome)
+			count_outcome(outcome);
 		stats_update(SOP_LEAVE_INFLIGHT, outcome, a);
 		/* only wake the daemon when someone waits for the slot */
 		if (st.queued)
 			emit(HO_EV_SLOT_FREED, outcome, cookie, a);
+	} else {
+		done = false; /* someone else is at it */
 	}
 	bpf_map_delete_elem(&attempts, &cookie);
+	return done;
+}
+
+static __always_inline void on_leave(struct sock *sk, __u64 cookie, int newstate)
+{
+	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
+
+	if (!a)
+		return; /* started before the daemon, or untracked */
+	leave(cookie, a, outcome_of(sk, newstate));
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -405,5 +420,26 @@ int release(struct ho_release_args *args)
 	__sync_fetch_and_add(&st.queued, -1);
 	stats_update(SOP_RELEASE, 0, a);
 	args->result = HO_REL_RELEASED;
+	return 0;
+}
+
+/*
+ * The kernel skips a tracing program that fires while it already runs on the
+ * same CPU (a timer softirq closing a socket during a connect()): that leave
+ * is lost. The daemon sees it in the program's recursion_misses, finds the
+ * attempts whose socket is no longer in SYN_SENT (sock_diag), and forgets
+ * them here with the same accounting.
+ */
+SEC("syscall")
+int forget(struct ho_forget_args *args)
+{
+	__u64 cookie = args->cookie;
+	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
+
+	args->result = 0;
+	if (a && leave(cookie, a, 0)) {
+		__sync_fetch_and_add(&st.repaired, 1);
+		args->result = 1;
+	}
 	return 0;
 }

@@ -99,6 +99,13 @@ enum ho_release_result {
 	HO_REL_GONE = 3,     /* the attempt left SYN_SENT already */
 };
 
+/* Argument of the "forget" syscall program: an attempt whose socket is gone. */
+struct ho_forget_args {
+	__u64 cookie;
+	__u32 result; /* 1 if it was forgotten */
+	__u32 pad;
+};
+
 struct ho_release_args {
 	__u64 cookie;
 	__u32 force;  /* take the slot even over the limit (shutdown) */
@@ -124,6 +131,7 @@ struct ho_kstate {
 	__u64 untracked;   /* the attempts map was full: let through, not counted */
 	__u64 lost_events; /* ring buffer was full */
 	__u64 stats_full;  /* a process or cgroup found no room for its counters */
+	__u64 repaired;	   /* attempts whose leave the kernel skipped, forgotten by the daemon */
 };
 
 #endif /* HALFOPEN_H */

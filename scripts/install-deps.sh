@@ -12,7 +12,7 @@ apt-get install -y -qq --no-install-recommends \
 	libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libnetfilter-queue-dev \
 	iptables iproute2 util-linux \
-	tcpdump python3 tmux scdoc prometheus bash-completion >/dev/null
+	tcpdump python3 tmux scdoc prometheus bash-completion gnuplot-nox >/dev/null
 # the iptables programs must use the nf_tables backend (Debian's default)
 update-alternatives --set iptables /usr/sbin/iptables-nft >/dev/null
 update-alternatives --set ip6tables /usr/sbin/ip6tables-nft >/dev/null

@@ -225,6 +225,8 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s)
 		.closed = ks->closed,
 		.dropped = d->dropped + d->nfq.lost,
 		.untracked = ks->untracked,
+		.skipped = kern_missed(&d->k),
+		.repaired = ks->repaired,
 	};
 }
 

@@ -20,6 +20,7 @@
 #define EV_CLIENT	    (1ull << 32) /* epoll tag of a control client: EV_CLIENT | fd */
 #define EV_HTTP		    (1ull << 33) /* epoll tag of a metrics connection: EV_HTTP | fd */
 #define EV_HTTP_LISTEN	    6
+#define HO_RECONCILE_S	    10 /* seconds between checks that tracked sockets exist */
 #define HO_MAX_HTTP	    16
 
 struct daemon_opts {
@@ -77,6 +78,7 @@ struct daemon {
 	uint64_t adopted;    /* queued attempts found in the table, not via an event */
 	uint64_t seen_lost_events;
 	uint64_t seen_untracked;
+	uint64_t seen_missed; /* on_state recursion misses already repaired */
 };
 
 /* limiter.c: the queue engine */

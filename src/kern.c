@@ -149,6 +149,26 @@ int kern_release(struct kern *k, uint64_t cookie, bool force)
 	return (int)args.result;
 }
 
+int kern_forget(struct kern *k, uint64_t cookie)
+{
+	struct ho_forget_args args = {.cookie = cookie};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(k->skel->progs.forget), &opts))
+		return -errno;
+	return (int)args.result;
+}
+
+uint64_t kern_missed(struct kern *k)
+{
+	struct bpf_prog_info info = {0};
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(k->skel->progs.on_state), &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
 int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out)
 {
 	return bpf_map_lookup_elem(k->attempts_fd, &cookie, out) ? -errno : 0;

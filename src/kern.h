@@ -38,6 +38,10 @@ int kern_pin_filter(struct kern *k, const char *path);
 /* enum ho_release_result, or negative errno */
 int kern_release(struct kern *k, uint64_t cookie, bool force);
 int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out);
+/* Free what an attempt whose socket is gone holds; 1 if it did. */
+int kern_forget(struct kern *k, uint64_t cookie);
+/* Times the kernel skipped on_state because it already ran on that CPU. */
+uint64_t kern_missed(struct kern *k);
 /* The cookie of the socket whose SYN with this tuple was just held; consumed. */
 int kern_take_held(struct kern *k, const struct ho_tuple *t, uint64_t *cookie);
 /* The maps keyed by a u64 that the daemon walks. */

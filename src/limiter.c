@@ -19,6 +19,7 @@
 #include "packet.h"
 #include "parse.h"
 #include "procinfo.h"
+#include "reconcile.h"
 
 static void drop_entry(struct daemon *d, struct hq_entry *e, uint32_t verdict)
 {
@@ -192,6 +193,7 @@ void limiter_housekeeping(struct daemon *d)
 {
 	struct history *h = &d->hist;
 	static unsigned int tick;
+	uint64_t missed;
 	struct ho_kstate *ks = kern_state(&d->k);
 	uint64_t lost = __atomic_load_n(&ks->lost_events, __ATOMIC_RELAXED);
 	uint64_t untracked = __atomic_load_n(&ks->untracked, __ATOMIC_RELAXED);
@@ -215,6 +217,19 @@ void limiter_housekeeping(struct daemon *d)
 		age_stats(d, KM_CGROUP_STATS);
 		/* big replies and storms leave free heap behind: give it back */
 		malloc_trim(0);
+	}
+	/*
+	 * Repair at once when the kernel says it skipped us, and every
+	 * HO_RECONCILE_S while anything is tracked, whatever the cause.
+	 */
+	missed = kern_missed(&d->k);
+	if (missed != d->seen_missed) {
+		pr_debug("the kernel skipped on_state %" PRIu64 " times; repairing",
+			 missed - d->seen_missed);
+		d->seen_missed = missed;
+		reconcile(d);
+	} else if (tick % HO_RECONCILE_S == 0 && (ks->in_flight || ks->queued || d->q.count)) {
+		reconcile(d);
 	}
 	if (untracked != d->seen_untracked) {
 		pr_warn("attempt table full (%u): %" PRIu64 " attempts were let through "
