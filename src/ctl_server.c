@@ -223,7 +223,7 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s)
 		.refused = ks->refused,
 		.failed = ks->failed,
 		.closed = ks->closed,
-		.dropped = d->dropped + d->nfq.lost,
+		.dropped = d->dropped + d->nfq.lost + d->nfq.kernel_dropped,
 		.untracked = ks->untracked,
 		.skipped = kern_missed(&d->k),
 		.repaired = ks->repaired,

@@ -206,6 +206,10 @@ void limiter_housekeeping(struct daemon *d)
 		ring_buffer__consume(d->k.rb);
 		kern_walk(&d->k, KM_ATTEMPTS, adopt, d);
 	}
+	/* drain, then find what the socket lost on the way */
+	ring_buffer__consume(d->k.rb);
+	nfqueue_receive(&d->nfq, limiter_on_packet, d);
+	nfqueue_repair(&d->nfq);
 	/* one sample a second for halfopen top */
 	h->in_flight[h->next] = __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED);
 	h->queued[h->next] = __atomic_load_n(&ks->queued, __ATOMIC_RELAXED);

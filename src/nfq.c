@@ -2,6 +2,7 @@
 /* NFQUEUE through libmnl and libnetfilter_queue's netlink helpers. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -127,6 +128,8 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	id = ntohl(ph->packet_id);
+	if ((int32_t)(id - c->q->next_id) < 0)
+		return MNL_CB_OK; /* a late message: its packet was dropped by nfqueue_repair */
 	/*
 	 * Ids are sequential. A gap means the socket overran and those packets'
 	 * messages are lost: drop them so that TCP sends them again, instead of
@@ -160,4 +163,42 @@ int nfqueue_receive(struct nfqueue *q, nfqueue_packet_fn fn, void *ctx)
 		if (mnl_cb_run(q->buf, (size_t)n, 0, q->portid, on_msg, &c) < 0 && errno != EINTR)
 			pr_debug("NFQUEUE message: %s, ignoring", strerror(errno));
 	}
+}
+
+int nfqueue_repair(struct nfqueue *q)
+{
+	unsigned int num, portid, total, mode, range, dropped, udropped, seq, one;
+	uint32_t lost = 0;
+	char line[256];
+	FILE *f;
+
+	/* the caller drained the socket: ids the kernel gave out since are lost */
+	f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %u %u %u %u %u %u %u %u", &num, &portid, &total, &mode, &range,
+			   &dropped, &udropped, &seq, &one) != 9 ||
+		    num != q->queue_num)
+			continue;
+		q->kernel_dropped = dropped; /* queue full; udropped are our lost */
+		/*
+		 * Ids given out by the last check that still have not come are
+		 * lost (a message in transit takes far less than a check's period).
+		 */
+		if (q->repair_mark && (int32_t)(q->repair_mark + 1 - q->next_id) > 0 &&
+		    q->repair_mark + 1 - q->next_id < NFQ_MAX_GAP) {
+			for (uint32_t id = q->next_id; id != q->repair_mark + 1; id++, lost++)
+				nfqueue_verdict(q, id, NF_DROP);
+			q->next_id = q->repair_mark + 1;
+			q->lost += lost;
+		}
+		q->repair_mark = seq;
+	}
+	fclose(f);
+	if (lost)
+		pr_warn("%u held SYNs never reached us (socket overrun): dropped, TCP sends them "
+			"again",
+			lost);
+	return (int)lost;
 }

@@ -12,8 +12,10 @@ struct nfqueue {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint16_t queue_num;
-	uint32_t next_id; /* the id we expect next: a gap means lost messages */
-	uint64_t lost;	  /* packets whose message we never got (socket overrun) */
+	uint32_t next_id;	 /* the id we expect next: a gap means lost messages */
+	uint64_t lost;		 /* packets whose message we never got (socket overrun) */
+	uint32_t repair_mark;	 /* the kernel's last id at the previous check */
+	uint64_t kernel_dropped; /* dropped by the kernel: its queue was full */
 	char *buf;
 	size_t bufsize;
 };
@@ -27,6 +29,11 @@ void nfqueue_close(struct nfqueue *q);
 int nfqueue_fd(const struct nfqueue *q);
 /* Read every pending message without blocking; 0 or negative errno. */
 int nfqueue_receive(struct nfqueue *q, nfqueue_packet_fn fn, void *ctx);
+/*
+ * After a drain: drop the packets the kernel queued whose messages never
+ * reached us, so that they are not held forever. Number dropped, or -errno.
+ */
+int nfqueue_repair(struct nfqueue *q);
 /* NF_ACCEPT or NF_DROP for one packet. */
 int nfqueue_verdict(struct nfqueue *q, uint32_t id, uint32_t verdict);
 
