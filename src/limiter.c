@@ -20,6 +20,7 @@
 #include "parse.h"
 #include "procinfo.h"
 #include "reconcile.h"
+#include "u64vec.h"
 
 static void drop_entry(struct daemon *d, struct hq_entry *e, uint32_t verdict)
 {
@@ -151,8 +152,7 @@ struct age_ctx {
 	struct daemon *d;
 	enum kern_map map;
 	uint64_t now;
-	uint64_t *keys; /* deleted after the walk */
-	size_t n, cap;
+	struct u64vec keys; /* deleted after the walk */
 };
 
 /* Counters of processes (cgroups) gone and idle for stats_ttl go. */
@@ -166,16 +166,7 @@ static void age_one(void *ctx, uint64_t key, const void *val)
 		return;
 	if (x->map == KM_PROC_STATS ? proc_alive((uint32_t)key) : cgroup_exists(key))
 		return;
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 256;
-		uint64_t *p = realloc(x->keys, cap * sizeof(*p));
-
-		if (!p)
-			return; /* the next round gets it */
-		x->keys = p;
-		x->cap = cap;
-	}
-	x->keys[x->n++] = key;
+	u64vec_push(&x->keys, key);
 }
 
 static void age_stats(struct daemon *d, enum kern_map map)
@@ -183,9 +174,9 @@ static void age_stats(struct daemon *d, enum kern_map map)
 	struct age_ctx x = {.d = d, .map = map, .now = now_ns()};
 
 	kern_walk(&d->k, map, age_one, &x);
-	for (size_t i = 0; i < x.n; i++)
-		kern_delete(&d->k, map, x.keys[i]);
-	free(x.keys);
+	for (size_t i = 0; i < x.keys.n; i++)
+		kern_delete(&d->k, map, x.keys.v[i]);
+	u64vec_free(&x.keys);
 }
 
 /* Once a second: catch up with what the kernel could not tell us. */

@@ -20,13 +20,13 @@
 #include "daemon.h"
 #include "log.h"
 #include "reconcile.h"
+#include "u64vec.h"
 
 #define TCPF_SYN_SENT (1u << 2)
 #define GRACE_NS      1000000000ull /* newer attempts may not be hashed yet */
 
 struct cookies {
-	uint64_t *v;
-	size_t n, cap;
+	struct u64vec c;
 	bool oom;
 };
 
@@ -37,18 +37,10 @@ static int on_sock(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
 		return MNL_CB_OK;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 1024;
-		uint64_t *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v) {
-			c->oom = true;
-			return MNL_CB_ERROR;
-		}
-		c->v = v;
-		c->cap = cap;
+	if (u64vec_push(&c->c, (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0])) {
+		c->oom = true;
+		return MNL_CB_ERROR;
 	}
-	c->v[c->n++] = (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
 	return MNL_CB_OK;
 }
 
@@ -107,10 +99,9 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 struct stale {
-	struct cookies *alive;
+	const struct u64vec *alive; /* sorted */
 	uint64_t now;
-	uint64_t *v;
-	size_t n, cap;
+	struct u64vec found;
 };
 
 static void find_stale(void *ctx, uint64_t cookie, const void *val)
@@ -121,40 +112,31 @@ static void find_stale(void *ctx, uint64_t cookie, const void *val)
 	if (s->now - a->start_ns < GRACE_NS ||
 	    bsearch(&cookie, s->alive->v, s->alive->n, sizeof(uint64_t), cmp_u64))
 		return;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		uint64_t *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return; /* the next round gets it */
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = cookie;
+	u64vec_push(&s->found, cookie); /* on ENOMEM, the next round gets it */
 }
 
 int reconcile(struct daemon *d)
 {
 	struct cookies alive = {0};
-	struct stale st = {.alive = &alive};
+	struct stale st = {.alive = &alive.c};
 	struct hq_entry *e;
 	size_t forgotten = 0;
 	int err;
 
 	err = dump_syn_sent(&alive);
 	if (err) {
-		free(alive.v);
+		u64vec_free(&alive.c);
 		pr_warn("cannot list sockets to repair missed events: %s", strerror(-err));
 		return err;
 	}
-	qsort(alive.v, alive.n, sizeof(uint64_t), cmp_u64);
+	qsort(alive.c.v, alive.c.n, sizeof(uint64_t), cmp_u64);
 	/* after the dump: an attempt older than the grace was in it if alive */
 	st.now = now_ns();
 	kern_walk(&d->k, KM_ATTEMPTS, find_stale, &st);
-	for (size_t i = 0; i < st.n; i++) {
-		if (kern_forget(&d->k, st.v[i]) == 1)
+	for (size_t i = 0; i < st.found.n; i++) {
+		if (kern_forget(&d->k, st.found.v[i]) == 1)
 			forgotten++;
-		e = hq_find(&d->q, st.v[i]);
+		e = hq_find(&d->q, st.found.v[i]);
 		if (e) {
 			if (e->has_pkt)
 				nfqueue_verdict(&d->nfq, e->pkt_id, NF_DROP);
@@ -163,7 +145,7 @@ int reconcile(struct daemon *d)
 	}
 	if (forgotten)
 		pr_notice("repaired %zu attempts whose end the kernel did not report", forgotten);
-	free(alive.v);
-	free(st.v);
+	u64vec_free(&alive.c);
+	u64vec_free(&st.found);
 	return 0;
 }
