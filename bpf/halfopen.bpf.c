@@ -9,7 +9,12 @@
  *   held_syn     socket filter used by iptables -m bpf: "is this SYN's socket
  *                queued?"; records the packet's tuple for the daemon.
  *   release      syscall program run by halfopend (BPF_PROG_RUN) to move a
- *                queued attempt in flight, atomically with the slot count.
+ *                queued attempt in flight, atomically with the slot counts.
+ *   forget       syscall program: frees what an attempt whose socket is gone
+ *                holds, when the kernel skipped on_state.
+ *
+ * An attempt needs a slot in the namespace and in every scope (cgroup, user;
+ * see find_scopes) that applies to it; an exempt scope's attempts take none.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -24,6 +29,8 @@
 #define ECONNREFUSED_  111
 #define SLOT_CAS_TRIES 32
 
+_Static_assert((HO_SCOPES_MAX & (HO_SCOPES_MAX - 1)) == 0, "scope indexes are masked");
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Network namespace (inode) this daemon manages; set before load. */
@@ -31,6 +38,16 @@ const volatile __u32 netns_ino = 0;
 
 /* Limit, slot counts and counters; mapped into the daemon (skel->bss). */
 struct ho_kstate st;
+
+/* Cgroup and user scopes (policies), written by the daemon through the mapping. */
+struct ho_scope scopes[HO_SCOPES_MAX];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HO_SCOPES_MAX);
+	__type(key, struct ho_scope_key);
+	__type(value, __u32); /* index in scopes[] */
+} scope_index SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -69,18 +86,180 @@ struct {
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
-static __always_inline bool take_slot(void)
+/* One slot under a limit (0: none), by compare-and-swap. */
+static __always_inline bool take_under(__u32 *count, __u32 lim)
 {
 	for (int i = 0; i < SLOT_CAS_TRIES; i++) {
-		__u32 lim = st.limit;
-		__u32 cur = st.in_flight;
+		__u32 cur = *count;
 
 		if (lim && cur >= lim)
 			return false;
-		if (__sync_val_compare_and_swap(&st.in_flight, cur, cur + 1) == cur)
+		if (__sync_val_compare_and_swap(count, cur, cur + 1) == cur)
 			return true;
 	}
 	return false;
+}
+
+static __always_inline bool take_slot(void)
+{
+	return take_under(&st.in_flight, st.limit);
+}
+
+/* The scope a reference names, or NULL if none or its policy is gone. */
+static __always_inline struct ho_scope *scope_of(struct ho_scope_ref r)
+{
+	/* a mask, not a comparison: the verifier keeps the bound of a masked value */
+	__u32 i = r.idx & (HO_SCOPES_MAX - 1);
+
+	if (!i || i != r.idx)
+		return NULL;
+	if ((__u16)scopes[i].gen != r.gen)
+		return NULL;
+	return &scopes[i];
+}
+
+static __always_inline bool set_exempt(const struct ho_scope_set *set)
+{
+	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++) {
+		struct ho_scope *s = scope_of(set->s[i]);
+
+		if (s && (s->flags & HO_SCOPE_F_EXEMPT))
+			return true;
+	}
+	return false;
+}
+
+/* Anyone queued in one of these scopes? FIFO inside a scope: do not overtake. */
+static __always_inline bool set_waiting(const struct ho_scope_set *set)
+{
+	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++) {
+		struct ho_scope *s = scope_of(set->s[i]);
+
+		if (s && s->queued > 0)
+			return true;
+	}
+	return false;
+}
+
+/* Add d to one counter of every scope of the set: 0 in_flight, 1 queued. */
+static __always_inline void set_add(const struct ho_scope_set *set, int which, int d)
+{
+	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++) {
+		struct ho_scope *s = scope_of(set->s[i]);
+
+		if (!s)
+			continue;
+		if (which)
+			__sync_fetch_and_add(&s->queued, d);
+		else
+			__sync_fetch_and_add(&s->in_flight, d);
+	}
+}
+
+/* A slot in every scope of the set, or none: false if one is full. */
+static __always_inline bool set_take(const struct ho_scope_set *set)
+{
+	__u32 taken = 0;
+
+	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++) {
+		struct ho_scope *s = scope_of(set->s[i]);
+
+		if (!s)
+			continue;
+		if (!take_under((__u32 *)&s->in_flight, s->limit))
+			goto undo;
+		taken |= 1u << i;
+	}
+	return true;
+undo:
+	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++) {
+		struct ho_scope *s = scope_of(set->s[i]);
+
+		if (s && (taken & (1u << i)))
+			__sync_fetch_and_add(&s->in_flight, -1);
+	}
+	return false;
+}
+
+enum take_result { TAKEN, SCOPE_FULL, NS_FULL };
+
+/*
+ * Slots for an attempt: in every scope of the set and in the namespace, or
+ * none. Exempt attempts take no slot of the namespace and ignore limits.
+ */
+static __always_inline enum take_result take_all(const struct ho_scope_set *set, bool exempt,
+						 bool force)
+{
+	if (exempt || force) {
+		set_add(set, 0, 1);
+		__sync_fetch_and_add(exempt ? &st.exempt_in_flight : &st.in_flight, 1);
+		return TAKEN;
+	}
+	if (!set_take(set))
+		return SCOPE_FULL;
+	if (!take_slot()) {
+		set_add(set, 0, -1);
+		return NS_FULL;
+	}
+	return TAKEN;
+}
+
+/* Give back what take_all() took. */
+static __always_inline void give_all(const struct ho_scope_set *set, bool exempt)
+{
+	set_add(set, 0, -1);
+	__sync_fetch_and_add(exempt ? &st.exempt_in_flight : &st.in_flight, -1);
+}
+
+static __always_inline void set_put(struct ho_scope_set *set, __u32 *n, __u32 kind, __u64 id)
+{
+	struct ho_scope_key k = {.kind = kind, .id = id};
+	struct ho_scope_ref r;
+	__u32 *idx, i;
+
+	if (*n >= HO_ATTEMPT_SCOPES)
+		return;
+	idx = bpf_map_lookup_elem(&scope_index, &k);
+	if (!idx)
+		return;
+	i = *idx & (HO_SCOPES_MAX - 1);
+	if (!i || i != *idx)
+		return;
+	r.idx = (__u16)i;
+	r.gen = (__u16)scopes[i].gen;
+	/* constant indexes only: the verifier checks each store */
+	if (*n == 0)
+		set->s[0] = r;
+	else if (*n == 1)
+		set->s[1] = r;
+	else if (*n == 2)
+		set->s[2] = r;
+	else
+		set->s[3] = r;
+	(*n)++;
+}
+
+/*
+ * The scopes of the connecting task: its user, then its cgroup and every
+ * cgroup above it that has a policy, outermost first.
+ */
+static __always_inline void find_scopes(const struct ho_attempt *a, struct ho_scope_set *set)
+{
+	__u32 n = 0;
+
+	if (st.user_scopes)
+		set_put(set, &n, HO_SCOPE_USER, a->uid);
+	if (!st.cgroup_scopes)
+		return;
+	for (int level = 1; level <= HO_CGROUP_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+
+		if (!id || n >= HO_ATTEMPT_SCOPES)
+			break;
+		set_put(set, &n, HO_SCOPE_CGROUP, id);
+		if (id == a->cgid)
+			break;
+	}
 }
 
 static __always_inline void emit(__u32 type, __u32 outcome, __u64 cookie,
@@ -213,7 +392,9 @@ static __always_inline void on_connect(struct sock *sk, __u64 cookie)
 {
 	struct ho_attempt a = {};
 	__u64 id = bpf_get_current_pid_tgid();
-	bool admit;
+	struct ho_scope_set set = {};
+	enum take_result r;
+	bool admit, exempt;
 
 	a.pid = (__u32)id;
 	a.tgid = id >> 32;
@@ -230,26 +411,47 @@ static __always_inline void on_connect(struct sock *sk, __u64 cookie)
 		return;
 	bpf_get_current_comm(a.comm, sizeof(a.comm));
 
-	if (st.limit == 0) {
-		/* unlimited: count, never hold */
-		__sync_fetch_and_add(&st.in_flight, 1);
-		admit = true;
-	} else {
-		/* FIFO: a new attempt never overtakes queued ones */
-		admit = st.queued == 0 && take_slot();
-	}
+	find_scopes(&a, &set);
+	exempt = set_exempt(&set);
+	/* a new attempt never overtakes queued ones it competes with */
+	if (exempt)
+		r = take_all(&set, true, false);
+	else if (set_waiting(&set))
+		r = SCOPE_FULL;
+	else if (st.limit && st.global_wait)
+		r = NS_FULL;
+	else
+		r = take_all(&set, false, false);
+	admit = r == TAKEN;
 	a.state = admit ? HO_ST_INFLIGHT : HO_ST_QUEUED;
+	a.flags = exempt ? HO_AT_EXEMPT : 0;
+	if (admit)
+		a.holds = set;
+	else
+		a.queued_in = set;
 	if (bpf_map_update_elem(&attempts, &cookie, &a, BPF_NOEXIST)) {
 		/* table full: fail open, never block what we cannot track */
 		if (admit)
-			__sync_fetch_and_add(&st.in_flight, -1);
+			give_all(&set, exempt);
 		__sync_fetch_and_add(&st.untracked, 1);
 		return;
 	}
 	__sync_fetch_and_add(&st.attempts, 1);
+	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++) {
+		struct ho_scope *s = scope_of(set.s[i]);
+
+		if (!s)
+			continue;
+		__sync_fetch_and_add(&s->attempts, 1);
+		if (!admit)
+			__sync_fetch_and_add(&s->queued_total, 1);
+	}
 	stats_update(admit ? SOP_CONNECT_INFLIGHT : SOP_CONNECT_QUEUED, 0, &a);
 	if (admit)
 		return;
+	if (r == NS_FULL)
+		st.global_wait = 1;
+	set_add(&set, 1, 1);
 	__sync_fetch_and_add(&st.queued, 1);
 	__sync_fetch_and_add(&st.queued_total, 1);
 	emit(HO_EV_QUEUED, 0, cookie, &a);
@@ -295,6 +497,7 @@ static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 outc
 
 	if (__sync_val_compare_and_swap(&a->state, HO_ST_QUEUED, HO_ST_GONE) == HO_ST_QUEUED) {
 		__sync_fetch_and_add(&st.queued, -1);
+		set_add(&a->queued_in, 1, -1);
 		if (outcome == HO_OUT_CLOSED)
 			__sync_fetch_and_add(&st.cancelled, 1);
 		else if (outcome)
@@ -303,7 +506,7 @@ static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 outc
 		emit(HO_EV_CANCELLED, outcome, cookie, a);
 	} else if (__sync_val_compare_and_swap(&a->state, HO_ST_INFLIGHT, HO_ST_GONE) ==
 		   HO_ST_INFLIGHT) {
-		__sync_fetch_and_add(&st.in_flight, -1);
+		give_all(&a->holds, a->flags & HO_AT_EXEMPT);
 		if (outcome)
 			count_outcome(outcome);
 		stats_update(SOP_LEAVE_INFLIGHT, outcome, a);
@@ -400,24 +603,31 @@ int release(struct ho_release_args *args)
 {
 	__u64 cookie = args->cookie;
 	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
+	struct ho_scope_set set = args->scopes;
+	bool exempt = set_exempt(&set);
+	enum take_result r;
 
 	if (!a || a->state != HO_ST_QUEUED) {
 		args->result = HO_REL_GONE;
 		return 0;
 	}
-	if (args->force)
-		__sync_fetch_and_add(&st.in_flight, 1);
-	else if (!take_slot()) {
-		args->result = HO_REL_NO_SLOT;
+	/* the scopes as the policies are now: they may have changed since connect() */
+	r = take_all(&set, exempt, args->force);
+	if (r != TAKEN) {
+		args->result = r == SCOPE_FULL ? HO_REL_SCOPE_FULL : HO_REL_NO_SLOT;
 		return 0;
 	}
+	/* written before the state: whoever sees it in flight sees what it holds */
+	a->holds = set;
+	a->flags = exempt ? HO_AT_EXEMPT : 0;
 	if (__sync_val_compare_and_swap(&a->state, HO_ST_QUEUED, HO_ST_INFLIGHT) != HO_ST_QUEUED) {
-		/* cancelled while we took the slot: give it back */
-		__sync_fetch_and_add(&st.in_flight, -1);
+		/* cancelled while we took the slots: give them back */
+		give_all(&set, exempt);
 		args->result = HO_REL_GONE;
 		return 0;
 	}
 	__sync_fetch_and_add(&st.queued, -1);
+	set_add(&a->queued_in, 1, -1);
 	stats_update(SOP_RELEASE, 0, a);
 	args->result = HO_REL_RELEASED;
 	return 0;

@@ -12,6 +12,52 @@
 
 #define HO_COMM_LEN 16
 
+/*
+ * Scopes besides the namespace: a cgroup (and everything below it) or a user,
+ * each with its own limit or exempt. They live in the .bss array scopes[],
+ * indexed from the "scope_index" map; index 0 is unused.
+ */
+#define HO_SCOPES_MAX	  512 /* scope entries; policies are at most HO_SCOPES_MAX / 2 */
+#define HO_ATTEMPT_SCOPES 4   /* scopes one attempt counts in, besides the namespace */
+#define HO_CGROUP_DEPTH	  32  /* cgroup levels looked at for a connect() */
+
+enum ho_scope_kind {
+	HO_SCOPE_CGROUP = 1, /* id: cgroup v2 id */
+	HO_SCOPE_USER = 2,   /* id: uid */
+};
+
+#define HO_SCOPE_F_EXEMPT 1u /* attempts are counted, never held */
+
+struct ho_scope_key {
+	__u32 kind; /* enum ho_scope_kind */
+	__u32 pad;
+	__u64 id;
+};
+
+/* One scope's limit and counts; the daemon writes limit, flags and gen. */
+struct ho_scope {
+	__u32 limit; /* 0: no limit of its own (exempt) */
+	__u32 flags; /* HO_SCOPE_F_* */
+	__u32 gen;   /* changes whenever the entry is given to another policy */
+	__s32 in_flight;
+	__s32 queued;
+	__u32 pad;
+	__u64 attempts;
+	__u64 queued_total;
+};
+
+/* A scope as an attempt refers to it; stale once scopes[idx].gen moved on. */
+struct ho_scope_ref {
+	__u16 idx; /* 0: none */
+	__u16 gen; /* low 16 bits of scopes[idx].gen */
+};
+
+struct ho_scope_set {
+	struct ho_scope_ref s[HO_ATTEMPT_SCOPES];
+};
+
+#define HO_AT_EXEMPT 1u /* struct ho_attempt.flags: holds no slot of the namespace */
+
 /* Where an attempt is in its life; stored in struct ho_attempt.state. */
 enum ho_state {
 	HO_ST_INFLIGHT = 1, /* holds a slot, its SYN may go out */
@@ -39,6 +85,10 @@ struct ho_attempt {
 	__u16 dport;	/* host byte order */
 	__u8 daddr[16]; /* IPv4 in the first 4 bytes */
 	char comm[HO_COMM_LEN];
+	__u32 flags; /* HO_AT_* */
+	__u32 pad;
+	struct ho_scope_set queued_in; /* scopes counting it as queued */
+	struct ho_scope_set holds;     /* scopes it holds a slot in, once in flight */
 };
 
 /*
@@ -94,9 +144,10 @@ struct ho_tuple {
 
 /* Result of the "release" syscall program, run by the daemon. */
 enum ho_release_result {
-	HO_REL_RELEASED = 1, /* the attempt took a slot and is in flight */
-	HO_REL_NO_SLOT = 2,  /* the limit is reached: try again when a slot frees */
-	HO_REL_GONE = 3,     /* the attempt left SYN_SENT already */
+	HO_REL_RELEASED = 1,   /* the attempt took a slot and is in flight */
+	HO_REL_NO_SLOT = 2,    /* the limit is reached: try again when a slot frees */
+	HO_REL_GONE = 3,       /* the attempt left SYN_SENT already */
+	HO_REL_SCOPE_FULL = 4, /* a cgroup or user scope of it is at its limit */
 };
 
 /* Argument of the "forget" syscall program: an attempt whose socket is gone. */
@@ -108,8 +159,9 @@ struct ho_forget_args {
 
 struct ho_release_args {
 	__u64 cookie;
-	__u32 force;  /* take the slot even over the limit (shutdown) */
-	__u32 result; /* enum ho_release_result, written by the program */
+	__u32 force;		    /* take the slot even over the limit (shutdown) */
+	__u32 result;		    /* enum ho_release_result, written by the program */
+	struct ho_scope_set scopes; /* the scopes that apply to it now */
 };
 
 /*
@@ -120,6 +172,10 @@ struct ho_kstate {
 	__u32 limit;
 	__u32 in_flight;
 	__u32 queued;
+	__u32 global_wait; /* queued attempts wait for a slot of the namespace: no overtaking */
+	__u32 exempt_in_flight; /* in flight in an exempt scope: no slot of the namespace */
+	__u32 cgroup_scopes;	/* entries of each kind in scope_index: 0 skips the lookups */
+	__u32 user_scopes;
 	__u32 pad;
 	__u64 attempts;	    /* attempts tracked since load */
 	__u64 queued_total; /* attempts that had to queue */

@@ -42,5 +42,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

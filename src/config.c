@@ -9,28 +9,31 @@
 #include <unistd.h>
 #include "config.h"
 #include "parse.h"
+#include "procinfo.h"
 
-#define OPT(n, s, field, lo, hi, lim, lv, a, h)                                                    \
+#define OPT(n, s, field, lo, hi, k, lv, a, h)                                                      \
 	{                                                                                          \
 		.name = n, .short_name = s, .off = offsetof(struct ho_config, field), .min = lo,   \
-		.max = hi, .is_limit = lim, .live = lv, .arg = a, .help = h                        \
+		.max = hi, .kind = k, .live = lv, .arg = a, .help = h                              \
 	}
 
 const struct cfg_option cfg_options[] = {
-	OPT("limit", 'l', limit, 1, HO_LIMIT_MAX, true, true, "N|unlimited",
+	OPT("limit", 'l', limit, 1, HO_LIMIT_MAX, CFG_LIMIT, true, "N|unlimited",
 	    "attempts half-open at once (default 10)"),
-	OPT("queue-max", 'Q', queue_max, 1, 1 << 20, false, true, "N",
+	OPT("queue-max", 'Q', queue_max, 1, 1 << 20, CFG_NUM, true, "N",
 	    "SYNs held at most (default 65536)"),
-	OPT("tracked-max", 'T', tracked_max, 64, 1 << 22, false, false, "N",
+	OPT("tracked-max", 'T', tracked_max, 64, 1 << 22, CFG_NUM, false, "N",
 	    "attempts tracked in the kernel (default 131072)"),
-	OPT("queue-num", 0, queue_num, 0, 65535, false, false, "N",
+	OPT("queue-num", 0, queue_num, 0, 65535, CFG_NUM, false, "N",
 	    "NFQUEUE number (default 4226)"),
-	OPT("event-interval", 0, event_interval, 1, 86400, false, true, "SEC",
+	OPT("event-interval", 0, event_interval, 1, 86400, CFG_NUM, true, "SEC",
 	    "seconds between limit events (default 60)"),
-	OPT("stats-ttl", 0, stats_ttl, 1, 86400, false, true, "SEC",
+	OPT("stats-ttl", 0, stats_ttl, 1, 86400, CFG_NUM, true, "SEC",
 	    "keep counters of a gone process this long (default 300)"),
-	OPT("metrics-port", 0, metrics_port, 0, 65535, false, false, "PORT",
+	OPT("metrics-port", 0, metrics_port, 0, 65535, CFG_NUM, false, "PORT",
 	    "serve Prometheus metrics on 127.0.0.1:PORT (default 0: off)"),
+	OPT("release", 0, release, 1, HO_RATE_MAX, CFG_RELEASE, true, "fair|fifo|rate:R",
+	    "order of release (default fair: round robin over cgroups)"),
 };
 const size_t cfg_noptions = sizeof(cfg_options) / sizeof(cfg_options[0]);
 
@@ -65,7 +68,9 @@ uint32_t config_get(const struct ho_config *c, const struct cfg_option *o)
 int config_set(struct ho_config *c, const struct cfg_option *o, const char *value)
 {
 	uint32_t v;
-	int err = o->is_limit ? parse_limit(value, &v) : parse_u32(value, o->min, o->max, &v);
+	int err = o->kind == CFG_LIMIT	   ? parse_limit(value, &v)
+		  : o->kind == CFG_RELEASE ? parse_release(value, &v)
+					   : parse_u32(value, o->min, o->max, &v);
 
 	if (err)
 		return err;
@@ -76,7 +81,21 @@ int config_set(struct ho_config *c, const struct cfg_option *o, const char *valu
 
 const char *config_range(const struct cfg_option *o, char *buf, size_t len)
 {
-	snprintf(buf, len, "%u..%u%s", o->min, o->max, o->is_limit ? ", default or unlimited" : "");
+	if (o->kind == CFG_RELEASE)
+		snprintf(buf, len, "fair, fifo or rate:%u..%u", o->min, o->max);
+	else
+		snprintf(buf, len, "%u..%u%s", o->min, o->max,
+			 o->kind == CFG_LIMIT ? ", default or unlimited" : "");
+	return buf;
+}
+
+const char *config_format(const struct cfg_option *o, uint32_t v, char *buf, size_t len)
+{
+	if (o->kind == CFG_LIMIT)
+		return format_limit(v, buf, (unsigned int)len);
+	if (o->kind == CFG_RELEASE)
+		return format_release(v, buf, (unsigned int)len);
+	snprintf(buf, len, "%u", v);
 	return buf;
 }
 
@@ -94,9 +113,34 @@ static bool is_space(char ch)
 	return ch == ' ' || ch == '\t';
 }
 
+#define POLICY_WORDS 6
+
+/* Split at blanks up to a comment; the number of words, at most max. */
+static int split_words(char *p, char *words[], int max)
+{
+	int n = 0;
+
+	for (;;) {
+		while (is_space(*p))
+			p++;
+		if (!*p || *p == '#' || n == max)
+			return n;
+		words[n++] = p;
+		while (*p && !is_space(*p) && *p != '#')
+			p++;
+		if (!*p)
+			return n;
+		if (*p == '#') {
+			*p = '\0';
+			return n;
+		}
+		*p++ = '\0';
+	}
+}
+
 /* One line (NUL-terminated, no newline) into c; 0 or -EINVAL with err. */
 static int parse_line(char *line, unsigned int lineno, const char *fname, struct ho_config *c,
-		      unsigned int first_seen[], char *err, size_t errlen)
+		      unsigned int first_seen[], unsigned int pol_line[], char *err, size_t errlen)
 {
 	char *p = line, *name, *value, range[64];
 	const struct cfg_option *o;
@@ -128,6 +172,26 @@ static int parse_line(char *line, unsigned int lineno, const char *fname, struct
 		FAIL(name, o ? "'%s' needs a value" : "unknown setting '%s'", name);
 	}
 	*p++ = '\0';
+	if (!strcmp(name, "policy")) {
+		char *words[POLICY_WORDS], perr[256];
+		int n = split_words(p, words, POLICY_WORDS), bad = 0;
+		struct ho_policy pol;
+
+		if (policy_parse(n, words, true, &pol, &bad, perr, sizeof(perr)))
+			FAIL(bad < n ? words[bad]
+			     : n     ? words[n - 1] + strlen(words[n - 1])
+				     : p,
+			     "policy: %s", perr);
+		for (uint32_t i = 0; i < c->npol; i++)
+			if (policy_same_scope(&c->pol[i], &pol))
+				FAIL(words[1], "a policy for %s %s is set twice (first on line %u)",
+				     words[0], words[1], pol_line[i]);
+		if (c->npol == HO_POLICIES_MAX)
+			FAIL(name, "more than %d policies", HO_POLICIES_MAX);
+		pol_line[c->npol] = lineno;
+		c->pol[c->npol++] = pol;
+		return 0;
+	}
 	o = config_option(name);
 	if (!o)
 		FAIL(name, "unknown setting '%s'", name);
@@ -161,7 +225,7 @@ static int parse_line(char *line, unsigned int lineno, const char *fname, struct
 int config_parse(const char *text, size_t len, const char *fname, struct ho_config *c, char *err,
 		 size_t errlen)
 {
-	unsigned int first_seen[32] = {0}, lineno = 0;
+	unsigned int first_seen[32] = {0}, pol_line[HO_POLICIES_MAX], lineno = 0;
 	struct ho_config tmp = *c;
 	char line[HO_CONFIG_LINE + 1];
 	size_t i = 0;
@@ -191,7 +255,7 @@ int config_parse(const char *text, size_t len, const char *fname, struct ho_conf
 		line[n] = '\0';
 		if (n && line[n - 1] == '\r')
 			line[n - 1] = '\0';
-		if (parse_line(line, lineno, fname, &tmp, first_seen, err, errlen))
+		if (parse_line(line, lineno, fname, &tmp, first_seen, pol_line, err, errlen))
 			return -EINVAL;
 	}
 	*c = tmp;
@@ -261,6 +325,56 @@ char *config_rewrite(const char *text, const char *name, const char *value)
 	if (!out)
 		return NULL;
 	sprintf(out, "%s%s%s %s\n", text, tlen && text[tlen - 1] != '\n' ? "\n" : "", name, value);
+	return out;
+}
+
+/* Does this line hold the policy of p's scope? */
+static bool is_policy_line(const char *line, size_t len, const struct ho_policy *p)
+{
+	char buf[HO_CONFIG_LINE + 1], *words[POLICY_WORDS];
+	uint32_t uid;
+	int n;
+
+	if (len > HO_CONFIG_LINE)
+		return false;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	n = split_words(buf, words, POLICY_WORDS);
+	if (n < 3 || strcmp(words[0], "policy"))
+		return false;
+	if (strcmp(words[1], p->kind == HO_SCOPE_USER ? "user" : "cgroup"))
+		return false;
+	if (p->kind == HO_SCOPE_USER)
+		return !strcmp(words[2], p->name) || (!parse_user(words[2], &uid) && uid == p->uid);
+	return !strcmp(words[2], p->name);
+}
+
+char *config_rewrite_policy(const char *text, const struct ho_policy *p, bool remove)
+{
+	size_t tlen = strlen(text);
+	char rule[HO_POLICY_NAME_LEN + 64], *out;
+	const char *line, *end;
+	int n;
+
+	snprintf(rule, sizeof(rule), "policy ");
+	policy_format(p, true, rule + 7, sizeof(rule) - 7);
+	out = malloc(tlen + strlen(rule) + 3);
+	if (!out)
+		return NULL;
+	for (line = text; *line; line = end) {
+		end = strchr(line, '\n');
+		end = end ? end + 1 : line + strlen(line);
+		if (!is_policy_line(line, (size_t)(end - line) - (end[-1] == '\n'), p))
+			continue;
+		memcpy(out, text, (size_t)(line - text));
+		n = remove ? 0 : sprintf(out + (line - text), "%s\n", rule);
+		strcpy(out + (line - text) + n, end);
+		return out;
+	}
+	if (remove)
+		strcpy(out, text);
+	else
+		sprintf(out, "%s%s%s\n", text, tlen && text[tlen - 1] != '\n' ? "\n" : "", rule);
 	return out;
 }
 

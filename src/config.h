@@ -3,9 +3,9 @@
  * halfopend's settings: one table of options, read from the command line and
  * from the configuration file (halfopen.conf(5)) alike. Pure logic.
  *
- * The file holds one "name value" per line, names as the long options;
- * '#' starts a comment; blank lines are ignored. Errors name
- * file:line:column and a reason.
+ * The file holds one "name value" per line, names as the long options, and
+ * "policy SCOPE RULE" lines (policy.h); '#' starts a comment; blank lines are
+ * ignored. Errors name file:line:column and a reason.
  */
 #ifndef HO_CONFIG_H
 #define HO_CONFIG_H
@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "policy.h"
 
 #define HO_CONFIG_DEFAULT "/etc/halfopen/halfopen.conf"
 #define HO_CONFIG_MAX	  (1 << 20) /* bytes */
@@ -26,7 +27,16 @@ struct ho_config {
 	uint32_t event_interval; /* seconds between limit events */
 	uint32_t stats_ttl;	 /* seconds before counters of a gone process go */
 	uint32_t metrics_port;	 /* HTTP metrics on 127.0.0.1, 0: off */
+	uint32_t release;	 /* parse.h: mode | rate << 2 */
 	uint32_t set;		 /* bit i: option i was given */
+	uint32_t npol;		 /* policies, from the file only */
+	struct ho_policy pol[HO_POLICIES_MAX];
+};
+
+enum cfg_kind {
+	CFG_NUM,     /* min..max */
+	CFG_LIMIT,   /* also "default" and "unlimited" */
+	CFG_RELEASE, /* fair, fifo or rate:R */
 };
 
 struct cfg_option {
@@ -34,8 +44,8 @@ struct cfg_option {
 	char short_name;  /* 0: none */
 	size_t off;	  /* of the uint32_t in struct ho_config */
 	uint32_t min, max;
-	bool is_limit; /* also "default" and "unlimited" */
-	bool live;     /* SIGHUP applies it without a restart */
+	enum cfg_kind kind;
+	bool live; /* SIGHUP applies it without a restart */
 	const char *arg, *help;
 };
 
@@ -49,6 +59,8 @@ int config_set(struct ho_config *c, const struct cfg_option *o, const char *valu
 /* What the option accepts, for messages: "1..1000000, default or unlimited". */
 const char *config_range(const struct cfg_option *o, char *buf, size_t len);
 uint32_t config_get(const struct ho_config *c, const struct cfg_option *o);
+/* A value as the file writes it. */
+const char *config_format(const struct cfg_option *o, uint32_t v, char *buf, size_t len);
 
 /*
  * Parse a whole file's text over c. 0, or -EINVAL with "file:line:col: reason"
@@ -66,6 +78,11 @@ void config_overlay(struct ho_config *c, const struct ho_config *over);
  * (its comment kept), or the line is appended. malloc'd, NULL on ENOMEM.
  */
 char *config_rewrite(const char *text, const char *name, const char *value);
+/*
+ * The text with the policy line of p's scope replaced by p (or removed, with
+ * remove), or p appended. malloc'd, NULL on ENOMEM.
+ */
+char *config_rewrite_policy(const char *text, const struct ho_policy *p, bool remove);
 /* Write text to path atomically: temporary file, fsync, rename, fsync of the folder. */
 int config_write_atomic(const char *path, const char *text, char *err, size_t errlen);
 

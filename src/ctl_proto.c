@@ -39,6 +39,13 @@ int ho_ctl_payload_size(uint16_t type)
 		return sizeof(struct ho_ctl_end);
 	case HO_CTL_HISTORY_REP:
 		return sizeof(struct ho_ctl_history);
+	case HO_CTL_POLICY_SET:
+	case HO_CTL_POLICY_DEL:
+		return sizeof(struct ho_ctl_policy);
+	case HO_CTL_POLICY_LIST:
+		return 0;
+	case HO_CTL_POLICY_ROW:
+		return sizeof(struct ho_ctl_policy_row);
 	default:
 		return -1;
 	}
@@ -73,6 +80,17 @@ static bool payload_valid(uint16_t type, const void *p)
 		return TERMINATED(((const struct ho_ctl_event_row *)p)->top_cgroup);
 	case HO_CTL_HISTORY_REP:
 		return ((const struct ho_ctl_history *)p)->n <= HO_HISTORY_LEN;
+	case HO_CTL_POLICY_SET:
+	case HO_CTL_POLICY_DEL: {
+		const struct ho_ctl_policy *r = p;
+
+		return TERMINATED(r->p.name) &&
+		       (r->p.kind == HO_SCOPE_CGROUP || r->p.kind == HO_SCOPE_USER) &&
+		       !(r->p.flags & ~HO_SCOPE_F_EXEMPT) &&
+		       !(r->flags & ~(HO_POLICY_F_PERSIST | HO_POLICY_F_TRANSIENT));
+	}
+	case HO_CTL_POLICY_ROW:
+		return TERMINATED(((const struct ho_ctl_policy_row *)p)->p.name);
 	default:
 		return true;
 	}

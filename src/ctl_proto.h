@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include "halfopen.h"
+#include "policy.h"
 
 #define HO_CTL_NAME    "halfopen/ctl" /* abstract: "\0halfopen/ctl" */
 #define HO_CTL_VERSION 1
@@ -28,13 +29,16 @@
 
 enum ho_ctl_type {
 	/* requests */
-	HO_CTL_STATUS = 1,    /* no payload; reply STATUS_REP */
-	HO_CTL_SET_LIMIT = 2, /* ho_ctl_limit; reply STATUS_REP or ERR */
-	HO_CTL_PS = 3,	      /* ho_ctl_ps_req; reply PS_ROW..., END */
-	HO_CTL_STATS = 4,     /* ho_ctl_stats_req; reply STATS_ROW..., END */
-	HO_CTL_EVENTS = 5,    /* ho_ctl_events_req; reply EVENT_ROW..., END, then
+	HO_CTL_STATUS = 1,	/* no payload; reply STATUS_REP */
+	HO_CTL_SET_LIMIT = 2,	/* ho_ctl_limit; reply STATUS_REP or ERR */
+	HO_CTL_PS = 3,		/* ho_ctl_ps_req; reply PS_ROW..., END */
+	HO_CTL_STATS = 4,	/* ho_ctl_stats_req; reply STATS_ROW..., END */
+	HO_CTL_EVENTS = 5,	/* ho_ctl_events_req; reply EVENT_ROW..., END, then
 				 with follow, one EVENT_ROW per new event */
-	HO_CTL_HISTORY = 6,   /* no payload; reply HISTORY_REP */
+	HO_CTL_HISTORY = 6,	/* no payload; reply HISTORY_REP */
+	HO_CTL_POLICY_SET = 7,	/* ho_ctl_policy; reply POLICY_ROW or ERR */
+	HO_CTL_POLICY_DEL = 8,	/* ho_ctl_policy (the scope); reply END or ERR */
+	HO_CTL_POLICY_LIST = 9, /* no payload; reply POLICY_ROW..., END */
 	/* replies */
 	HO_CTL_STATUS_REP = 64,	 /* ho_ctl_status */
 	HO_CTL_ERR = 65,	 /* ho_ctl_err */
@@ -43,6 +47,7 @@ enum ho_ctl_type {
 	HO_CTL_EVENT_ROW = 68,	 /* ho_ctl_event_row */
 	HO_CTL_END = 69,	 /* ho_ctl_end: the end of a list */
 	HO_CTL_HISTORY_REP = 70, /* ho_ctl_history */
+	HO_CTL_POLICY_ROW = 71,	 /* ho_ctl_policy_row */
 };
 
 struct ho_ctl_hdr {
@@ -59,7 +64,10 @@ struct ho_ctl_limit {
 };
 
 struct ho_ctl_status {
-	uint32_t limit; /* 0: unlimited */
+	uint32_t limit;		   /* 0: unlimited */
+	uint32_t release;	   /* parse.h: mode | rate << 2 */
+	uint32_t exempt_in_flight; /* in flight in exempt scopes, beside in_flight */
+	uint32_t policies;
 	uint32_t in_flight;
 	uint32_t queued;
 	uint32_t held; /* queued attempts whose SYN is held right now */
@@ -154,6 +162,30 @@ struct ho_ctl_history {
 	uint32_t pad;
 	uint32_t in_flight[HO_HISTORY_LEN];
 	uint32_t queued[HO_HISTORY_LEN];
+};
+
+#define HO_POLICY_F_PERSIST   1u /* also write it to the settings file */
+#define HO_POLICY_F_TRANSIENT 2u /* halfopen run's: removed when its pid is gone */
+
+/*
+ * A policy to set, or the scope of one to delete. The daemon checks it again
+ * (name terminated, user known, cgroup there) and resolves names itself.
+ */
+struct ho_ctl_policy {
+	struct ho_policy p;
+	uint32_t flags; /* HO_POLICY_F_* */
+	uint32_t pad;
+};
+
+struct ho_ctl_policy_row {
+	struct ho_policy p;
+	uint64_t id;	    /* cgroup id or uid; 0 for a cgroup that is not there now */
+	uint32_t transient; /* pid of the halfopen run that owns it, or 0 */
+	int32_t in_flight;
+	int32_t queued;
+	uint32_t pad;
+	uint64_t attempts;
+	uint64_t queued_total;
 };
 
 struct ho_ctl_err {

@@ -207,6 +207,9 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s)
 
 	*s = (struct ho_ctl_status){
 		.limit = __atomic_load_n(&ks->limit, __ATOMIC_RELAXED),
+		.release = d->o.c.release,
+		.exempt_in_flight = __atomic_load_n(&ks->exempt_in_flight, __ATOMIC_RELAXED),
+		.policies = d->sc.n,
 		.in_flight = __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED),
 		.queued = __atomic_load_n(&ks->queued, __ATOMIC_RELAXED),
 		.held = (uint32_t)d->q.held,
@@ -230,7 +233,7 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s)
 	};
 }
 
-static void put_err(struct ctl_client *c, int err, const char *msg)
+void ctl_err(struct ctl_client *c, int err, const char *msg)
 {
 	struct ho_ctl_err e = {.err = err};
 
@@ -247,64 +250,82 @@ static void put_status(struct daemon *d, struct ctl_client *c)
 }
 
 /*
- * Write "name value" into the settings file, atomically, keeping the rest of
- * it. On failure the client is told why and nothing changes.
+ * Edit the settings file, atomically, keeping the rest of it: edit() returns
+ * the new text (malloc'd), which must still parse. On failure the client is
+ * told why and nothing changes.
  */
-static int persist(struct daemon *d, const char *name, uint32_t value, struct ctl_client *c)
+int ctl_persist(struct daemon *d, struct ctl_client *c, const char *what,
+		char *(*edit)(const char *text, const void *arg), const void *arg)
 {
-	struct ho_config check;
-	char val[16], err[512], msg[sizeof(((struct ho_ctl_err *)0)->msg)], *text, *out;
+	struct ho_config *check;
+	char err[512], msg[sizeof(((struct ho_ctl_err *)0)->msg)], *text, *out;
 	size_t n = 0;
 	FILE *f;
 
 	text = calloc(1, HO_CONFIG_MAX + 1);
-	if (!text)
-		return put_err(c, ENOMEM, "out of memory"), -ENOMEM;
+	check = malloc(sizeof(*check));
+	if (!text || !check) {
+		free(text);
+		free(check);
+		return ctl_err(c, ENOMEM, "out of memory"), -ENOMEM;
+	}
 	f = fopen(d->o.config, "re");
 	if (f) {
 		n = fread(text, 1, HO_CONFIG_MAX, f);
 		fclose(f);
 	}
 	text[n] = '\0';
-	out = config_rewrite(text, name, format_limit(value, val, sizeof(val)));
+	out = edit(text, arg);
 	free(text);
-	config_defaults(&check);
-	if (!out || config_parse(out, strlen(out), d->o.config, &check, err, sizeof(err))) {
+	config_defaults(check);
+	if (!out || config_parse(out, strlen(out), d->o.config, check, err, sizeof(err))) {
 		snprintf(msg, sizeof(msg), "cannot persist: %.100s", out ? err : "out of memory");
 		free(out);
-		return put_err(c, EINVAL, msg), -EINVAL;
+		free(check);
+		return ctl_err(c, EINVAL, msg), -EINVAL;
 	}
+	free(check);
 	snprintf(err, sizeof(err), "%s", d->o.config);
 	mkdir(dirname(err), 0755); /* /etc/halfopen on a first --persist */
 	if (config_write_atomic(d->o.config, out, err, sizeof(err))) {
 		snprintf(msg, sizeof(msg), "cannot persist: %.100s", err);
 		free(out);
-		return put_err(c, EIO, msg), -EIO;
+		return ctl_err(c, EIO, msg), -EIO;
 	}
 	free(out);
-	pr_notice("%s %s written to %s", name, val, d->o.config);
-	if (d->o.cli.set & (1u << (config_option(name) - cfg_options)))
-		pr_warn("%s is also given on the command line, which wins at the next start", name);
+	pr_notice("%s written to %s", what, d->o.config);
 	return 0;
+}
+
+static char *edit_limit(const char *text, const void *arg)
+{
+	char val[16];
+
+	return config_rewrite(text, "limit",
+			      format_limit(*(const uint32_t *)arg, val, sizeof(val)));
 }
 
 static void set_limit(struct daemon *d, struct ctl_client *c, const struct ho_ctl_limit *req)
 {
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
-	char old[16], new[16];
+	char old[16], new[32];
 	uint32_t prev;
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) || cred.uid != 0) {
-		put_err(c, EPERM, "only root may change the limit");
+		ctl_err(c, EPERM, "only root may change the limit");
 		return;
 	}
 	if (req->limit > HO_LIMIT_MAX) {
-		put_err(c, ERANGE, "the limit must be 1..1000000 or unlimited");
+		ctl_err(c, ERANGE, "the limit must be 1..1000000 or unlimited");
 		return;
 	}
-	if ((req->flags & HO_LIMIT_F_PERSIST) && persist(d, "limit", req->limit, c))
+	snprintf(new, sizeof(new), "limit %s", format_limit(req->limit, old, sizeof(old)));
+	if ((req->flags & HO_LIMIT_F_PERSIST) && ctl_persist(d, c, new, edit_limit, &req->limit))
 		return; /* not written: nothing changed */
+	if ((req->flags & HO_LIMIT_F_PERSIST) &&
+	    (d->o.cli.set & (1u << (config_option("limit") - cfg_options))))
+		pr_warn("limit is also given on the command line, which wins at the next start");
 	prev = kern_state(&d->k)->limit;
 	kern_set_limit(&d->k, req->limit);
 	d->o.c.limit = req->limit;
@@ -342,7 +363,7 @@ static void handle(struct daemon *d, struct ctl_client *c)
 	case HO_CTL_PS:
 	case HO_CTL_STATS:
 		if (ctl_lists_busy(d) >= HO_MAX_LISTS) {
-			put_err(c, EBUSY, "busy sending other lists: try again");
+			ctl_err(c, EBUSY, "busy sending other lists: try again");
 			break;
 		}
 		if (hdr.type == HO_CTL_PS)
@@ -362,8 +383,15 @@ static void handle(struct daemon *d, struct ctl_client *c)
 	case HO_CTL_HISTORY:
 		send_history(d, c);
 		break;
+	case HO_CTL_POLICY_SET:
+	case HO_CTL_POLICY_DEL:
+		policy_request(d, c, hdr.type, payload);
+		break;
+	case HO_CTL_POLICY_LIST:
+		policy_list(d, c);
+		break;
 	default:
-		put_err(c, EOPNOTSUPP, "not a request");
+		ctl_err(c, EOPNOTSUPP, "not a request");
 		break;
 	}
 	ctl_flush(d, c);

@@ -11,6 +11,7 @@
 #include "limit_event.h"
 #include "nfq.h"
 #include "queue.h"
+#include "scopes.h"
 
 #define HO_MAX_CLIENTS	    64
 #define HO_REPORT_GATHER_MS 200		 /* let a burst queue up before naming its top process */
@@ -60,8 +61,11 @@ struct daemon {
 	struct kern k;
 	struct nfqueue nfq;
 	struct hqueue q;
+	struct scopes sc;
 	struct limit_event ev;
 	int epfd, sigfd, timerfd, ctl_fd;
+	int ratefd; /* --release rate:R: one tick per release, at most 1 kHz */
+	uint32_t rate_per_tick;
 	struct ctl_client clients[HO_MAX_CLIENTS];
 	int http_fd;
 	struct http_conn http[HO_MAX_HTTP];
@@ -84,7 +88,10 @@ struct daemon {
 /* limiter.c: the queue engine */
 int limiter_on_event(void *ctx, void *data, size_t len);
 void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len);
+/* Release what the slots allow (not in rate mode: see limiter_release_some). */
 void limiter_release(struct daemon *d);
+/* Release at most n. */
+void limiter_release_some(struct daemon *d, uint32_t n);
 void limiter_release_all(struct daemon *d);
 void limiter_housekeeping(struct daemon *d);
 /* Report the limit event if due; returns ms until it should be called again, or -1. */
@@ -95,6 +102,10 @@ int ctl_listen(struct daemon *d);
 void ctl_accept(struct daemon *d);
 void ctl_event(struct daemon *d, int fd, uint32_t events);
 void ctl_close_all(struct daemon *d);
+void ctl_err(struct ctl_client *c, int err, const char *msg);
+/* Rewrite the settings file with edit(); on failure tells the client, -errno. */
+int ctl_persist(struct daemon *d, struct ctl_client *c, const char *what,
+		char *(*edit)(const char *text, const void *arg), const void *arg);
 /* Queue a message for a client; -ENOBUFS past its bound. */
 int ctl_put(struct ctl_client *c, uint16_t type, const void *payload, uint32_t len);
 void ctl_flush(struct daemon *d, struct ctl_client *c);
@@ -102,6 +113,11 @@ int ctl_lists_busy(const struct daemon *d);
 /* Send a new limit event to every follower. */
 void ctl_broadcast_event(struct daemon *d, const struct ho_ctl_event_row *r);
 void fill_status(struct daemon *d, struct ho_ctl_status *s);
+
+/* ctl_policy.c: halfopen policy and halfopen run */
+void policy_request(struct daemon *d, struct ctl_client *c, uint16_t type,
+		    const struct ho_ctl_policy *req);
+void policy_list(struct daemon *d, struct ctl_client *c);
 
 /* ctl_lists.c: replies that are lists */
 void list_ps(struct daemon *d, struct ctl_client *c, const struct ho_ctl_ps_req *req);

@@ -30,6 +30,14 @@ static void usage(FILE *f)
 		"  stats [--procs|--cgroups]    counters per process and per cgroup since start\n"
 		"  events [-f]                  the last limit events; -f follows new ones\n"
 		"  top [-b] [-n ITER]           live view; -b: batch (plain text) ITER times\n"
+		"  policy list                  policies of cgroups and users, with their counts\n"
+		"  policy set SCOPE RULE [--persist]\n"
+		"                               SCOPE: cgroup PATH | user NAME; RULE: limit N |\n"
+		"                               exempt (counted, never held); root only\n"
+		"  policy del SCOPE [--persist] remove a policy\n"
+		"  run [--limit N | --exempt] -- CMD [ARGS...]\n"
+		"                               run CMD in a new cgroup with its own limit\n"
+		"                               (default 10), then remove both; root only\n"
 		"\n"
 		"Options:\n"
 		"  -j, --json       JSON output (anywhere on the line)\n"
@@ -50,7 +58,7 @@ static void print_limit(const struct ho_ctl_status *s)
 
 static void print_status(const struct ho_ctl_status *s)
 {
-	char lim[16], since[32];
+	char lim[16], since[32], rel[24];
 	time_t t = (time_t)s->started;
 	struct tm tm;
 
@@ -58,6 +66,9 @@ static void print_status(const struct ho_ctl_status *s)
 	if (cli_json) {
 		printf("{\"limit\":");
 		printf(s->limit ? "%s" : "\"%s\"", lim);
+		printf(",\"release\":\"%s\",\"policies\":%u,\"exempt_in_flight\":%u",
+		       format_release(s->release, rel, sizeof(rel)), s->policies,
+		       s->exempt_in_flight);
 		printf(",\"in_flight\":%u,\"queued\":%u,\"held\":%u,\"queue_max\":%u,"
 		       "\"tracked_max\":%u,\"pid\":%u,\"queue_num\":%u,\"started\":%" PRIu64 ","
 		       "\"attempts\":%" PRIu64 ",\"queued_total\":%" PRIu64 ",\"released\":%" PRIu64
@@ -72,8 +83,8 @@ static void print_status(const struct ho_ctl_status *s)
 		return;
 	}
 	strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-	printf("limit         %s\n"
-	       "in flight     %u\n"
+	printf("limit         %s (release %s, %u policies)\n"
+	       "in flight     %u (and %u exempt)\n"
 	       "queued        %u (%u SYNs held, at most %u)\n"
 	       "daemon        pid %u since %s, NFQUEUE %u\n"
 	       "since start:\n"
@@ -87,7 +98,8 @@ static void print_status(const struct ho_ctl_status *s)
 	       "  dropped     %" PRIu64 "  (SYNs dropped, queue full)\n"
 	       "  untracked   %" PRIu64 "  (table of %u full, let through)\n"
 	       "  repaired    %" PRIu64 "  (ends the kernel skipped: %" PRIu64 " skips)\n",
-	       lim, s->in_flight, s->queued, s->held, s->queue_max, s->pid, since, s->queue_num,
+	       lim, format_release(s->release, rel, sizeof(rel)), s->policies, s->in_flight,
+	       s->exempt_in_flight, s->queued, s->held, s->queue_max, s->pid, since, s->queue_num,
 	       s->attempts, s->queued_total, s->released, s->cancelled, s->established,
 	       s->refused + s->failed, s->refused, s->failed, s->closed, s->dropped, s->untracked,
 	       s->tracked_max, s->repaired, s->skipped);
@@ -162,7 +174,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{"status", cmd_status},	  {"limit", cmd_limit},	  {"ps", cmd_ps},
 		{"stats", cmd_stats},	  {"events", cmd_events}, {"top", cmd_top},
-		{"metrics", cmd_metrics},
+		{"metrics", cmd_metrics}, {"policy", cmd_policy}, {"run", cmd_run},
 	};
 	int i = 1;
 
@@ -184,6 +196,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* the command line of run is the child's: its -j is not ours */
+	if (!strcmp(argv[i], "run"))
+		return cmd_run(argc - i - 1, argv + i + 1);
 	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
 		if (!strcmp(argv[i], cmds[c].name))
 			return cmds[c].fn(take_json(argc - i - 1, argv + i + 1), argv + i + 1);

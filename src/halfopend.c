@@ -36,6 +36,7 @@
 #define EV_CTL	   3
 #define EV_SIGNAL  4
 #define EV_TIMER   5
+#define EV_RATE	   7
 
 uint64_t now_ns(void)
 {
@@ -90,22 +91,50 @@ static int setup_loop(struct daemon *d)
 	signal(SIGPIPE, SIG_IGN);
 	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->ratefd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->sigfd < 0 || d->timerfd < 0 || d->epfd < 0 ||
+	if (d->sigfd < 0 || d->timerfd < 0 || d->ratefd < 0 || d->epfd < 0 ||
 	    timerfd_settime(d->timerfd, 0, &tick, NULL) ||
 	    epoll_add(d->epfd, ring_buffer__epoll_fd(d->k.rb), EV_RINGBUF) ||
 	    epoll_add(d->epfd, nfqueue_fd(&d->nfq), EV_NFQ) ||
 	    epoll_add(d->epfd, d->ctl_fd, EV_CTL) || epoll_add(d->epfd, d->sigfd, EV_SIGNAL) ||
-	    epoll_add(d->epfd, d->timerfd, EV_TIMER))
+	    epoll_add(d->epfd, d->timerfd, EV_TIMER) || epoll_add(d->epfd, d->ratefd, EV_RATE))
 		return pr_err("cannot set up the event loop: %s", strerror(errno)), -errno;
 	return 0;
+}
+
+/* --release rate:R: arm the rate timer (at most 1 kHz, several a tick above). */
+static void set_rate(struct daemon *d)
+{
+	uint32_t r = release_rate(d->o.c.release);
+	struct itimerspec t = {0};
+	long ns;
+
+	d->rate_per_tick = 0;
+	if (release_mode(d->o.c.release) == HO_RELEASE_RATE && r) {
+		ns = r <= 1000 ? 1000000000L / r : 1000000L;
+		d->rate_per_tick = r <= 1000 ? 1 : r / 1000;
+		t.it_interval = (struct timespec){ns / 1000000000L, ns % 1000000000L};
+		t.it_value = t.it_interval;
+	}
+	timerfd_settime(d->ratefd, 0, &t, NULL);
+}
+
+static void on_rate(struct daemon *d)
+{
+	uint64_t ticks;
+
+	if (read(d->ratefd, &ticks, sizeof(ticks)) != sizeof(ticks) || !d->rate_per_tick)
+		return;
+	/* late ticks do not pile up into a burst: at most 2 ticks' worth */
+	limiter_release_some(d, d->rate_per_tick * (uint32_t)(ticks > 2 ? 2 : ticks));
 }
 
 /* SIGHUP: read the file again; a bad file changes nothing. */
 static void reload(struct daemon *d)
 {
-	struct ho_config c;
-	char err[512], a[16], b[16];
+	static struct ho_config c; /* big: policies */
+	char err[512], a[24], b[24];
 
 	if (options_load(&d->o, &c, err, sizeof(err))) {
 		pr_err("reload: %s; keeping the running settings", err);
@@ -122,14 +151,13 @@ static void reload(struct daemon *d)
 				o->name, now);
 			continue;
 		}
-		pr_notice("reload: %s %s -> %s", o->name,
-			  o->is_limit ? format_limit(old, a, sizeof(a))
-				      : (snprintf(a, 16, "%u", old), a),
-			  o->is_limit ? format_limit(now, b, sizeof(b))
-				      : (snprintf(b, 16, "%u", now), b));
+		pr_notice("reload: %s %s -> %s", o->name, config_format(o, old, a, sizeof(a)),
+			  config_format(o, now, b, sizeof(b)));
 		*(uint32_t *)((char *)&d->o.c + o->off) = now;
 	}
 	kern_set_limit(&d->k, d->o.c.limit);
+	set_rate(d);
+	scopes_load(d, &c);
 	d->ev.interval_ns = (uint64_t)d->o.c.event_interval * 1000000000ull;
 	limiter_release(d);
 	pr_info("reloaded %s", d->o.config);
@@ -206,6 +234,9 @@ static int run_loop(struct daemon *d)
 			case EV_HTTP_LISTEN:
 				http_accept(d);
 				break;
+			case EV_RATE:
+				on_rate(d);
+				break;
 			default:
 				if (evs[i].data.u64 & EV_HTTP)
 					http_event(d, (int)(evs[i].data.u64 & ~EV_HTTP),
@@ -247,12 +278,13 @@ static void shutdown_all(struct daemon *d, const char *pin)
 }
 
 /* static: the event log and client table are too big for the stack */
-static struct daemon d = {.epfd = -1, .sigfd = -1, .timerfd = -1, .ctl_fd = -1, .http_fd = -1};
+static struct daemon d = {
+	.epfd = -1, .sigfd = -1, .timerfd = -1, .ratefd = -1, .ctl_fd = -1, .http_fd = -1};
 
 int main(int argc, char **argv)
 {
 	enum options_mode mode;
-	char pin[128], lim[16], cerr[512];
+	char pin[128], lim[16], rel[24], cerr[512];
 	int err;
 
 	for (int i = 0; i < HO_MAX_HTTP; i++)
@@ -329,11 +361,14 @@ int main(int argc, char **argv)
 		err = http_listen(&d);
 	if (err)
 		goto out;
+	set_rate(&d);
+	scopes_load(&d, &d.o.c);
 	d.started = time(NULL);
 	pr_info("halfopend " HO_VERSION " started: limit %s, queue %u, tracked %u, NFQUEUE %u, "
-		"netns net:[%u]",
+		"release %s, %u policies, netns net:[%u]",
 		format_limit(d.o.c.limit, lim, sizeof(lim)), d.o.c.queue_max, d.o.c.tracked_max,
-		d.o.c.queue_num, d.k.netns_ino);
+		d.o.c.queue_num, format_release(d.o.c.release, rel, sizeof(rel)), d.sc.n,
+		d.k.netns_ino);
 	sd_notifyf("READY=1\nSTATUS=limit %s, 0 in flight, 0 queued", lim);
 	err = run_loop(&d);
 	sd_notifyf("STOPPING=1\nSTATUS=releasing held attempts");
@@ -345,6 +380,8 @@ out:
 		close(d.sigfd);
 	if (d.timerfd >= 0)
 		close(d.timerfd);
+	if (d.ratefd >= 0)
+		close(d.ratefd);
 	if (!err)
 		pr_info("stopped: %lu attempts released, rules removed", (unsigned long)d.released);
 	return err ? 1 : 0;

@@ -138,15 +138,30 @@ int kern_pin_filter(struct kern *k, const char *path)
 	return bpf_program__pin(k->skel->progs.held_syn, path);
 }
 
-int kern_release(struct kern *k, uint64_t cookie, bool force)
+int kern_release(struct kern *k, uint64_t cookie, bool force, const struct ho_scope_set *set)
 {
-	struct ho_release_args args = {.cookie = cookie, .force = force};
+	struct ho_release_args args = {.cookie = cookie, .force = force, .scopes = *set};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
 	int err = bpf_prog_test_run_opts(k->release_fd, &opts);
 
 	if (err)
 		return -errno;
 	return (int)args.result;
+}
+
+struct ho_scope *kern_scopes(struct kern *k)
+{
+	return k->skel->bss->scopes;
+}
+
+int kern_scope_key(struct kern *k, uint32_t kind, uint64_t id, uint32_t idx)
+{
+	struct ho_scope_key key = {.kind = kind, .id = id};
+	int fd = bpf_map__fd(k->skel->maps.scope_index);
+
+	if (!idx)
+		return bpf_map_delete_elem(fd, &key) && errno != ENOENT ? -errno : 0;
+	return bpf_map_update_elem(fd, &key, &idx, BPF_ANY) ? -errno : 0;
 }
 
 int kern_forget(struct kern *k, uint64_t cookie)

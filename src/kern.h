@@ -35,8 +35,12 @@ void kern_set_verbosity(int verbose);
 struct ho_kstate *kern_state(struct kern *k);
 void kern_set_limit(struct kern *k, uint32_t limit);
 int kern_pin_filter(struct kern *k, const char *path);
-/* enum ho_release_result, or negative errno */
-int kern_release(struct kern *k, uint64_t cookie, bool force);
+/* enum ho_release_result, or negative errno; set: the scopes that apply now */
+int kern_release(struct kern *k, uint64_t cookie, bool force, const struct ho_scope_set *set);
+/* The kernel's scope entries (HO_SCOPES_MAX), mapped: limit, flags and gen are ours. */
+struct ho_scope *kern_scopes(struct kern *k);
+/* Point a cgroup id or uid at scope entry idx; idx 0 removes the key. */
+int kern_scope_key(struct kern *k, uint32_t kind, uint64_t id, uint32_t idx);
 int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out);
 /* Free what an attempt whose socket is gone holds; 1 if it did. */
 int kern_forget(struct kern *k, uint64_t cookie);

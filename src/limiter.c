@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The queue engine: attempts queued by the kernel, their held SYNs from
- * NFQUEUE, and their release in FIFO order as slots free.
+ * NFQUEUE, and their release as slots free: round robin over cgroups (fair,
+ * the default), one FIFO (fifo), or at a fixed rate (rate:R, fair order).
  *
  * The kernel owns the slot count; an attempt moves from queued to in flight
  * only through the "release" BPF program, atomically with taking a slot, so
@@ -20,6 +21,7 @@
 #include "parse.h"
 #include "procinfo.h"
 #include "reconcile.h"
+#include "scopes.h"
 #include "u64vec.h"
 
 static void drop_entry(struct daemon *d, struct hq_entry *e, uint32_t verdict)
@@ -105,38 +107,131 @@ void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len)
 	}
 }
 
-static void release_head(struct daemon *d, bool force)
+/* Tell the kernel whether queued attempts wait for a slot of the namespace. */
+static void set_wait(struct daemon *d, uint32_t wait)
 {
-	struct hq_entry *e;
+	__atomic_store_n(&kern_state(&d->k)->global_wait, wait, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Release one attempt with the scopes that apply to it now: enum
+ * ho_release_result or negative errno. Released and gone attempts leave the
+ * queue (e is freed).
+ */
+static int try_release(struct daemon *d, struct hq_entry *e, bool force)
+{
+	struct ho_scope_set set;
 	int r;
 
-	while ((e = hq_head(&d->q))) {
-		r = kern_release(&d->k, e->cookie, force);
-		if (r == HO_REL_NO_SLOT)
-			return;
-		if (r < 0) {
-			pr_err("releasing an attempt: %s", strerror(-r));
-			return; /* the timer tries again */
+	scopes_of(d, e, &set);
+	r = kern_release(&d->k, e->cookie, force, &set);
+	if (r == HO_REL_RELEASED) {
+		d->released++;
+		drop_entry(d, e, NF_ACCEPT);
+	} else if (r == HO_REL_GONE) {
+		drop_entry(d, e, NF_DROP); /* its socket left SYN_SENT */
+	} else if (r < 0) {
+		pr_err("releasing an attempt: %s", strerror(-r)); /* the timer tries again */
+	}
+	return r;
+}
+
+/*
+ * Fair: the cgroups with queued attempts take turns, FIFO inside each. A
+ * cgroup whose own scope is full sits this pass out; a full namespace ends it.
+ */
+static void release_fair(struct daemon *d, bool force, uint32_t budget, uint64_t pass)
+{
+	size_t blocked = 0;
+	struct hq_sub *s;
+
+	while ((s = hq_turn(&d->q)) && blocked < d->q.nsubs) {
+		bool last = s->count == 1;
+		int r;
+
+		if (s->blocked_pass == pass) {
+			hq_next_turn(&d->q);
+			continue;
 		}
+		if (!budget) {
+			set_wait(d, 1);
+			return;
+		}
+		r = try_release(d, s->head, force);
 		if (r == HO_REL_RELEASED) {
-			d->released++;
-			drop_entry(d, e, NF_ACCEPT);
-		} else {
-			drop_entry(d, e, NF_DROP); /* gone: its socket left SYN_SENT */
+			budget--;
+			if (!last) /* else its sub-queue went, and the turn with it */
+				hq_next_turn(&d->q);
+		} else if (r == HO_REL_SCOPE_FULL) {
+			s->blocked_pass = pass;
+			blocked++;
+			hq_next_turn(&d->q);
+		} else if (r != HO_REL_GONE) {
+			{
+				set_wait(d, 1);
+				return;
+			} /* the namespace is full (or an error) */
 		}
 	}
+	set_wait(d, 0);
+}
+
+/* FIFO: one order for all, as the original; attempts whose own scope is full wait. */
+static void release_fifo(struct daemon *d, bool force, uint32_t budget, uint64_t pass)
+{
+	struct hq_entry *e, *next;
+
+	for (e = hq_head(&d->q); e; e = next) {
+		struct hq_sub *s = e->sub;
+		int r;
+
+		next = e->next;
+		if (s->blocked_pass == pass)
+			continue;
+		if (!budget) {
+			set_wait(d, 1);
+			return;
+		}
+		r = try_release(d, e, force);
+		if (r == HO_REL_RELEASED)
+			budget--;
+		else if (r == HO_REL_SCOPE_FULL)
+			s->blocked_pass = pass;
+		else if (r != HO_REL_GONE) {
+			set_wait(d, 1);
+			return;
+		}
+	}
+	set_wait(d, 0);
+}
+
+static void release(struct daemon *d, bool force, uint32_t budget)
+{
+	static uint64_t pass;
+
+	if (release_mode(d->o.c.release) == HO_RELEASE_FIFO)
+		release_fifo(d, force, budget, ++pass);
+	else
+		release_fair(d, force, budget, ++pass);
 }
 
 void limiter_release(struct daemon *d)
 {
-	release_head(d, false);
+	/* in rate mode only the rate timer releases */
+	if (release_mode(d->o.c.release) != HO_RELEASE_RATE)
+		release(d, false, UINT32_MAX);
+}
+
+void limiter_release_some(struct daemon *d, uint32_t n)
+{
+	release(d, false, n);
 }
 
 /* Shutdown: everything queued goes now, over the limit if need be. */
 void limiter_release_all(struct daemon *d)
 {
 	ring_buffer__consume(d->k.rb);
-	release_head(d, true);
+	release(d, true, UINT32_MAX);
 }
 
 static void adopt(void *ctx, uint64_t cookie, const void *val)
@@ -232,6 +327,7 @@ void limiter_housekeeping(struct daemon *d)
 			d->o.c.tracked_max, untracked - d->seen_untracked);
 		d->seen_untracked = untracked;
 	}
+	scopes_tick(d);
 	limiter_release(d);
 }
 

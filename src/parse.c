@@ -45,3 +45,30 @@ const char *format_limit(uint32_t limit, char *buf, unsigned int len)
 		snprintf(buf, len, "%u", limit);
 	return buf;
 }
+
+int parse_release(const char *s, uint32_t *out)
+{
+	uint32_t r;
+
+	if (!s)
+		return -EINVAL;
+	if (!strcmp(s, "fair") || !strcmp(s, "fifo")) {
+		*out = s[1] == 'a' ? HO_RELEASE_FAIR : HO_RELEASE_FIFO;
+		return 0;
+	}
+	if (strncmp(s, "rate:", 5))
+		return -EINVAL;
+	if (parse_u32(s + 5, 1, HO_RATE_MAX, &r))
+		return -ERANGE;
+	*out = HO_RELEASE_RATE | r << 2;
+	return 0;
+}
+
+const char *format_release(uint32_t v, char *buf, unsigned int len)
+{
+	if (release_mode(v) == HO_RELEASE_RATE)
+		snprintf(buf, len, "rate:%u", release_rate(v));
+	else
+		snprintf(buf, len, "%s", release_mode(v) == HO_RELEASE_FIFO ? "fifo" : "fair");
+	return buf;
+}

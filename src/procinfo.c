@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "ctl_proto.h"
 #include "parse.h"
 #include "procinfo.h"
@@ -26,7 +27,7 @@ static struct {
 	char path[HO_CGROUP_LEN];
 } cg_cache[CG_CACHE];
 
-static const char *cgroup2_root(void)
+const char *cgroup2_root(void)
 {
 	struct mntent *m;
 	FILE *f;
@@ -43,6 +44,39 @@ static const char *cgroup2_root(void)
 		}
 	endmntent(f);
 	return cg_root[0] ? cg_root : NULL;
+}
+
+uint64_t cgroup_id_of(const char *path)
+{
+	char full[512];
+	struct stat st;
+
+	if (!cgroup2_root())
+		return 0;
+	snprintf(full, sizeof(full), "%s%s", cg_root, path);
+	if (stat(full, &st) || !S_ISDIR(st.st_mode))
+		return 0;
+	snprintf(full, sizeof(full), "%s%s/cgroup.procs", cg_root, path);
+	return access(full, F_OK) ? 0 : (uint64_t)st.st_ino;
+}
+
+bool cgroup_populated(const char *path)
+{
+	char full[512], line[64];
+	bool populated = false;
+	FILE *f;
+
+	if (!cgroup2_root())
+		return false;
+	snprintf(full, sizeof(full), "%s%s/cgroup.events", cg_root, path);
+	f = fopen(full, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "populated ", 10))
+			populated = line[10] == '1';
+	fclose(f);
+	return populated;
 }
 
 static bool inode_is(const char *rel, uint64_t cgid)

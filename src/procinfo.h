@@ -14,6 +14,12 @@
 const char *cgroup_path(uint64_t cgid, uint32_t tgid, char *buf, size_t len);
 /* Does the cgroup still exist? (the cache is not trusted for this) */
 bool cgroup_exists(uint64_t cgid);
+/* Where the cgroup v2 file system is mounted, or NULL. */
+const char *cgroup2_root(void);
+/* The cgroup id (inode) of a path from the cgroup2 root; 0 if it is not a cgroup. */
+uint64_t cgroup_id_of(const char *path);
+/* Does the cgroup (path from the root) hold a process, itself or below? */
+bool cgroup_populated(const char *path);
 /* The user's name, or the number. */
 const char *user_name(uint32_t uid, char *buf, size_t len);
 /* A user name or number to a uid; -ENOENT for an unknown name. */

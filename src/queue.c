@@ -28,6 +28,7 @@ int hq_init(struct hqueue *q)
 void hq_free(struct hqueue *q)
 {
 	struct hq_entry *e, *next;
+	struct hq_sub *s, *snext;
 
 	if (!q->buckets)
 		return;
@@ -35,6 +36,11 @@ void hq_free(struct hqueue *q)
 		next = e->next;
 		free(e);
 	}
+	for (size_t b = 0; b < HQ_SUB_BUCKETS; b++)
+		for (s = q->subs[b]; s; s = snext) {
+			snext = s->hnext;
+			free(s);
+		}
 	free(q->buckets);
 	*q = (struct hqueue){0};
 }
@@ -67,10 +73,81 @@ struct hq_entry *hq_find(const struct hqueue *q, uint64_t cookie)
 	return NULL;
 }
 
+static size_t sub_bucket(uint64_t cgid)
+{
+	return (cgid ^ (cgid >> 8) ^ (cgid >> 16)) & (HQ_SUB_BUCKETS - 1);
+}
+
+/* The sub-queue of a cgroup, created (and put in the ring) if need be. */
+static struct hq_sub *sub_get(struct hqueue *q, uint64_t cgid)
+{
+	struct hq_sub **head = &q->subs[sub_bucket(cgid)], *s;
+
+	for (s = *head; s; s = s->hnext)
+		if (s->cgid == cgid)
+			return s;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cgid = cgid;
+	s->hnext = *head;
+	*head = s;
+	if (q->rr) {
+		s->rnext = q->rr;
+		s->rprev = q->rr->rprev;
+		s->rprev->rnext = s;
+		q->rr->rprev = s;
+	} else {
+		s->rnext = s->rprev = s;
+		q->rr = s;
+	}
+	q->nsubs++;
+	return s;
+}
+
+static void sub_put(struct hqueue *q, struct hq_sub *s)
+{
+	struct hq_sub **pp = &q->subs[sub_bucket(s->cgid)];
+
+	if (s->count)
+		return;
+	while (*pp != s)
+		pp = &(*pp)->hnext;
+	*pp = s->hnext;
+	if (s->rnext == s) {
+		q->rr = NULL;
+	} else {
+		s->rprev->rnext = s->rnext;
+		s->rnext->rprev = s->rprev;
+		if (q->rr == s)
+			q->rr = s->rnext;
+	}
+	q->nsubs--;
+	free(s);
+}
+
+/* Link e into its sub-queue after pos (NULL: at the front). */
+static void sub_link_after(struct hq_sub *s, struct hq_entry *pos, struct hq_entry *e)
+{
+	e->sub = s;
+	e->sprev = pos;
+	e->snext = pos ? pos->snext : s->head;
+	if (e->snext)
+		e->snext->sprev = e;
+	else
+		s->tail = e;
+	if (pos)
+		pos->snext = e;
+	else
+		s->head = e;
+	s->count++;
+}
+
 static int new_entry(struct hqueue *q, uint64_t cookie, const struct ho_attempt *info,
 		     struct hq_entry **out)
 {
-	struct hq_entry *e;
+	struct hq_entry *e, *pos;
+	struct hq_sub *s;
 	size_t b;
 
 	if (hq_find(q, cookie))
@@ -81,6 +158,15 @@ static int new_entry(struct hqueue *q, uint64_t cookie, const struct ho_attempt 
 	e->cookie = cookie;
 	if (info)
 		e->info = *info;
+	s = sub_get(q, e->info.cgid);
+	if (!s) {
+		free(e);
+		return -ENOMEM;
+	}
+	/* FIFO by connect() time inside the cgroup; late arrivals are rare */
+	for (pos = s->tail; pos && pos->info.start_ns > e->info.start_ns; pos = pos->sprev)
+		;
+	sub_link_after(s, pos, e);
 	b = bucket_of(q, cookie);
 	e->hnext = q->buckets[b];
 	q->buckets[b] = e;
@@ -160,6 +246,16 @@ void hq_remove(struct hqueue *q, struct hq_entry *e)
 	if (e->has_pkt)
 		q->held--;
 	q->count--;
+	if (e->sprev)
+		e->sprev->snext = e->snext;
+	else
+		e->sub->head = e->snext;
+	if (e->snext)
+		e->snext->sprev = e->sprev;
+	else
+		e->sub->tail = e->sprev;
+	e->sub->count--;
+	sub_put(q, e->sub);
 	free(e);
 	if (q->nbuckets > HQ_MIN_BUCKETS && q->count < q->nbuckets / 8)
 		resize(q, q->nbuckets / 4);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The queue of held attempts: FIFO order plus an index by socket cookie.
+ * The queue of held attempts: FIFO order plus an index by socket cookie, and
+ * one sub-queue per cgroup, in a ring, for fair (round-robin) release.
  * Pure logic, no kernel: the daemon feeds it events and packets.
  */
 #ifndef HO_QUEUE_H
@@ -11,6 +12,8 @@
 #include <stdint.h>
 #include "halfopen.h"
 
+struct hq_sub;
+
 struct hq_entry {
 	uint64_t cookie;
 	struct ho_attempt info; /* as the kernel recorded it at connect() */
@@ -19,7 +22,26 @@ struct hq_entry {
 	struct hq_entry *prev;	/* FIFO */
 	struct hq_entry *next;
 	struct hq_entry *hnext; /* cookie hash chain */
+	struct hq_sub *sub;	/* the queue of its cgroup */
+	struct hq_entry *sprev; /* FIFO inside the cgroup */
+	struct hq_entry *snext;
 };
+
+/* The queued attempts of one cgroup; exists while it holds one. */
+struct hq_sub {
+	uint64_t cgid;
+	struct hq_entry *head, *tail;
+	size_t count;
+	struct hq_sub *rprev, *rnext; /* the ring of cgroups with queued attempts */
+	struct hq_sub *hnext;	      /* hash chain by cgid */
+	/* for the daemon: */
+	uint64_t blocked_pass; /* release pass that found its scopes full */
+	uint64_t scopes_gen;   /* policy generation scopes was computed for, 0 never */
+	struct ho_scope_set scopes;
+	uint32_t nscopes;
+};
+
+#define HQ_SUB_BUCKETS 256
 
 struct hqueue {
 	struct hq_entry *head;
@@ -28,6 +50,9 @@ struct hqueue {
 	size_t nbuckets; /* power of two */
 	size_t count;	 /* entries */
 	size_t held;	 /* entries with has_pkt */
+	struct hq_sub *subs[HQ_SUB_BUCKETS];
+	struct hq_sub *rr; /* the cgroup whose turn it is, NULL when empty */
+	size_t nsubs;
 };
 
 int hq_init(struct hqueue *q);
@@ -49,6 +74,22 @@ bool hq_hold(struct hqueue *q, struct hq_entry *e, uint32_t pkt_id);
 static inline struct hq_entry *hq_head(const struct hqueue *q)
 {
 	return q->head;
+}
+
+/*
+ * Round robin over cgroups: the cgroup whose turn it is (NULL if the queue is
+ * empty), and passing the turn on. A cgroup that starts queueing joins the
+ * ring just before the one whose turn it is: it goes within one round.
+ */
+static inline struct hq_sub *hq_turn(const struct hqueue *q)
+{
+	return q->rr;
+}
+
+static inline void hq_next_turn(struct hqueue *q)
+{
+	if (q->rr)
+		q->rr = q->rr->rnext;
 }
 
 /* Per process or per cgroup: how many are queued, and the oldest of them. */

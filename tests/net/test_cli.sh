@@ -42,7 +42,7 @@ test_status_json_and_text() {
 	ho -j status | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["limit"]==4 and d["queued"]==0, d' ||
 		fail "JSON status"
 	ho status -j | python3 -c 'import json,sys; json.load(sys.stdin)' || fail "status -j"
-	ho status | grep -q '^limit *4$' || fail "text status: $(ho status)"
+	ho status | grep -q '^limit *4 (release fair, 0 policies)$' || fail "text status: $(ho status)"
 }
 
 test_no_daemon() {

@@ -136,8 +136,50 @@ static void test_group_by(void)
 	hq_free(&q);
 }
 
+static void push_cg(struct hqueue *q, uint64_t cookie, uint64_t cgid)
+{
+	struct ho_attempt a = {.cgid = cgid, .start_ns = cookie};
+
+	CHECK(hq_push(q, cookie, &a, NULL) == 0);
+}
+
+/* Round robin over cgroups: a newcomer goes within one round. */
+static void test_turns(void)
+{
+	struct hqueue q;
+	struct hq_sub *s;
+	uint64_t order[8];
+	int n = 0;
+
+	CHECK(hq_init(&q) == 0);
+	CHECK(hq_turn(&q) == NULL);
+	for (uint64_t c = 1; c <= 4; c++)
+		push_cg(&q, c, 100); /* the scanner */
+	push_cg(&q, 5, 200);	     /* someone else */
+	CHECK(q.nsubs == 2);
+	/* release heads turn by turn, as the daemon's fair pass does */
+	while ((s = hq_turn(&q)) && n < 8) {
+		struct hq_entry *e = s->head;
+		bool last = s->count == 1;
+
+		order[n++] = e->cookie;
+		hq_remove(&q, e);
+		if (!last)
+			hq_next_turn(&q);
+	}
+	CHECK(n == 5 && q.count == 0 && q.nsubs == 0 && hq_turn(&q) == NULL);
+	CHECK(order[0] == 1 && order[1] == 5 && order[2] == 2 && order[3] == 3 && order[4] == 4);
+	/* FIFO inside a cgroup, by connect() time, also for late arrivals */
+	push_cg(&q, 30, 7);
+	push_cg(&q, 10, 7);
+	s = hq_turn(&q);
+	CHECK(s && s->count == 2 && s->head->cookie == 10 && s->tail->cookie == 30);
+	hq_free(&q);
+}
+
 int main(void)
 {
+	test_turns();
 	test_group_by();
 	test_fifo();
 	test_hold();

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Control requests about policies: halfopen policy set|del|list, and the
+ * transient policies of halfopen run. Changes are root's only, checked again
+ * here whatever the CLI checked, and take effect on what is queued at once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "daemon.h"
+#include "log.h"
+#include "parse.h"
+#include "procinfo.h"
+
+static void fill_row(struct daemon *d, const struct scope_entry *e, struct ho_ctl_policy_row *r)
+{
+	const struct ho_scope *ks = &kern_scopes(&d->k)[e->idx];
+
+	*r = (struct ho_ctl_policy_row){.p = e->p, .id = e->id, .transient = e->owner};
+	r->in_flight = __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED);
+	r->queued = __atomic_load_n(&ks->queued, __ATOMIC_RELAXED);
+	r->attempts = __atomic_load_n(&ks->attempts, __ATOMIC_RELAXED);
+	r->queued_total = __atomic_load_n(&ks->queued_total, __ATOMIC_RELAXED);
+	if (r->in_flight < 0)
+		r->in_flight = 0;
+	if (r->queued < 0)
+		r->queued = 0;
+}
+
+void policy_list(struct daemon *d, struct ctl_client *c)
+{
+	struct ho_ctl_end end = {0};
+	struct ho_ctl_policy_row r;
+
+	for (uint32_t i = 0; i < HO_POLICIES_MAX; i++) {
+		if (!d->sc.e[i].used)
+			continue;
+		fill_row(d, &d->sc.e[i], &r);
+		ctl_put(c, HO_CTL_POLICY_ROW, &r, sizeof(r));
+		end.rows++;
+	}
+	ctl_put(c, HO_CTL_END, &end, sizeof(end));
+}
+
+/* What the CLI sent, checked as if nothing had been: 0 or an error sent. */
+static int check(struct ctl_client *c, const struct ho_ctl_policy *req, bool with_rule,
+		 struct ho_policy *p)
+{
+	char err[256];
+
+	*p = req->p;
+	if (p->kind == HO_SCOPE_CGROUP) {
+		if (policy_check_path(p->name, err, sizeof(err)))
+			return ctl_err(c, EINVAL, err), -EINVAL;
+		p->uid = 0;
+	} else if (parse_user(p->name, &p->uid)) {
+		snprintf(err, sizeof(err), "unknown user '%.100s'", p->name);
+		return ctl_err(c, ENOENT, err), -ENOENT;
+	}
+	if (!with_rule)
+		return 0;
+	if ((p->flags & HO_SCOPE_F_EXEMPT) ? p->limit != 0
+					   : (p->limit < 1 || p->limit > HO_LIMIT_MAX))
+		return ctl_err(c, ERANGE, "give a limit of 1..1000000, or exempt"), -ERANGE;
+	if ((req->flags & HO_POLICY_F_TRANSIENT) &&
+	    (p->kind != HO_SCOPE_CGROUP || (req->flags & HO_POLICY_F_PERSIST)))
+		return ctl_err(c, EINVAL,
+			       "only a cgroup policy can be transient, and not persisted"),
+		       -EINVAL;
+	return 0;
+}
+
+struct edit_arg {
+	const struct ho_policy *p;
+	bool remove;
+};
+
+static char *edit_policy(const char *text, const void *arg)
+{
+	const struct edit_arg *a = arg;
+
+	return config_rewrite_policy(text, a->p, a->remove);
+}
+
+static void undo(struct daemon *d, const struct ho_policy *p, const struct ho_policy *prev,
+		 bool had_prev, uint32_t prev_owner)
+{
+	char err[256];
+	bool dummy;
+	struct ho_policy tmp;
+
+	if (had_prev)
+		scopes_set(d, prev, prev_owner, &tmp, &dummy, err, sizeof(err));
+	else
+		scopes_del(d, p, err, sizeof(err));
+}
+
+void policy_request(struct daemon *d, struct ctl_client *c, uint16_t type,
+		    const struct ho_ctl_policy *req)
+{
+	bool set = type == HO_CTL_POLICY_SET, had_prev = false;
+	char err[256], what[HO_POLICY_NAME_LEN + 64];
+	struct ho_policy p, prev;
+	struct ho_ctl_policy_row row;
+	struct scope_entry *e;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	uint32_t prev_owner = 0, owner = 0;
+	int rc;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) || cred.uid != 0) {
+		ctl_err(c, EPERM, "only root may change policies");
+		return;
+	}
+	if (check(c, req, set, &p))
+		return;
+	if (req->flags & HO_POLICY_F_TRANSIENT)
+		owner = (uint32_t)cred.pid;
+	e = scopes_find(d, &p);
+	if (e)
+		prev_owner = e->owner;
+	if (set)
+		rc = scopes_set(d, &p, owner, &prev, &had_prev, err, sizeof(err));
+	else if (e)
+		rc = (prev = e->p, had_prev = true, scopes_del(d, &p, err, sizeof(err)));
+	else
+		rc = scopes_del(d, &p, err, sizeof(err));
+	if (rc) {
+		ctl_err(c, -rc, err);
+		return;
+	}
+	if (req->flags & HO_POLICY_F_PERSIST) {
+		struct edit_arg a = {.p = &p, .remove = !set};
+
+		snprintf(what, sizeof(what), "policy %s", policy_format(&p, set, err, sizeof(err)));
+		if (ctl_persist(d, c, what, edit_policy, &a)) {
+			/* not written: put things back as they were */
+			if (set)
+				undo(d, &p, &prev, had_prev, prev_owner);
+			else
+				undo(d, &p, &prev, true, prev_owner);
+			return;
+		}
+	}
+	policy_format(&p, true, what, sizeof(what));
+	if (set)
+		pr_notice("policy %s set by pid %d uid %u%s", what, cred.pid, cred.uid,
+			  owner ? " (halfopen run)" : "");
+	else
+		pr_notice("policy %s removed by pid %d uid %u",
+			  policy_format(&p, false, what, sizeof(what)), cred.pid, cred.uid);
+	/* at once: what is queued is looked at again */
+	limiter_release(d);
+	if (set) {
+		fill_row(d, scopes_find(d, &p), &row);
+		ctl_put(c, HO_CTL_POLICY_ROW, &row, sizeof(row));
+	} else {
+		struct ho_ctl_end end = {0};
+
+		ctl_put(c, HO_CTL_END, &end, sizeof(end));
+	}
+}

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Policies in force: see scopes.h. The kernel finds a connecting task's
+ * scopes itself (bpf/halfopen.bpf.c: find_scopes); for a queued attempt the
+ * daemon names them at release, from the policies as they are then, so that
+ * a change applies to what is queued at once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "daemon.h"
+#include "log.h"
+#include "procinfo.h"
+#include "scopes.h"
+
+static struct ho_scope *kscope(struct daemon *d, const struct scope_entry *e)
+{
+	return &kern_scopes(&d->k)[e->idx];
+}
+
+static void publish_counts(struct daemon *d)
+{
+	struct ho_kstate *ks = kern_state(&d->k);
+
+	__atomic_store_n(&ks->cgroup_scopes, d->sc.keys[HO_SCOPE_CGROUP], __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ks->user_scopes, d->sc.keys[HO_SCOPE_USER], __ATOMIC_SEQ_CST);
+}
+
+/* Point the kernel's key at the entry (id != 0) or take it away (id == 0). */
+static void set_key(struct daemon *d, struct scope_entry *e, uint64_t id)
+{
+	if (e->id == id)
+		return;
+	if (e->id) {
+		kern_scope_key(&d->k, e->p.kind, e->id, 0);
+		d->sc.keys[e->p.kind]--;
+	}
+	e->id = id;
+	if (id) {
+		if (kern_scope_key(&d->k, e->p.kind, id, e->idx)) {
+			pr_err("cannot add scope %s to the kernel: %s", e->p.name, strerror(errno));
+			e->id = 0;
+		} else {
+			d->sc.keys[e->p.kind]++;
+		}
+	}
+	publish_counts(d);
+	d->sc.gen++;
+}
+
+static bool idx_used(const struct scopes *sc, uint32_t idx)
+{
+	for (uint32_t i = 0; i < HO_POLICIES_MAX; i++)
+		if (sc->e[i].used && sc->e[i].idx == idx)
+			return true;
+	return false;
+}
+
+/* A kernel entry nobody uses, the least recently handed out, reset. */
+static uint32_t alloc_idx(struct daemon *d)
+{
+	struct ho_scope *ks;
+	uint32_t idx;
+
+	do {
+		d->sc.next_idx = d->sc.next_idx % (HO_SCOPES_MAX - 1) + 1;
+		idx = d->sc.next_idx;
+	} while (idx_used(&d->sc, idx));
+	ks = &kern_scopes(&d->k)[idx];
+	__atomic_store_n(&ks->in_flight, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ks->queued, 0, __ATOMIC_SEQ_CST);
+	ks->attempts = ks->queued_total = 0;
+	/* references to its last owner go stale */
+	__atomic_add_fetch(&ks->gen, 1, __ATOMIC_SEQ_CST);
+	return idx;
+}
+
+struct scope_entry *scopes_find(struct daemon *d, const struct ho_policy *p)
+{
+	for (uint32_t i = 0; i < HO_POLICIES_MAX; i++)
+		if (d->sc.e[i].used && policy_same_scope(&d->sc.e[i].p, p))
+			return &d->sc.e[i];
+	return NULL;
+}
+
+static void apply_rule(struct daemon *d, struct scope_entry *e)
+{
+	struct ho_scope *ks = kscope(d, e);
+
+	__atomic_store_n(&ks->limit, e->p.limit, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ks->flags, e->p.flags, __ATOMIC_SEQ_CST);
+	d->sc.gen++;
+}
+
+/* Add or change; id 0: a cgroup that is not there (yet). */
+static int put(struct daemon *d, const struct ho_policy *p, uint32_t owner, uint64_t id)
+{
+	struct scope_entry *e = scopes_find(d, p);
+
+	if (!e) {
+		for (uint32_t i = 0; i < HO_POLICIES_MAX && !e; i++)
+			if (!d->sc.e[i].used)
+				e = &d->sc.e[i];
+		if (!e)
+			return -ENOSPC;
+		*e = (struct scope_entry){.p = *p, .used = true, .idx = alloc_idx(d)};
+		d->sc.n++;
+	}
+	e->p = *p;
+	e->owner = owner;
+	apply_rule(d, e);
+	set_key(d, e, id);
+	return 0;
+}
+
+static void drop(struct daemon *d, struct scope_entry *e)
+{
+	struct ho_scope *ks = kscope(d, e);
+
+	set_key(d, e, 0);
+	__atomic_store_n(&ks->limit, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ks->flags, 0, __ATOMIC_SEQ_CST);
+	/* attempts still holding a slot in it no longer count there */
+	__atomic_add_fetch(&ks->gen, 1, __ATOMIC_SEQ_CST);
+	e->used = false;
+	d->sc.n--;
+	d->sc.gen++;
+}
+
+static uint64_t id_of(const struct ho_policy *p)
+{
+	return p->kind == HO_SCOPE_USER ? p->uid : cgroup_id_of(p->name);
+}
+
+int scopes_set(struct daemon *d, const struct ho_policy *p, uint32_t owner, struct ho_policy *prev,
+	       bool *had_prev, char *err, size_t errlen)
+{
+	struct scope_entry *e = scopes_find(d, p);
+	uint64_t id = id_of(p);
+	int rc;
+
+	if (p->kind == HO_SCOPE_CGROUP && !id) {
+		snprintf(err, errlen, "no cgroup %s under %s", p->name,
+			 cgroup2_root() ? cgroup2_root() : "(no cgroup2 file system)");
+		return -ENOENT;
+	}
+	*had_prev = e != NULL;
+	if (e)
+		*prev = e->p;
+	rc = put(d, p, owner, id);
+	if (rc == -ENOSPC)
+		snprintf(err, errlen, "too many policies (%d)", HO_POLICIES_MAX);
+	return rc;
+}
+
+int scopes_del(struct daemon *d, const struct ho_policy *p, char *err, size_t errlen)
+{
+	struct scope_entry *e = scopes_find(d, p);
+	char what[HO_POLICY_NAME_LEN + 16];
+
+	if (!e) {
+		snprintf(err, errlen, "no policy for %.150s",
+			 policy_format(p, false, what, sizeof(what)));
+		return -ENOENT;
+	}
+	drop(d, e);
+	return 0;
+}
+
+void scopes_load(struct daemon *d, const struct ho_config *c)
+{
+	char what[HO_POLICY_NAME_LEN + 32];
+
+	if (!d->sc.gen)
+		d->sc.gen = 1; /* 0 is "never computed" in the queue's caches */
+	/* what the file no longer has goes, transient ones stay */
+	for (uint32_t i = 0; i < HO_POLICIES_MAX; i++) {
+		struct scope_entry *e = &d->sc.e[i];
+		bool keep = !e->used || e->owner;
+
+		for (uint32_t j = 0; !keep && j < c->npol; j++)
+			keep = policy_same_scope(&e->p, &c->pol[j]);
+		if (!keep) {
+			pr_notice("policy %s removed",
+				  policy_format(&e->p, true, what, sizeof(what)));
+			drop(d, e);
+		}
+	}
+	for (uint32_t j = 0; j < c->npol; j++) {
+		const struct ho_policy *p = &c->pol[j];
+		struct scope_entry *e = scopes_find(d, p);
+		uint64_t id = id_of(p);
+
+		if (e && !memcmp(&e->p, p, sizeof(*p)) && !e->owner)
+			continue;
+		if (put(d, p, 0, id)) {
+			pr_err("policy %s: too many policies",
+			       policy_format(p, true, what, sizeof(what)));
+			continue;
+		}
+		pr_info("policy %s%s", policy_format(p, true, what, sizeof(what)),
+			id ? "" : " (the cgroup is not there: applies when it is made)");
+	}
+}
+
+void scopes_tick(struct daemon *d)
+{
+	char what[HO_POLICY_NAME_LEN + 32], full[512];
+
+	for (uint32_t i = 0; i < HO_POLICIES_MAX; i++) {
+		struct scope_entry *e = &d->sc.e[i];
+
+		if (!e->used || e->p.kind != HO_SCOPE_CGROUP)
+			continue;
+		if (e->owner && !proc_alive(e->owner) && !cgroup_populated(e->p.name)) {
+			/* halfopen run was killed: clean up after it */
+			snprintf(full, sizeof(full), "%s%s", cgroup2_root() ? cgroup2_root() : "",
+				 e->p.name);
+			if (rmdir(full) && errno != ENOENT)
+				pr_warn("cannot remove cgroup %s: %s", full, strerror(errno));
+			pr_notice("policy %s ended: its halfopen run (pid %u) is gone",
+				  policy_format(&e->p, true, what, sizeof(what)), e->owner);
+			drop(d, e);
+			continue;
+		}
+		set_key(d, e, cgroup_id_of(e->p.name));
+	}
+}
+
+/* Is path at or below prefix? */
+static bool below(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return !strncmp(path, prefix, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+static void add_ref(struct daemon *d, struct ho_scope_set *set, uint32_t *n,
+		    const struct scope_entry *e)
+{
+	if (*n >= HO_ATTEMPT_SCOPES)
+		return;
+	set->s[*n].idx = (uint16_t)e->idx;
+	set->s[*n].gen = (uint16_t)__atomic_load_n(&kscope(d, e)->gen, __ATOMIC_SEQ_CST);
+	(*n)++;
+}
+
+/* The cgroup scopes of a cgroup, outermost first; cached in its sub-queue. */
+static void cgroup_scopes(struct daemon *d, struct hq_entry *qe)
+{
+	struct hq_sub *s = qe->sub;
+	const struct scope_entry *match[HO_ATTEMPT_SCOPES];
+	char path[HO_CGROUP_LEN];
+	uint32_t m = 0;
+
+	if (s->scopes_gen == d->sc.gen)
+		return;
+	s->scopes_gen = d->sc.gen;
+	s->nscopes = 0;
+	memset(&s->scopes, 0, sizeof(s->scopes));
+	if (!d->sc.keys[HO_SCOPE_CGROUP])
+		return;
+	cgroup_path(qe->info.cgid, qe->info.tgid, path, sizeof(path));
+	if (path[0] != '/')
+		return; /* gone */
+	for (uint32_t i = 0; i < HO_POLICIES_MAX; i++) {
+		const struct scope_entry *e = &d->sc.e[i];
+		uint32_t j;
+
+		if (!e->used || e->p.kind != HO_SCOPE_CGROUP || !e->id || !below(path, e->p.name))
+			continue;
+		/* insertion by depth: ancestors have shorter paths */
+		for (j = m; j > 0 && strlen(match[j - 1]->p.name) > strlen(e->p.name); j--)
+			if (j < HO_ATTEMPT_SCOPES)
+				match[j] = match[j - 1];
+		if (j < HO_ATTEMPT_SCOPES)
+			match[j] = e;
+		if (m < HO_ATTEMPT_SCOPES)
+			m++;
+	}
+	for (uint32_t j = 0; j < m; j++)
+		add_ref(d, &s->scopes, &s->nscopes, match[j]);
+}
+
+void scopes_of(struct daemon *d, struct hq_entry *qe, struct ho_scope_set *set)
+{
+	uint32_t n = 0;
+
+	memset(set, 0, sizeof(*set));
+	if (!d->sc.n)
+		return;
+	if (d->sc.keys[HO_SCOPE_USER])
+		for (uint32_t i = 0; i < HO_POLICIES_MAX; i++) {
+			const struct scope_entry *e = &d->sc.e[i];
+
+			if (e->used && e->p.kind == HO_SCOPE_USER && e->p.uid == qe->info.uid) {
+				add_ref(d, set, &n, e);
+				break;
+			}
+		}
+	cgroup_scopes(d, qe);
+	for (uint32_t j = 0; j < qe->sub->nscopes && n < HO_ATTEMPT_SCOPES; j++)
+		set->s[n++] = qe->sub->scopes.s[j];
+}
