@@ -120,7 +120,7 @@ status_ge() { [ "$(status_field "$1")" -ge "$2" ]; }
 
 # Capture every TCP packet arriving in the peer namespace.
 capture_start() {
-	nsenter --net="/run/netns/$P" tcpdump -i veth0 -n -U -w "$T/cap.pcap" tcp >"$T/tcpdump.log" 2>&1 &
+	nsenter --net="/run/netns/$P" tcpdump -i veth0 -n -U -B 16384 -w "$T/cap.pcap" tcp >"$T/tcpdump.log" 2>&1 &
 	CAPPID=$!
 	PIDS+=($CAPPID)
 	wait_until 5 grep -q 'listening on' "$T/tcpdump.log" || fail "tcpdump did not start"
@@ -133,12 +133,28 @@ syn_ports() {
 }
 
 syn_count() { syn_ports | wc -l; }
+
+# Destination port of every new SYN (first of its 4-tuple), in order of arrival.
+syn_dports() {
+	tcpdump -r "$T/cap.pcap" -n 2>/dev/null |
+		awk '/Flags \[S\],/ { d = $5; sub(":", "", d); m = split(d, b, ".");
+			if (!seen[$3 " " d]++) print b[m] }'
+}
+
+# New SYNs to destination port PORT.
+syn_count_to() { syn_dports | grep -cx "$1" || true; }
+syn_count_to_is() { [ "$(syn_count_to "$1")" = "$2" ]; }
 syn_count_ge() { [ "$(syn_count)" -ge "$1" ]; }
 
 # Wall-clock time (seconds since epoch) of the first SYN from source port PORT.
 syn_time() {
 	tcpdump -tt -r "$T/cap.pcap" -n 2>/dev/null |
 		awk -v p="$1" '/Flags \[S\],/ { split($3, a, "."); if (a[length(a)] == p) { print $1; exit } }'
+}
+
+# Drop SYNs to one more port in the peer (besides $DROP).
+peer_drop() { # PORT
+	px iptables -A INPUT -p tcp --dport "$1" -j DROP
 }
 
 # A fresh cgroup v2 group for this test; prints its path in the hierarchy.
