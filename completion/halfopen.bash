@@ -5,7 +5,7 @@ _halfopen()
 	local cur prev words cword
 	_init_completion || return
 
-	local cmds="status limit ps stats events top metrics"
+	local cmds="status limit ps stats events top metrics policy run"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -33,6 +33,31 @@ _halfopen()
 	events) COMPREPLY=($(compgen -W "-f --follow -j" -- "$cur")) ;;
 	top) COMPREPLY=($(compgen -W "-b -n" -- "$cur")) ;;
 	status) COMPREPLY=($(compgen -W "-j" -- "$cur")) ;;
+	policy)
+		local sub=${words[i + 1]} n=$((cword - i))
+		if ((n == 1)); then
+			COMPREPLY=($(compgen -W "list set del" -- "$cur"))
+		elif [[ $sub == list ]]; then
+			COMPREPLY=($(compgen -W "-j" -- "$cur"))
+		elif ((n == 2)); then
+			COMPREPLY=($(compgen -W "cgroup user" -- "$cur"))
+		elif ((n == 3)) && [[ $prev == user ]]; then
+			COMPREPLY=($(compgen -u -- "$cur"))
+		elif ((n == 3)); then
+			local root
+			root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts 2>/dev/null)
+			[[ -n $root ]] && COMPREPLY=($(cd "$root" && compgen -d -- "${cur#/}" | sed 's|^|/|'))
+		elif ((n == 4)) && [[ $sub == set ]]; then
+			COMPREPLY=($(compgen -W "limit exempt" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "--persist" -- "$cur"))
+		fi ;;
+	run)
+		case $prev in
+		--limit) return ;;
+		run) COMPREPLY=($(compgen -W "--limit --exempt --" -- "$cur")); return ;;
+		esac
+		COMPREPLY=($(compgen -c -- "$cur")) ;;
 	esac
 }
 complete -F _halfopen halfopen
@@ -45,11 +70,12 @@ _halfopend()
 	case $prev in
 	-f | --config) _filedir conf; return ;;
 	-l | --limit) COMPREPLY=($(compgen -W "default unlimited" -- "$cur")); return ;;
+	--release) COMPREPLY=($(compgen -W "fair fifo rate:" -- "$cur")); return ;;
 	-Q | --queue-max | -T | --tracked-max | --queue-num | --event-interval | --stats-ttl | --metrics-port)
 		return ;;
 	esac
 	COMPREPLY=($(compgen -W "-l --limit -Q --queue-max -T --tracked-max --queue-num
-		--event-interval --stats-ttl --metrics-port -f --config -n --check --cleanup
+		--event-interval --stats-ttl --metrics-port --release -f --config -n --check --cleanup
 		-v --verbose -h --help -V --version" -- "$cur"))
 }
 complete -F _halfopend halfopend

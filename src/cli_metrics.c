@@ -5,9 +5,10 @@
 #include "cli.h"
 #include "metrics.h"
 
+/* Rows of one type, as they come. */
 struct rows {
-	struct ho_ctl_stats_row *v;
-	size_t n, cap;
+	void *v;
+	size_t n, cap, size;
 };
 
 static int add_row(void *ctx, const void *p)
@@ -16,14 +17,14 @@ static int add_row(void *ctx, const void *p)
 
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct ho_ctl_stats_row *v = realloc(r->v, cap * sizeof(*v));
+		void *v = realloc(r->v, cap * r->size);
 
 		if (!v)
 			return cli_fail("out of memory");
 		r->v = v;
 		r->cap = cap;
 	}
-	memcpy(&r->v[r->n++], p, sizeof(*r->v));
+	memcpy((char *)r->v + r->n++ * r->size, p, r->size);
 	return 0;
 }
 
@@ -31,7 +32,8 @@ int cmd_metrics(int argc, char **argv)
 {
 	struct ho_ctl_stats_req req = {.kind = HO_STATS_CGROUPS};
 	struct ho_ctl_status s;
-	struct rows r = {0};
+	struct rows r = {.size = sizeof(struct ho_ctl_stats_row)};
+	struct rows pol = {.size = sizeof(struct ho_ctl_policy_row)};
 	char *text = NULL;
 	size_t len;
 	int err;
@@ -46,11 +48,15 @@ int cmd_metrics(int argc, char **argv)
 	if (!err)
 		err = cli_list(HO_CTL_STATS, &req, sizeof(req), HO_CTL_STATS_ROW, add_row, &r,
 			       false, NULL);
-	if (!err && metrics_format(&text, &len, &s, r.v, r.n))
+	if (!err)
+		err = cli_list(HO_CTL_POLICY_LIST, NULL, 0, HO_CTL_POLICY_ROW, add_row, &pol, false,
+			       NULL);
+	if (!err && metrics_format(&text, &len, &s, r.v, r.n, pol.v, pol.n))
 		err = cli_fail("out of memory");
 	if (!err)
 		fwrite(text, 1, len, stdout);
 	free(text);
 	free(r.v);
+	free(pol.v);
 	return err;
 }

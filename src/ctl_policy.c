@@ -28,6 +28,16 @@ static void fill_row(struct daemon *d, const struct scope_entry *e, struct ho_ct
 		r->queued = 0;
 }
 
+size_t policy_rows(struct daemon *d, struct ho_ctl_policy_row *out, size_t max)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < HO_POLICIES_MAX && n < max; i++)
+		if (d->sc.e[i].used)
+			fill_row(d, &d->sc.e[i], &out[n++]);
+	return n;
+}
+
 void policy_list(struct daemon *d, struct ctl_client *c)
 {
 	struct ho_ctl_end end = {0};

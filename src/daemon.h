@@ -118,6 +118,8 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s);
 void policy_request(struct daemon *d, struct ctl_client *c, uint16_t type,
 		    const struct ho_ctl_policy *req);
 void policy_list(struct daemon *d, struct ctl_client *c);
+/* The policies as rows, for metrics; how many were written. */
+size_t policy_rows(struct daemon *d, struct ho_ctl_policy_row *out, size_t max);
 
 /* ctl_lists.c: replies that are lists */
 void list_ps(struct daemon *d, struct ctl_client *c, const struct ho_ctl_ps_req *req);

@@ -102,15 +102,17 @@ static void respond(struct http_conn *h, const char *status, const char *type, c
 static void answer(struct daemon *d, struct http_conn *h)
 {
 	struct ho_ctl_status s;
+	static struct ho_ctl_policy_row pol[HO_POLICIES_MAX];
 	struct ho_ctl_stats_row *rows = NULL;
 	char *text = NULL;
-	size_t n = 0, len;
+	size_t n = 0, len, npol;
 	static const char nf[] = "not found: try /metrics\n";
 
 	if (!strncmp(h->in, "GET /metrics ", 13) || !strncmp(h->in, "GET /metrics?", 13)) {
 		fill_status(d, &s);
 		collect_stats(d, true, &rows, &n);
-		if (metrics_format(&text, &len, &s, rows, n) == 0)
+		npol = policy_rows(d, pol, HO_POLICIES_MAX);
+		if (metrics_format(&text, &len, &s, rows, n, pol, npol) == 0)
 			respond(h, "200 OK", "text/plain; version=0.0.4; charset=utf-8", text, len);
 		free(text);
 		free(rows);

@@ -66,8 +66,28 @@ static uint64_t cg_queued_total(const struct ho_stats *s)
 	return s->queued;
 }
 
+/* One metric with a line per policy; which: 0 limit, 1 in flight, 2 queued, 3 queued total. */
+static void per_policy(FILE *f, const char *name, const char *type, const char *help,
+		       const struct ho_ctl_policy_row *pol, size_t n, int which)
+{
+	head(f, name, type, help);
+	for (size_t i = 0; i < n; i++) {
+		const struct ho_ctl_policy_row *r = &pol[i];
+		uint64_t v = which == 0	  ? r->p.limit
+			     : which == 1 ? (uint64_t)(r->in_flight > 0 ? r->in_flight : 0)
+			     : which == 2 ? (uint64_t)(r->queued > 0 ? r->queued : 0)
+					  : r->queued_total;
+
+		fprintf(f, "%s{scope=\"%s\",name=\"", name,
+			r->p.kind == HO_SCOPE_USER ? "user" : "cgroup");
+		label(f, r->p.name);
+		fprintf(f, "\"} %" PRIu64 "\n", v);
+	}
+}
+
 int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
-		   const struct ho_ctl_stats_row *cg, size_t n)
+		   const struct ho_ctl_stats_row *cg, size_t n, const struct ho_ctl_policy_row *pol,
+		   size_t npol)
 {
 	FILE *f = open_memstream(out, len);
 
@@ -78,6 +98,9 @@ int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
 	       s->limit);
 	scalar(f, "halfopen_in_flight", "gauge", "Attempts half-open now.", s->in_flight);
 	scalar(f, "halfopen_queued", "gauge", "Attempts queued now.", s->queued);
+	scalar(f, "halfopen_exempt_in_flight", "gauge",
+	       "Attempts half-open now in exempt scopes (no slot of the namespace).",
+	       s->exempt_in_flight);
 	scalar(f, "halfopen_held_syns", "gauge", "Queued attempts whose SYN is held now.", s->held);
 	scalar(f, "halfopen_queue_max", "gauge", "SYNs held at most.", s->queue_max);
 	scalar(f, "halfopen_start_time_seconds", "gauge", "When halfopend started (unix time).",
@@ -115,6 +138,14 @@ int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
 		   "Attempts answered, by cgroup.", cg, n, cg_established);
 	per_cgroup(f, "halfopen_cgroup_failed_total", "counter", "Attempts failed, by cgroup.", cg,
 		   n, cg_failed);
+	per_policy(f, "halfopen_policy_limit", "gauge", "Limit of a policy (0: exempt).", pol, npol,
+		   0);
+	per_policy(f, "halfopen_policy_in_flight", "gauge", "Attempts half-open now, by policy.",
+		   pol, npol, 1);
+	per_policy(f, "halfopen_policy_queued", "gauge", "Attempts queued now, by policy.", pol,
+		   npol, 2);
+	per_policy(f, "halfopen_policy_queued_total", "counter",
+		   "Attempts that had to queue, by policy.", pol, npol, 3);
 	if (fclose(f))
 		return -ENOMEM;
 	return 0;

@@ -11,6 +11,7 @@
 
 /* The whole text into a malloc'd *out; 0 or -ENOMEM. */
 int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
-		   const struct ho_ctl_stats_row *cgroups, size_t n);
+		   const struct ho_ctl_stats_row *cgroups, size_t n,
+		   const struct ho_ctl_policy_row *pol, size_t npol);
 
 #endif

@@ -130,7 +130,7 @@ test_man_pages() {
 	for opt in $(sed -n 's/^  \([a-z-]*\) [^=]*$/\1/p; s/^  \([a-z]*\)$/\1/p' <("$B/halfopen" --help)); do
 		grep -q -- "$opt" "$T/halfopen.8.txt" || fail "halfopen(8) lacks $opt"
 	done
-	for opt in limit queue-max tracked-max queue-num event-interval stats-ttl metrics-port; do
+	for opt in limit queue-max tracked-max queue-num event-interval stats-ttl metrics-port release policy; do
 		grep -q "^       $opt" "$T/halfopen.conf.5.txt" || fail "halfopen.conf(5) lacks $opt"
 	done
 }
@@ -150,6 +150,10 @@ test_bash_completion() {
 		COMP_WORDS=(halfopend --li); COMP_CWORD=1; COMP_LINE='halfopend --li'; COMP_POINT=14
 		_halfopend; echo \${COMPREPLY[*]}")
 	expect_eq "$out" "--limit" "completion of halfopend --li"
+	out=$(bash -c ". $bc; . $ROOT/completion/halfopen.bash
+		COMP_WORDS=(halfopen policy set ''); COMP_CWORD=3; COMP_LINE='halfopen policy set '
+		COMP_POINT=20; _halfopen; echo \${COMPREPLY[*]}")
+	expect_eq "$out" "cgroup user" "completion of policy set"
 }
 
 # halfopen metrics and the HTTP endpoint pass promtool, with the live numbers.
@@ -158,6 +162,7 @@ test_metrics() {
 	local cg
 	cg=$(make_cgroup web)
 	daemon_start -l 2 --metrics-port 9426
+	ho policy set cgroup "$cg" limit 4 >/dev/null
 	CONN_CGROUP=$cg conn_start a $PEER4 $DROP 5
 	ho metrics >"$T/m.txt"
 	promtool check metrics <"$T/m.txt" >"$T/promtool.out" 2>&1 ||
@@ -166,6 +171,9 @@ test_metrics() {
 	grep -q '^halfopen_queued 3$' "$T/m.txt" || fail "queued"
 	grep -q '^halfopen_attempts_total 5$' "$T/m.txt" || fail "attempts"
 	grep -q "^halfopen_cgroup_queued{cgroup=\"$cg\"} 3\$" "$T/m.txt" || fail "cgroup gauge"
+	grep -q "^halfopen_policy_in_flight{scope=\"cgroup\",name=\"$cg\"} 2\$" "$T/m.txt" ||
+		fail "policy gauge: $(grep policy "$T/m.txt")"
+	grep -q "^halfopen_policy_limit{scope=\"cgroup\",name=\"$cg\"} 4\$" "$T/m.txt" || fail "policy limit"
 	cx python3 -c '
 import sys, urllib.request, urllib.error
 print(urllib.request.urlopen("http://127.0.0.1:9426/metrics", timeout=5).read().decode(), end="")
@@ -177,6 +185,8 @@ except urllib.error.HTTPError as e:
 	promtool check metrics <"$T/http.txt" >"$T/promtool.out" 2>&1 ||
 		fail "promtool over HTTP: $(cat "$T/promtool.out")"
 	grep -q '^halfopen_queued 3$' "$T/http.txt" || fail "HTTP queued: $(head "$T/http.txt")"
+	grep -q "^halfopen_policy_queued{scope=\"cgroup\",name=\"$cg\"} 3\$" "$T/http.txt" ||
+		fail "HTTP policy gauge"
 	expect_eq "$(cat "$T/http.err")" "status 404" "other paths"
 	# bound to loopback only
 	cx ss -ltn | grep -q '127.0.0.1:9426' || fail "not on 127.0.0.1"
