@@ -120,6 +120,8 @@ static __always_inline struct ho_scope *scope_of(struct ho_scope_ref r)
 
 static __always_inline bool set_exempt(const struct ho_scope_set *set)
 {
+	if (!set->s[0].idx)
+		return false; /* no scope: the common case */
 	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++) {
 		struct ho_scope *s = scope_of(set->s[i]);
 
@@ -132,6 +134,8 @@ static __always_inline bool set_exempt(const struct ho_scope_set *set)
 /* Anyone queued in one of these scopes? FIFO inside a scope: do not overtake. */
 static __always_inline bool set_waiting(const struct ho_scope_set *set)
 {
+	if (!set->s[0].idx)
+		return false;
 	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++) {
 		struct ho_scope *s = scope_of(set->s[i]);
 
@@ -144,6 +148,8 @@ static __always_inline bool set_waiting(const struct ho_scope_set *set)
 /* Add d to one counter of every scope of the set: 0 in_flight, 1 queued. */
 static __always_inline void set_add(const struct ho_scope_set *set, int which, int d)
 {
+	if (!set->s[0].idx)
+		return;
 	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++) {
 		struct ho_scope *s = scope_of(set->s[i]);
 
@@ -161,6 +167,8 @@ static __always_inline bool set_take(const struct ho_scope_set *set)
 {
 	__u32 taken = 0;
 
+	if (!set->s[0].idx)
+		return true;
 	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++) {
 		struct ho_scope *s = scope_of(set->s[i]);
 

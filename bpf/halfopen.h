@@ -52,6 +52,7 @@ struct ho_scope_ref {
 	__u16 gen; /* low 16 bits of scopes[idx].gen */
 };
 
+/* Filled from s[0]: s[0].idx == 0 is the empty set. */
 struct ho_scope_set {
 	struct ho_scope_ref s[HO_ATTEMPT_SCOPES];
 };

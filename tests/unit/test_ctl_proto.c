@@ -93,6 +93,42 @@ static void test_lists(void)
 	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == 0 && hdr.type == HO_CTL_PS_ROW);
 }
 
+static int encode_policy(char *buf, const struct ho_ctl_policy *r)
+{
+	return ho_ctl_encode(buf, HO_CTL_MAX_MSG, HO_CTL_POLICY_SET, r, sizeof(*r));
+}
+
+/* Policy requests: kinds, flags and the name are checked before the daemon looks. */
+static void test_policy(void)
+{
+	char buf[HO_CTL_MAX_MSG];
+	struct ho_ctl_policy r = {.p = {.kind = HO_SCOPE_CGROUP, .limit = 5, .name = "/a"}};
+	struct ho_ctl_hdr hdr;
+	const void *p;
+	int n;
+
+	n = encode_policy(buf, &r);
+	CHECK(n > 0 && ho_ctl_decode(buf, (size_t)n, &hdr, &p) == 0);
+	r.p.kind = 3;
+	n = encode_policy(buf, &r);
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
+	r.p.kind = HO_SCOPE_USER;
+	r.p.flags = 2;
+	n = encode_policy(buf, &r);
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
+	r.p.flags = HO_SCOPE_F_EXEMPT;
+	r.flags = 4;
+	n = encode_policy(buf, &r);
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
+	r.flags = HO_POLICY_F_PERSIST;
+	memset(r.p.name, 'u', sizeof(r.p.name));
+	n = encode_policy(buf, &r);
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
+	/* the list request has no payload; a byte more is refused */
+	n = ho_ctl_encode(buf, sizeof(buf), HO_CTL_POLICY_LIST, &r, 1);
+	CHECK(n < 0 || ho_ctl_decode(buf, (size_t)n, &hdr, &p) != 0);
+}
+
 static void test_transport(void)
 {
 	char buf[HO_CTL_MAX_MSG], big[HO_CTL_MAX_MSG * 2] = {0};
@@ -114,6 +150,7 @@ static void test_transport(void)
 
 int main(void)
 {
+	test_policy();
 	test_roundtrip();
 	test_refused();
 	test_lists();
