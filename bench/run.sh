@@ -13,13 +13,16 @@
 #
 # Everything runs in two namespaces it creates and removes; traffic never
 # leaves them. Results: bench/results/ (summary.txt, samples.csv, storm.csv,
-# release.csv, *.png). ROUNDS (5), SECS (2), STORM (100000) can be set.
+# release.csv, *.png). ROUNDS (5), SECS (2), STORM (100000) and STORM_NOPOL
+# (10000: a storm with no policy on its cgroup, for the other process's wait)
+# can be set.
 . "$(dirname "$0")/../tests/net/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "make bench: run as root" >&2; exit 1; }
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-2}
 STORM=${STORM:-100000}
+STORM_NOPOL=${STORM_NOPOL:-10000}
 OUT=${OUT:-$ROOT/bench/results}
 mkdir -p "$OUT"
 trap ns_cleanup EXIT
@@ -124,6 +127,23 @@ say ""
 echo "3. storm of $STORM" >&2
 # queue time counts against an attempt's SYN timeout: with the default 127 s
 # the storm would last two minutes; its sockets use 3 retries (15 s)
+# the storm runs in a cgroup of its own, as a scanning service would
+STORM_CG=$(make_cgroup storm)
+CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+# Start a storm of N in that cgroup; once it is queued, time the connect of
+# another process (another cgroup) to the accepting peer: OTHER, OTHER_MS.
+storm_and_other() { # N OUTFILE
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG2$STORM_CG" \
+		nsenter --net="/run/netns/$C" "$HB" storm $PEER4 $DROP 8 "$1" "$PEERNS" 60 >"$2" &
+	STORMPID=$!
+	PIDS+=($STORMPID)
+	wait_until 60 grep -q '^started' "$2" || fail "the storm did not start"
+	local t0 t1
+	t0=$(date +%s%N)
+	OTHER=$(cx "$B/hoconn" -s $PEER4 $ACCEPT 1) || true
+	t1=$(date +%s%N)
+	OTHER_MS=$(((t1 - t0) / 1000000))
+}
 daemon_start -l 10
 ticks0=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
 echo "t,in_flight,queued,held,rss_kb,cpu_s" >"$OUT/storm.csv"
@@ -142,14 +162,8 @@ echo "t,in_flight,queued,held,rss_kb,cpu_s" >"$OUT/storm.csv"
 ) &
 SAMPLER=$!
 PIDS+=($SAMPLER)
-cx "$HB" storm $PEER4 $DROP 8 "$STORM" "$PEERNS" 60 >"$T/storm.out" &
-STORMPID=$!
-PIDS+=($STORMPID)
-wait_until 60 grep -q '^started' "$T/storm.out" || fail "the storm did not start"
-# another process connects to the accepting peer while the storm is queued
-t0=$(date +%s%N)
-other=$(cx "$B/hoconn" -s $PEER4 $ACCEPT 1) || true
-t1=$(date +%s%N)
+ho policy set cgroup "$STORM_CG" limit 8 >/dev/null
+storm_and_other "$STORM" "$T/storm.out"
 wait "$STORMPID"
 sleep 0.5
 kill "$SAMPLER" 2>/dev/null || true
@@ -158,12 +172,12 @@ ho -j status >"$OUT/storm-status.json"
 rssmax=$(awk -F, 'NR > 1 && $5 > m { m = $5 } END { print m }' "$OUT/storm.csv")
 cpu=$(awk -F, 'END { print $6 }' "$OUT/storm.csv")
 daemon_stop
-say "3. Storm: one process starts $STORM non-blocking attempts to a dropping peer, limit 10"
+say "3. Storm: one process starts $STORM non-blocking attempts to a dropping peer, host limit 10"
 say "   $(grep '^started' "$T/storm.out")"
 say "   $(grep '^ended' "$T/storm.out")"
 say "   daemon: peak RSS $((rssmax / 1024)) MiB (goal < 64), CPU ${cpu} s over the storm"
-say "   another process's connect to the accepting peer: $other after $(((t1 - t0) / 1000000)) ms"
-say "   (FIFO: it waits behind the storm until its attempts time out; fair release is issue 4)"
+say "   the storm's cgroup has a policy of limit 8: another process (another cgroup)"
+say "   connects to the accepting peer: $OTHER after $OTHER_MS ms"
 say "   (one program; split over processes when one may not hold $STORM sockets: see started)"
 python3 - "$OUT/storm-status.json" "$STORM" <<'PY' | tee -a "$SUMMARY"
 import json, sys
@@ -176,6 +190,14 @@ print("   fate: attempts %d = established %d + refused %d + timed out %d + close
          d["cancelled"], "balanced" if fate == d["attempts"] else "UNBALANCED by %d" % (d["attempts"] - fate),
          d["queued_total"], d["released"], d["dropped"], d["untracked"]))
 PY
+
+# the same, smaller, with no policy: the storm holds every slot of the host
+daemon_start -l 10
+storm_and_other "$STORM_NOPOL" "$T/storm-nopol.out"
+wait "$STORMPID"
+daemon_stop
+say "   no policy (storm of $STORM_NOPOL): the other process's connect: $OTHER after $OTHER_MS ms"
+say "   (every slot is held by an unanswered attempt of the storm until it times out)"
 say ""
 
 echo "4. precision" >&2
@@ -185,7 +207,7 @@ daemon_stop
 say "4. Precision: most attempts half-open at once on the wire (SYN in, no answer yet)"
 say "   fast path, limit 2, 4 clients: $prec_fast"
 say "   release runs, limit 10: $(awk -F, '$1 == "release" && $2 == "max_half_open" { if ($5 > m) m = $5 } END { print m }' "$SAMPLES") (worst round)"
-say "   storm, limit 10: $(awk '/^max_half_open/ { print $2 }' "$T/storm.out")"
+say "   storm (its cgroup 8) and the other process, host limit 10: $(awk '/^max_half_open/ { print $2 }' "$T/storm.out")"
 
 if command -v gnuplot >/dev/null; then
 	gnuplot <<EOF
@@ -197,7 +219,7 @@ set xlabel "latency (us)"; set ylabel "fraction of releases"; set key off; set g
 stats "$OUT/release.csv" using 3 nooutput
 plot "$OUT/release.csv" using 3:(1.0/STATS_records) smooth cumulative with lines lw 2
 set output "$OUT/storm.png"
-set title "storm of $STORM attempts, limit 10"
+set title "storm of $STORM attempts, host limit 10, its cgroup 8"
 set xlabel "seconds"; set ylabel "attempts"; set key top right; set logscale y
 plot "$OUT/storm.csv" using 1:(\$3+1) with lines lw 2 title "queued (+1)", \
      "$OUT/storm.csv" using 1:(\$2+1) with lines lw 2 title "in flight (+1)"
