@@ -49,19 +49,25 @@ test_cgroup_limits_hold_on_the_wire() {
 }
 
 test_exempt_never_held() {
-	local e
+	local e p
 	e=$(make_cgroup exempt)
+	p=$(make_cgroup plain)
 	peer_drop 8083
 	daemon_start -l 2
 	ho policy set cgroup "$e" exempt >/dev/null
 	capture_start
-	conn_start plain $PEER4 $DROP 10
+	CONN_CGROUP=$p conn_start plain $PEER4 $DROP 10
 	CONN_CGROUP=$e conn_start ex $PEER4 8083 10
 	wait_until 5 syn_count_to_is 8083 10 || fail "exempt: $(syn_count_to 8083) of 10 SYNs sent"
 	wait_until 5 status_is queued 8 || fail "expected the 8 plain ones queued: $(ho status)"
 	expect_eq "$(syn_count_to $DROP)" 2 "plain SYNs under the limit"
 	expect_eq "$(status_field exempt_in_flight)" 10 "exempt in flight"
 	expect_eq "$(policy_field "$e" in_flight)" 10 "exempt scope counts its attempts"
+	# exempting a cgroup lets what it has queued go at once
+	ho policy set cgroup "$p" exempt >/dev/null
+	wait_until 5 syn_count_to_is $DROP 10 || fail "after exempting: $(syn_count_to $DROP) of 10"
+	status_is queued 0 || fail "still queued: $(ho status)"
+	expect_eq "$(status_field exempt_in_flight)" 18 "exempt in flight after"
 }
 
 test_user_limit() {
