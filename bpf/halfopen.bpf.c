@@ -118,6 +118,24 @@ static __always_inline struct ho_scope *scope_of(struct ho_scope_ref r)
 	return &scopes[i];
 }
 
+/*
+ * A slot of a scope. Signed: should a count ever dip below zero (a leave
+ * racing with the daemon handing the entry to a new policy), the scope lets
+ * one attempt too many through instead of holding everyone forever.
+ */
+static __always_inline bool take_scope_slot(struct ho_scope *s)
+{
+	for (int i = 0; i < SLOT_CAS_TRIES; i++) {
+		__s32 cur = s->in_flight;
+
+		if (s->limit && cur >= (__s32)s->limit)
+			return false;
+		if (__sync_val_compare_and_swap(&s->in_flight, cur, cur + 1) == cur)
+			return true;
+	}
+	return false;
+}
+
 static __always_inline bool set_exempt(const struct ho_scope_set *set)
 {
 	if (!set->s[0].idx)
@@ -174,7 +192,7 @@ static __always_inline bool set_take(const struct ho_scope_set *set)
 
 		if (!s)
 			continue;
-		if (!take_under((__u32 *)&s->in_flight, s->limit))
+		if (!take_scope_slot(s))
 			goto undo;
 		taken |= 1u << i;
 	}

@@ -102,7 +102,7 @@ int cmd_run(int argc, char **argv)
 {
 	uint32_t limit = HO_LIMIT_DEFAULT;
 	bool exempt = false, limit_given = false;
-	char rel[64], full[512], procs[600];
+	char rel[64], full[512], parent[512], procs[600];
 	struct sigaction sa = {0};
 	sigset_t all, old;
 	int i, status = 0, rc;
@@ -133,14 +133,18 @@ int cmd_run(int argc, char **argv)
 	if (!cgroup2_root())
 		return cli_fail("run: no cgroup2 file system is mounted"), 1;
 
-	/* the cgroup: /halfopen.run/PID, made fresh */
-	snprintf(full, sizeof(full), "%s" RUN_PARENT, cgroup2_root());
-	if (mkdir(full, 0755) && errno != EEXIST)
-		return cli_fail("run: cannot make %s: %s", full, strerror(errno)), 1;
+	/* the cgroup: /halfopen.run/PID, made fresh (the parent may go meanwhile) */
+	snprintf(parent, sizeof(parent), "%s" RUN_PARENT, cgroup2_root());
 	snprintf(rel, sizeof(rel), RUN_PARENT "/%d", (int)getpid());
 	snprintf(full, sizeof(full), "%s%s", cgroup2_root(), rel);
-	if (mkdir(full, 0755))
-		return cli_fail("run: cannot make cgroup %s: %s", full, strerror(errno)), 1;
+	for (int tries = 0;; tries++) {
+		if (mkdir(parent, 0755) && errno != EEXIST)
+			return cli_fail("run: cannot make %s: %s", parent, strerror(errno)), 1;
+		if (!mkdir(full, 0755))
+			break;
+		if (errno != ENOENT || tries == 3)
+			return cli_fail("run: cannot make cgroup %s: %s", full, strerror(errno)), 1;
+	}
 	if (policy_call(HO_CTL_POLICY_SET, rel, limit, exempt)) {
 		rmdir(full);
 		return 1;
@@ -189,7 +193,8 @@ int cmd_run(int argc, char **argv)
 		rc = 1;
 	if (rmdir(full) && errno != ENOENT)
 		rc = cli_fail("run: cannot remove cgroup %s: %s", full, strerror(errno));
-	(void)rc; /* the command's status wins; the messages said what went wrong */
+	rmdir(parent); /* the last run out removes it; others' cgroups keep it */
+	(void)rc;      /* the command's status wins; the messages said what went wrong */
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

@@ -68,11 +68,11 @@ static uint32_t alloc_idx(struct daemon *d)
 		idx = d->sc.next_idx;
 	} while (idx_used(&d->sc, idx));
 	ks = &kern_scopes(&d->k)[idx];
+	/* references to its last owner go stale first, then the counts restart */
+	__atomic_add_fetch(&ks->gen, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&ks->in_flight, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&ks->queued, 0, __ATOMIC_SEQ_CST);
 	ks->attempts = ks->queued_total = 0;
-	/* references to its last owner go stale */
-	__atomic_add_fetch(&ks->gen, 1, __ATOMIC_SEQ_CST);
 	return idx;
 }
 
@@ -219,6 +219,9 @@ void scopes_tick(struct daemon *d)
 				 e->p.name);
 			if (rmdir(full) && errno != ENOENT)
 				pr_warn("cannot remove cgroup %s: %s", full, strerror(errno));
+			/* and /halfopen.run, if it was the last one */
+			*strrchr(full, '/') = '\0';
+			rmdir(full);
 			pr_notice("policy %s ended: its halfopen run (pid %u) is gone",
 				  policy_format(&e->p, true, what, sizeof(what)), e->owner);
 			drop(d, e);

@@ -53,7 +53,6 @@ ns_setup() {
 	P=hop$id
 	T=$(mktemp -d /tmp/halfopen-test.XXXXXX)
 	PIDS=()
-	CGROUPS=()
 	ip netns add "$C"
 	ip netns add "$P"
 	ip link add "c$id" netns "$C" type veth peer name "p$id" netns "$P"
@@ -82,8 +81,13 @@ ns_cleanup() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	for p in "${CGROUPS[@]}"; do
-		rmdir "$p" 2>/dev/null
+	# the cgroups of make_cgroup, and whatever still runs in them
+	local root
+	root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	for p in "$root/halfopen-test-$$"/*/ "$root/halfopen-test-$$"; do
+		[ -d "$p" ] || continue
+		echo 1 >"$p/cgroup.kill" 2>/dev/null
+		wait_until 2 rmdir "$p" 2>/dev/null
 	done
 	[ -n "${C:-}" ] && ip netns del "$C" 2>/dev/null
 	[ -n "${P:-}" ] && ip netns del "$P" 2>/dev/null
@@ -164,7 +168,6 @@ make_cgroup() { # NAME
 	root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 	[ -n "$root" ] || skip "no cgroup2 file system"
 	mkdir -p "$root/halfopen-test-$$/$1"
-	CGROUPS+=("$root/halfopen-test-$$/$1" "$root/halfopen-test-$$")
 	echo "/halfopen-test-$$/$1"
 }
 

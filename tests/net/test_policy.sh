@@ -217,10 +217,10 @@ test_config_policies() {
 	grep -q "h.conf:3:13" "$T/d2.log" || fail "start error: $(cat "$T/d2.log")"
 }
 
-run_leftovers() { find "$CG_ROOT/halfopen.run" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
+run_leftovers() { find "$CG_ROOT/halfopen.run" -maxdepth 1 -type d 2>/dev/null | wc -l; }
 
 test_run_limit_exit_and_cleanup() {
-	local rc
+	local rc rpid
 	daemon_start -l 100
 	capture_start
 	# the command's limit holds on the wire, stdin and stdout pass through
@@ -237,6 +237,17 @@ test_run_limit_exit_and_cleanup() {
 	expect_eq "$rc" 137 "status of a command killed by SIGKILL"
 	expect_eq "$(run_leftovers)" 0 "cgroups left"
 	expect_eq "$(policy_count)" 0 "policies left"
+	# signals sent to halfopen run reach the command
+	nsenter --net="/run/netns/$C" "$B/halfopen" run -- sh -c \
+		'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' >"$T/sig.out" &
+	rpid=$!
+	PIDS+=($rpid)
+	wait_until 5 grep -q ready "$T/sig.out" || fail "the command did not start"
+	kill -TERM "$rpid"
+	rc=0
+	wait "$rpid" || rc=$?
+	expect_eq "$rc" 42 "status after SIGTERM to halfopen run"
+	expect_eq "$(run_leftovers)" 0 "cgroups left"
 	rc=0
 	cx "$B/halfopen" run --limit 0 -- true 2>/dev/null || rc=$?
 	expect_eq "$rc" 2 "bad --limit"
