@@ -28,13 +28,19 @@ static int event_row(void *ctx, const void *p)
 		json_str(stdout, user);
 		printf(",\"cgroup\":");
 		json_str(stdout, r->top_cgroup);
-		printf(",\"queued\":%u}}\n", r->top_queued);
+		printf(",\"queued\":%u},\"scope\":", r->top_queued);
+		if (r->scope[0])
+			json_str(stdout, r->scope);
+		else
+			printf("null");
+		printf("}\n");
 	} else {
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-		printf("%s limit %s reached: %u queued, %u in flight; most by pid %u (%s) uid %u "
+		printf("%s limit %s%s%s reached: %u queued, %u in flight; most by pid %u (%s) uid "
+		       "%u "
 		       "(%s) cgroup %s with %u queued\n",
-		       when, lim, r->queued, r->in_flight, r->top_tgid, r->top_comm, r->top_uid,
-		       user, r->top_cgroup, r->top_queued);
+		       when, lim, r->scope[0] ? " of " : "", r->scope, r->queued, r->in_flight,
+		       r->top_tgid, r->top_comm, r->top_uid, user, r->top_cgroup, r->top_queued);
 	}
 	fflush(stdout);
 	return 0;

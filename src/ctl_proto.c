@@ -77,7 +77,8 @@ static bool payload_valid(uint16_t type, const void *p)
 	case HO_CTL_STATS_ROW:
 		return TERMINATED(((const struct ho_ctl_stats_row *)p)->cgroup);
 	case HO_CTL_EVENT_ROW:
-		return TERMINATED(((const struct ho_ctl_event_row *)p)->top_cgroup);
+		return TERMINATED(((const struct ho_ctl_event_row *)p)->top_cgroup) &&
+		       TERMINATED(((const struct ho_ctl_event_row *)p)->scope);
 	case HO_CTL_HISTORY_REP:
 		return ((const struct ho_ctl_history *)p)->n <= HO_HISTORY_LEN;
 	case HO_CTL_POLICY_SET:

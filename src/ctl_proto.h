@@ -147,6 +147,8 @@ struct ho_ctl_event_row {
 	uint32_t top_queued;
 	char top_comm[HO_COMM_LEN];
 	char top_cgroup[HO_CGROUP_LEN];
+	char scope[HO_POLICY_NAME_LEN +
+		   8]; /* the full scope: "cgroup PATH", "user NAME", "" the namespace */
 };
 
 struct ho_ctl_end {
@@ -198,6 +200,10 @@ _Static_assert(sizeof(struct ho_ctl_hdr) + sizeof(struct ho_ctl_history) <= HO_C
 _Static_assert(sizeof(struct ho_ctl_hdr) + sizeof(struct ho_ctl_stats_row) <= HO_CTL_MAX_MSG,
 	       "msg");
 _Static_assert(sizeof(struct ho_ctl_hdr) + sizeof(struct ho_ctl_ps_row) <= HO_CTL_MAX_MSG, "msg");
+_Static_assert(sizeof(struct ho_ctl_hdr) + sizeof(struct ho_ctl_event_row) <= HO_CTL_MAX_MSG,
+	       "msg");
+_Static_assert(sizeof(struct ho_ctl_hdr) + sizeof(struct ho_ctl_policy_row) <= HO_CTL_MAX_MSG,
+	       "msg");
 
 /* Build a message into buf; returns its size or -ENOSPC/-EINVAL. */
 int ho_ctl_encode(void *buf, size_t size, uint16_t type, const void *payload, uint32_t len);

@@ -331,6 +331,40 @@ void limiter_housekeeping(struct daemon *d)
 	limiter_release(d);
 }
 
+/*
+ * Which limit holds the top process back: the namespace's when it is full,
+ * else the first full scope of one of its queued attempts.
+ */
+static void full_scope(struct daemon *d, uint32_t tgid, struct ho_ctl_event_row *r)
+{
+	struct ho_kstate *ks = kern_state(&d->k);
+	struct ho_scope_set set;
+	struct hq_entry *e;
+
+	r->limit = ks->limit;
+	if (!d->sc.n || (ks->limit && ks->in_flight >= ks->limit))
+		return;
+	for (e = hq_head(&d->q); e && e->info.tgid != tgid; e = e->next)
+		;
+	if (!e)
+		return;
+	scopes_of(d, e, &set);
+	for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[i].idx; i++) {
+		const struct ho_scope *k = &kern_scopes(&d->k)[set.s[i].idx];
+
+		for (uint32_t j = 0; j < HO_POLICIES_MAX; j++) {
+			const struct scope_entry *se = &d->sc.e[j];
+
+			if (!se->used || se->idx != set.s[i].idx || !k->limit ||
+			    k->in_flight < (int32_t)k->limit)
+				continue;
+			r->limit = k->limit;
+			policy_format(&se->p, false, r->scope, sizeof(r->scope));
+			return;
+		}
+	}
+}
+
 /* halfopen's Event 4226: first time the limit is reached, then once per interval. */
 int limiter_report(struct daemon *d)
 {
@@ -358,7 +392,7 @@ int limiter_report(struct daemon *d)
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	r.limit = kern_state(&d->k)->limit;
+	full_scope(d, top.tgid, &r);
 	r.in_flight = kern_state(&d->k)->in_flight;
 	r.queued = (uint32_t)d->q.count;
 	r.top_tgid = top.tgid;
@@ -367,11 +401,12 @@ int limiter_report(struct daemon *d)
 	memcpy(r.top_comm, top.comm, sizeof(r.top_comm));
 	cgroup_path(top.cgid, top.tgid, r.top_cgroup, sizeof(r.top_cgroup));
 	event_log_add(&d->events, &r);
-	pr_warn("event=" HO_EVENT_ID " limit on concurrent outbound connection attempts (%s) "
+	pr_warn("event=" HO_EVENT_ID " limit on concurrent outbound connection attempts%s%s (%s) "
 		"reached, further attempts are being queued: %u queued; most by pid %u (%s) "
 		"uid %u (%s) cgroup %s with %u queued",
-		format_limit(r.limit, lim, sizeof(lim)), r.queued, r.top_tgid, r.top_comm,
-		r.top_uid, user_name(r.top_uid, user, sizeof(user)), r.top_cgroup, r.top_queued);
+		r.scope[0] ? " of " : "", r.scope, format_limit(r.limit, lim, sizeof(lim)),
+		r.queued, r.top_tgid, r.top_comm, r.top_uid,
+		user_name(r.top_uid, user, sizeof(user)), r.top_cgroup, r.top_queued);
 	ctl_broadcast_event(d, &r);
 	return -1;
 }

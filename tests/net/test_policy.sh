@@ -46,6 +46,10 @@ test_cgroup_limits_hold_on_the_wire() {
 	wait_until 3 eval '[ "$(tcpdump -r "$T/cap.pcap" -n 2>/dev/null | grep -c "Flags \[S\],")" -gt 9 ]' ||
 		fail "no SYN retransmission seen"
 	expect_eq "$(syn_count_to $DROP)/$(syn_count_to 8083)" 4/5 "limits after retransmissions"
+	# the event names the limit that was reached: cgroup a's, not the namespace's
+	grep -q "event=4226 limit on concurrent outbound connection attempts of cgroup $a (3) reached" \
+		"$T/daemon.log" || fail "event: $(grep event= "$T/daemon.log")"
+	ho events | grep -q "limit 3 of cgroup $a reached" || fail "events: $(ho events)"
 }
 
 test_exempt_never_held() {
