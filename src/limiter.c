@@ -114,6 +114,33 @@ static void set_wait(struct daemon *d, uint32_t wait)
 }
 
 /*
+ * Full by the counts the kernel shares with us: HO_REL_SCOPE_FULL,
+ * HO_REL_NO_SLOT, or 0 when the release program has to decide. Only ever
+ * early: a slot that frees after this look wakes us again (SLOT_FREED).
+ */
+static int precheck(struct daemon *d, const struct ho_scope_set *set)
+{
+	const struct ho_kstate *ks = kern_state(&d->k);
+	uint32_t lim = __atomic_load_n(&ks->limit, __ATOMIC_RELAXED);
+	int r = 0;
+
+	for (int i = 0; i < HO_ATTEMPT_SCOPES && set->s[i].idx; i++) {
+		const struct ho_scope *k = &kern_scopes(&d->k)[set->s[i].idx];
+		uint32_t klim = __atomic_load_n(&k->limit, __ATOMIC_RELAXED);
+
+		if ((uint16_t)__atomic_load_n(&k->gen, __ATOMIC_RELAXED) != set->s[i].gen)
+			continue;
+		if (__atomic_load_n(&k->flags, __ATOMIC_RELAXED) & HO_SCOPE_F_EXEMPT)
+			return 0;
+		if (klim && __atomic_load_n(&k->in_flight, __ATOMIC_RELAXED) >= (int32_t)klim)
+			r = HO_REL_SCOPE_FULL;
+	}
+	if (!r && lim && __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED) >= lim)
+		r = HO_REL_NO_SLOT;
+	return r;
+}
+
+/*
  * Release one attempt with the scopes that apply to it now: enum
  * ho_release_result or negative errno. Released and gone attempts leave the
  * queue (e is freed).
@@ -124,7 +151,10 @@ static int try_release(struct daemon *d, struct hq_entry *e, bool force)
 	int r;
 
 	scopes_of(d, e, &set);
-	r = kern_release(&d->k, e->cookie, force, &set);
+	/* what the mapped counts already say needs no system call */
+	r = force ? 0 : precheck(d, &set);
+	if (!r)
+		r = kern_release(&d->k, e->cookie, force, &set);
 	if (r == HO_REL_RELEASED) {
 		d->released++;
 		drop_entry(d, e, NF_ACCEPT);
