@@ -197,7 +197,7 @@ static double per_sec(uint64_t now, uint64_t before, double dt)
 static void draw(struct top *t)
 {
 	const struct ho_ctl_status *s = &t->st, *p = &t->prev_st;
-	char lim[16], clock[16], g[HO_HISTORY_LEN * 3 + 1], ratio[16], user[64], wait[16];
+	char lim[16], clock[16], g[HO_HISTORY_LEN * 3 + 1], ratio[16], user[64], wait[16], rel[24];
 	uint64_t est = s->established - p->established;
 	uint64_t fail = (s->refused + s->failed) - (p->refused + p->failed);
 	time_t now = time(NULL);
@@ -207,8 +207,9 @@ static void draw(struct top *t)
 	if (!t->batch)
 		fputs("\033[H", stdout);
 	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
-	line(t, "halfopen top  %s   limit %s   in flight %u   queued %u (held %u)", clock,
-	     format_limit(s->limit, lim, sizeof(lim)), s->in_flight, s->queued, s->held);
+	line(t, "halfopen top  %s   limit %s   in flight %u   queued %u (held %u)   %s", clock,
+	     format_limit(s->limit, lim, sizeof(lim)), s->in_flight, s->queued, s->held,
+	     format_release(s->release, rel, sizeof(rel)));
 	if (t->have_prev && est + fail)
 		snprintf(ratio, sizeof(ratio), "%.0f%%",
 			 100.0 * (double)est / (double)(est + fail));
