@@ -157,6 +157,10 @@ test_policy_cli_checks() {
 	out=$(cx setpriv --reuid=65534 --regid=65534 --clear-groups "$B/halfopen" policy set cgroup "$c" limit 9 2>&1) || rc=$?
 	expect_eq "$rc" 1 "non-root set exit"
 	echo "$out" | grep -q "only root" || fail "non-root: $out"
+	rc=0
+	out=$(cx setpriv --reuid=65534 --regid=65534 --clear-groups "$B/halfopen" run -- true 2>&1) || rc=$?
+	expect_eq "$rc" 1 "non-root run exit"
+	echo "$out" | grep -q "run needs root" || fail "non-root run: $out"
 	for args in "group $c limit 1" "cgroup relative limit 1" "cgroup $c limit 0" \
 		"user no-such-user-xyz limit 1" "cgroup $c" "cgroup $c limit 2 extra"; do
 		rc=0
@@ -219,6 +223,37 @@ test_config_policies() {
 	cx timeout 10 "$B/halfopend" -f "$conf" >"$T/d2.log" 2>&1 || rc=$?
 	expect_eq "$rc" 1 "start on a bad file"
 	grep -q "h.conf:3:13" "$T/d2.log" || fail "start error: $(cat "$T/d2.log")"
+}
+
+# Attempts queued, released, exempted, refused and closed while policies
+# change under them: every count ends at 0.
+test_scope_counts_balance() {
+	local a c
+	a=$(make_cgroup busy)
+	daemon_start -l 6
+	ho policy set cgroup "$a" limit 3 >/dev/null
+	ho policy set user nobody limit 2 >/dev/null
+	CONN_CGROUP=$a conn_start r0 $PEER4 $DROP 50
+	CONN_CGROUP=$a conn_start r1 $PEER4 $REFUSE 1500
+	CONN_CGROUP=$a CONN_UID=$(id -u nobody) conn_start r2 $PEER4 $ACCEPT 500
+	conn_start r3 $PEER4 $REFUSE 1000
+	wait_until 10 status_ge queued 2047 || fail "expected cgroup $a's 2047 queued: $(ho status)"
+	ho policy set cgroup "$a" limit 5 >/dev/null
+	ho policy del user nobody
+	ho policy set user nobody limit 1 >/dev/null
+	ho policy set cgroup "$a" exempt >/dev/null
+	ho policy set cgroup "$a" limit 2 >/dev/null
+	for c in r1 r2 r3; do
+		conn_ask $c results 30 waitall 20000 | grep -q "pending=0" || fail "$c did not finish"
+	done
+	conn_cmd r0 quit
+	wait_until 10 status_is queued 0 || fail "queued left: $(ho status)"
+	wait_until 5 status_is in_flight 0 || fail "in flight left: $(ho status)"
+	expect_eq "$(status_field exempt_in_flight)" 0 "exempt in flight left"
+	expect_eq "$(policy_field "$a" in_flight)/$(policy_field "$a" queued)" 0/0 "cgroup counts"
+	expect_eq "$(policy_field nobody in_flight)/$(policy_field nobody queued)" 0/0 "user counts"
+	expect_eq "$(status_field attempts)" 3050 "attempts"
+	status_ge queued_total 2047 || fail "too few queued: $(ho status)"
 }
 
 run_leftovers() { find "$CG_ROOT/halfopen.run" -maxdepth 1 -type d 2>/dev/null | wc -l; }
