@@ -93,30 +93,16 @@ static char *edit_policy(const char *text, const void *arg)
 	return config_rewrite_policy(text, a->p, a->remove);
 }
 
-static void undo(struct daemon *d, const struct ho_policy *p, const struct ho_policy *prev,
-		 bool had_prev, uint32_t prev_owner)
-{
-	char err[256];
-	bool dummy;
-	struct ho_policy tmp;
-
-	if (had_prev)
-		scopes_set(d, prev, prev_owner, &tmp, &dummy, err, sizeof(err));
-	else
-		scopes_del(d, p, err, sizeof(err));
-}
-
 void policy_request(struct daemon *d, struct ctl_client *c, uint16_t type,
 		    const struct ho_ctl_policy *req)
 {
-	bool set = type == HO_CTL_POLICY_SET, had_prev = false;
+	bool set = type == HO_CTL_POLICY_SET;
 	char err[256], what[HO_POLICY_NAME_LEN + 64];
-	struct ho_policy p, prev;
 	struct ho_ctl_policy_row row;
-	struct scope_entry *e;
+	struct ho_policy p;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
-	uint32_t prev_owner = 0, owner = 0;
+	uint32_t owner = 0;
 	int rc;
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) || cred.uid != 0) {
@@ -127,15 +113,16 @@ void policy_request(struct daemon *d, struct ctl_client *c, uint16_t type,
 		return;
 	if (req->flags & HO_POLICY_F_TRANSIENT)
 		owner = (uint32_t)cred.pid;
-	e = scopes_find(d, &p);
-	if (e)
-		prev_owner = e->owner;
-	if (set)
-		rc = scopes_set(d, &p, owner, &prev, &had_prev, err, sizeof(err));
-	else if (e)
-		rc = (prev = e->p, had_prev = true, scopes_del(d, &p, err, sizeof(err)));
-	else
-		rc = scopes_del(d, &p, err, sizeof(err));
+	/* everything that can go wrong first: then the file, then the change */
+	if (set) {
+		rc = scopes_check(d, &p, err, sizeof(err));
+	} else if (!scopes_find(d, &p)) {
+		snprintf(err, sizeof(err), "no policy for %.150s",
+			 policy_format(&p, false, what, sizeof(what)));
+		rc = -ENOENT;
+	} else {
+		rc = 0;
+	}
 	if (rc) {
 		ctl_err(c, -rc, err);
 		return;
@@ -144,14 +131,13 @@ void policy_request(struct daemon *d, struct ctl_client *c, uint16_t type,
 		struct edit_arg a = {.p = &p, .remove = !set};
 
 		snprintf(what, sizeof(what), "policy %s", policy_format(&p, set, err, sizeof(err)));
-		if (ctl_persist(d, c, what, edit_policy, &a)) {
-			/* not written: put things back as they were */
-			if (set)
-				undo(d, &p, &prev, had_prev, prev_owner);
-			else
-				undo(d, &p, &prev, true, prev_owner);
-			return;
-		}
+		if (ctl_persist(d, c, what, edit_policy, &a))
+			return; /* not written: nothing changed */
+	}
+	rc = set ? scopes_set(d, &p, owner, err, sizeof(err)) : scopes_del(d, &p, err, sizeof(err));
+	if (rc) {
+		ctl_err(c, -rc, err);
+		return;
 	}
 	policy_format(&p, true, what, sizeof(what));
 	if (set)

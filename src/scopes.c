@@ -133,25 +133,26 @@ static uint64_t id_of(const struct ho_policy *p)
 	return p->kind == HO_SCOPE_USER ? p->uid : cgroup_id_of(p->name);
 }
 
-int scopes_set(struct daemon *d, const struct ho_policy *p, uint32_t owner, struct ho_policy *prev,
-	       bool *had_prev, char *err, size_t errlen)
+int scopes_check(struct daemon *d, const struct ho_policy *p, char *err, size_t errlen)
 {
-	struct scope_entry *e = scopes_find(d, p);
-	uint64_t id = id_of(p);
-	int rc;
-
-	if (p->kind == HO_SCOPE_CGROUP && !id) {
+	if (p->kind == HO_SCOPE_CGROUP && !id_of(p)) {
 		snprintf(err, errlen, "no cgroup %s under %s", p->name,
 			 cgroup2_root() ? cgroup2_root() : "(no cgroup2 file system)");
 		return -ENOENT;
 	}
-	*had_prev = e != NULL;
-	if (e)
-		*prev = e->p;
-	rc = put(d, p, owner, id);
-	if (rc == -ENOSPC)
+	if (!scopes_find(d, p) && d->sc.n == HO_POLICIES_MAX) {
 		snprintf(err, errlen, "too many policies (%d)", HO_POLICIES_MAX);
-	return rc;
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+int scopes_set(struct daemon *d, const struct ho_policy *p, uint32_t owner, char *err,
+	       size_t errlen)
+{
+	int rc = scopes_check(d, p, err, errlen);
+
+	return rc ? rc : put(d, p, owner, id_of(p));
 }
 
 int scopes_del(struct daemon *d, const struct ho_policy *p, char *err, size_t errlen)

@@ -32,12 +32,11 @@ struct daemon;
 struct hq_entry;
 struct ho_config;
 
-/*
- * Set a policy (new or changed). A cgroup must exist. 0, or -errno with a
- * reason in err and nothing changed. *prev gets the policy it replaced, if any.
- */
-int scopes_set(struct daemon *d, const struct ho_policy *p, uint32_t owner, struct ho_policy *prev,
-	       bool *had_prev, char *err, size_t errlen);
+/* Could p be set? A cgroup must exist, a new policy needs room. 0 or -errno, err set. */
+int scopes_check(struct daemon *d, const struct ho_policy *p, char *err, size_t errlen);
+/* Set a policy (new or changed): 0, or -errno with a reason in err and nothing changed. */
+int scopes_set(struct daemon *d, const struct ho_policy *p, uint32_t owner, char *err,
+	       size_t errlen);
 /* Remove the policy of p's scope; -ENOENT if there is none. */
 int scopes_del(struct daemon *d, const struct ho_policy *p, char *err, size_t errlen);
 struct scope_entry *scopes_find(struct daemon *d, const struct ho_policy *p);
