@@ -68,7 +68,7 @@ $(BUILD):
 $(BUILD)/vmlinux.h: | $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/halfopen.h $(BUILD)/vmlinux.h
+$(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/halfopen.h $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/halfopen.skel.h: $(BUILD)/halfopen.bpf.o

@@ -65,6 +65,10 @@ static int check(struct ctl_client *c, const struct ho_ctl_policy *req, bool wit
 			return ctl_err(c, EINVAL, err), -EINVAL;
 		p->uid = 0;
 	} else if (parse_user(p->name, &p->uid)) {
+		if (!with_rule) {
+			p->uid = HO_UID_BY_NAME; /* gone from the user database: by name */
+			return 0;
+		}
 		snprintf(err, sizeof(err), "unknown user '%.100s'", p->name);
 		return ctl_err(c, ENOENT, err), -ENOENT;
 	}

@@ -50,44 +50,48 @@ int policy_check_path(const char *path, char *err, size_t errlen)
 int policy_parse(int argc, char *const argv[], bool with_rule, struct ho_policy *p, int *bad,
 		 char *err, size_t errlen)
 {
-	int want = with_rule ? 3 : 2;
+	struct ho_policy n = {0}; /* *p is only written on success */
+	int want;
 
-	*p = (struct ho_policy){0};
 	if (argc < 1)
 		FAIL(0, "give a scope: cgroup PATH or user NAME");
 	if (!strcmp(argv[0], "cgroup"))
-		p->kind = HO_SCOPE_CGROUP;
+		n.kind = HO_SCOPE_CGROUP;
 	else if (!strcmp(argv[0], "user"))
-		p->kind = HO_SCOPE_USER;
+		n.kind = HO_SCOPE_USER;
 	else
 		FAIL(0, "unknown scope '%s': give cgroup PATH or user NAME", argv[0]);
 	if (argc < 2)
-		FAIL(1, "%s needs a %s", argv[0], p->kind == HO_SCOPE_USER ? "user name" : "path");
-	if (strlen(argv[1]) >= sizeof(p->name))
-		FAIL(1, "%s name longer than %zu characters", argv[0], sizeof(p->name) - 1);
-	if (p->kind == HO_SCOPE_CGROUP) {
+		FAIL(1, "%s needs a %s", argv[0], n.kind == HO_SCOPE_USER ? "user name" : "path");
+	if (strlen(argv[1]) >= sizeof(n.name))
+		FAIL(1, "%s name longer than %zu characters", argv[0], sizeof(n.name) - 1);
+	if (n.kind == HO_SCOPE_CGROUP) {
 		if (policy_check_path(argv[1], err, errlen)) {
 			*bad = 1;
 			return -EINVAL;
 		}
-	} else if (parse_user(argv[1], &p->uid)) {
-		FAIL(1, "unknown user '%s'", argv[1]);
+	} else if (parse_user(argv[1], &n.uid)) {
+		/* a policy can still be removed by the name it was set with */
+		if (with_rule)
+			FAIL(1, "unknown user '%s'", argv[1]);
+		n.uid = HO_UID_BY_NAME;
 	}
-	snprintf(p->name, sizeof(p->name), "%s", argv[1]);
+	snprintf(n.name, sizeof(n.name), "%s", argv[1]);
 	if (!with_rule) {
 		if (argc > 2)
 			FAIL(2, "unexpected '%s' after the scope", argv[2]);
+		*p = n;
 		return 0;
 	}
 	if (argc < 3)
 		FAIL(2, "give 'limit N' or 'exempt' after the scope");
 	if (!strcmp(argv[2], "exempt")) {
-		p->flags = HO_SCOPE_F_EXEMPT;
+		n.flags = HO_SCOPE_F_EXEMPT;
 		want = 3;
 	} else if (!strcmp(argv[2], "limit")) {
 		if (argc < 4)
 			FAIL(3, "'limit' needs a number (1..%u)", HO_LIMIT_MAX);
-		if (parse_u32(argv[3], 1, HO_LIMIT_MAX, &p->limit))
+		if (parse_u32(argv[3], 1, HO_LIMIT_MAX, &n.limit))
 			FAIL(3, "invalid limit '%s': give 1..%u", argv[3], HO_LIMIT_MAX);
 		want = 4;
 	} else {
@@ -95,6 +99,7 @@ int policy_parse(int argc, char *const argv[], bool with_rule, struct ho_policy 
 	}
 	if (argc > want)
 		FAIL(want, "unexpected '%s' after the rule", argv[want]);
+	*p = n;
 	return 0;
 }
 
@@ -115,5 +120,7 @@ bool policy_same_scope(const struct ho_policy *a, const struct ho_policy *b)
 {
 	if (a->kind != b->kind)
 		return false;
-	return a->kind == HO_SCOPE_USER ? a->uid == b->uid : !strcmp(a->name, b->name);
+	if (a->kind == HO_SCOPE_USER && a->uid != HO_UID_BY_NAME && b->uid != HO_UID_BY_NAME)
+		return a->uid == b->uid;
+	return !strcmp(a->name, b->name);
 }

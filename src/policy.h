@@ -16,6 +16,8 @@
 #define HO_POLICIES_MAX	   (HO_SCOPES_MAX / 2) /* room to reuse scope entries late */
 #define HO_POLICY_NAME_LEN 192
 
+#define HO_UID_BY_NAME UINT32_MAX /* the user is gone: a scope to delete, matched by name */
+
 struct ho_policy {
 	uint32_t kind;		       /* HO_SCOPE_CGROUP or HO_SCOPE_USER */
 	uint32_t uid;		       /* for HO_SCOPE_USER */
@@ -26,8 +28,9 @@ struct ho_policy {
 
 /*
  * "cgroup PATH limit N|exempt" or "user NAME limit N|exempt" (with_rule), or
- * only the scope ("cgroup PATH", "user NAME"). 0, or -EINVAL with the reason
- * in err and the index of the offending word in *bad (argc: one is missing).
+ * only the scope ("cgroup PATH", "user NAME"; a user that no longer exists
+ * gets uid HO_UID_BY_NAME). 0, or -EINVAL with the reason in err and the index
+ * of the offending word in *bad (argc: one is missing); *p untouched on error.
  */
 int policy_parse(int argc, char *const argv[], bool with_rule, struct ho_policy *p, int *bad,
 		 char *err, size_t errlen);

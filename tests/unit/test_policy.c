@@ -44,6 +44,12 @@ static void test_parse(void)
 	CHECK(!strcmp(policy_format(&p, true, out, sizeof(out)), "user root exempt"));
 	CHECK(parse("user 0 limit 5", true, &p, &bad, err) == 0 && p.uid == 0 && p.limit == 5);
 	CHECK(parse("user root", false, &p, &bad, err) == 0);
+	/* a user gone from the database can still be named to delete its policy */
+	CHECK(parse("user no-such-user-here", false, &p, &bad, err) == 0);
+	CHECK(p.uid == HO_UID_BY_NAME && !strcmp(p.name, "no-such-user-here"));
+	/* on error the output is untouched */
+	p.limit = 77;
+	CHECK(parse("cgroup /a limit x", true, &p, &bad, err) == -EINVAL && p.limit == 77);
 
 	CHECK(parse("group /x limit 1", true, &p, &bad, err) == -EINVAL && bad == 0);
 	CHECK(strstr(err, "unknown scope 'group'"));
