@@ -260,6 +260,7 @@ run_leftovers() { find "$CG_ROOT/halfopen.run" -maxdepth 1 -type d 2>/dev/null |
 
 test_run_limit_exit_and_cleanup() {
 	local rc rpid
+	[ -n "$CG_ROOT" ] || skip "no cgroup2 file system"
 	daemon_start -l 100
 	capture_start
 	# the command's limit holds on the wire, stdin and stdout pass through
@@ -297,6 +298,7 @@ test_run_limit_exit_and_cleanup() {
 
 test_run_killed_is_cleaned_by_daemon() {
 	local rpid
+	[ -n "$CG_ROOT" ] || skip "no cgroup2 file system"
 	daemon_start
 	nsenter --net="/run/netns/$C" "$B/halfopen" run --limit 2 -- sleep 60 &
 	rpid=$!
