@@ -13,43 +13,58 @@
 #include "parse.h"
 #include "procinfo.h"
 
-static void fill_row(struct daemon *d, const struct scope_entry *e, struct ho_ctl_policy_row *r)
+/*
+ * Queued attempts per scope entry as the policies are now: the kernel's gauge
+ * only knows those queued after a policy came, the queue knows them all.
+ */
+static void queued_per_scope(struct daemon *d, uint32_t *counts)
+{
+	struct ho_scope_set set;
+
+	memset(counts, 0, HO_SCOPES_MAX * sizeof(*counts));
+	if (!d->sc.n)
+		return;
+	for (struct hq_entry *e = hq_head(&d->q); e; e = e->next) {
+		scopes_of(d, e, &set);
+		for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[i].idx; i++)
+			counts[set.s[i].idx]++;
+	}
+}
+
+static void fill_row(struct daemon *d, const struct scope_entry *e, const uint32_t *queued,
+		     struct ho_ctl_policy_row *r)
 {
 	const struct ho_scope *ks = &kern_scopes(&d->k)[e->idx];
 
 	*r = (struct ho_ctl_policy_row){.p = e->p, .id = e->id, .transient = e->owner};
 	r->in_flight = __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED);
-	r->queued = __atomic_load_n(&ks->queued, __ATOMIC_RELAXED);
+	r->queued = (int32_t)queued[e->idx];
 	r->attempts = __atomic_load_n(&ks->attempts, __ATOMIC_RELAXED);
 	r->queued_total = __atomic_load_n(&ks->queued_total, __ATOMIC_RELAXED);
 	if (r->in_flight < 0)
 		r->in_flight = 0;
-	if (r->queued < 0)
-		r->queued = 0;
 }
 
 size_t policy_rows(struct daemon *d, struct ho_ctl_policy_row *out, size_t max)
 {
+	static uint32_t queued[HO_SCOPES_MAX];
 	size_t n = 0;
 
+	queued_per_scope(d, queued);
 	for (uint32_t i = 0; i < HO_POLICIES_MAX && n < max; i++)
 		if (d->sc.e[i].used)
-			fill_row(d, &d->sc.e[i], &out[n++]);
+			fill_row(d, &d->sc.e[i], queued, &out[n++]);
 	return n;
 }
 
 void policy_list(struct daemon *d, struct ctl_client *c)
 {
+	static struct ho_ctl_policy_row rows[HO_POLICIES_MAX];
 	struct ho_ctl_end end = {0};
-	struct ho_ctl_policy_row r;
 
-	for (uint32_t i = 0; i < HO_POLICIES_MAX; i++) {
-		if (!d->sc.e[i].used)
-			continue;
-		fill_row(d, &d->sc.e[i], &r);
-		ctl_put(c, HO_CTL_POLICY_ROW, &r, sizeof(r));
-		end.rows++;
-	}
+	end.rows = (uint32_t)policy_rows(d, rows, HO_POLICIES_MAX);
+	for (uint32_t i = 0; i < end.rows; i++)
+		ctl_put(c, HO_CTL_POLICY_ROW, &rows[i], sizeof(rows[i]));
 	ctl_put(c, HO_CTL_END, &end, sizeof(end));
 }
 
@@ -153,7 +168,10 @@ void policy_request(struct daemon *d, struct ctl_client *c, uint16_t type,
 	/* at once: what is queued is looked at again */
 	limiter_release(d);
 	if (set) {
-		fill_row(d, scopes_find(d, &p), &row);
+		static uint32_t queued[HO_SCOPES_MAX];
+
+		queued_per_scope(d, queued);
+		fill_row(d, scopes_find(d, &p), queued, &row);
 		ctl_put(c, HO_CTL_POLICY_ROW, &row, sizeof(row));
 	} else {
 		struct ho_ctl_end end = {0};

@@ -14,6 +14,10 @@
 #include "procinfo.h"
 #include "scopes.h"
 
+#define BEFORE_MAX 65536 /* attempts counted for a new scope at most */
+
+static bool below(const char *path, const char *prefix);
+
 static struct ho_scope *kscope(struct daemon *d, const struct scope_entry *e)
 {
 	return &kern_scopes(&d->k)[e->idx];
@@ -25,6 +29,62 @@ static void publish_counts(struct daemon *d)
 
 	__atomic_store_n(&ks->cgroup_scopes, d->sc.keys[HO_SCOPE_CGROUP], __ATOMIC_SEQ_CST);
 	__atomic_store_n(&ks->user_scopes, d->sc.keys[HO_SCOPE_USER], __ATOMIC_SEQ_CST);
+}
+
+struct adopt {
+	struct daemon *d;
+	struct scope_entry *e;
+	uint16_t gen;
+	int32_t added;
+};
+
+/* An attempt in flight that belongs to the scope but is not counted there. */
+static void adopt_one(void *ctx, uint64_t cookie, const void *val)
+{
+	struct adopt *x = ctx;
+	const struct ho_attempt *a = val;
+	const struct scope_entry *e = x->e;
+	char path[HO_CGROUP_LEN];
+
+	if (a->state != HO_ST_INFLIGHT || x->e->before.n >= BEFORE_MAX)
+		return;
+	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++)
+		if (a->holds.s[i].idx == e->idx && a->holds.s[i].gen == x->gen)
+			return; /* admitted after the key went in: the kernel counts it */
+	if (e->p.kind == HO_SCOPE_USER
+		    ? a->uid != e->p.uid
+		    : !below(cgroup_path(a->cgid, a->tgid, path, sizeof(path)), e->p.name))
+		return;
+	if (!u64vec_push(&x->e->before, cookie))
+		x->added++;
+}
+
+/* Count what the scope already has in flight (after its key is in the kernel). */
+static void adopt_in_flight(struct daemon *d, struct scope_entry *e)
+{
+	struct ho_scope *ks = kscope(d, e);
+	struct adopt x = {
+		.d = d, .e = e, .gen = (uint16_t)__atomic_load_n(&ks->gen, __ATOMIC_SEQ_CST)};
+
+	kern_walk(&d->k, KM_ATTEMPTS, adopt_one, &x);
+	if (x.added)
+		__atomic_add_fetch(&ks->in_flight, x.added, __ATOMIC_SEQ_CST);
+}
+
+/* Those counted by adopt_in_flight that have ended no longer count. */
+static void settle_before(struct daemon *d, struct scope_entry *e)
+{
+	struct ho_scope *ks = kscope(d, e);
+	struct ho_attempt a;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < e->before.n; i++) {
+		if (!kern_lookup(&d->k, e->before.v[i], &a) && a.state == HO_ST_INFLIGHT)
+			e->before.v[kept++] = e->before.v[i];
+		else
+			__atomic_sub_fetch(&ks->in_flight, 1, __ATOMIC_SEQ_CST);
+	}
+	e->before.n = kept;
 }
 
 /* Point the kernel's key at the entry (id != 0) or take it away (id == 0). */
@@ -43,6 +103,8 @@ static void set_key(struct daemon *d, struct scope_entry *e, uint64_t id)
 			e->id = 0;
 		} else {
 			d->sc.keys[e->p.kind]++;
+			publish_counts(d);
+			adopt_in_flight(d, e);
 		}
 	}
 	publish_counts(d);
@@ -123,6 +185,7 @@ static void drop(struct daemon *d, struct scope_entry *e)
 	__atomic_store_n(&ks->flags, 0, __ATOMIC_SEQ_CST);
 	/* attempts still holding a slot in it no longer count there */
 	__atomic_add_fetch(&ks->gen, 1, __ATOMIC_SEQ_CST);
+	u64vec_free(&e->before);
 	e->used = false;
 	d->sc.n--;
 	d->sc.gen++;
@@ -212,6 +275,8 @@ void scopes_tick(struct daemon *d)
 	for (uint32_t i = 0; i < HO_POLICIES_MAX; i++) {
 		struct scope_entry *e = &d->sc.e[i];
 
+		if (e->used)
+			settle_before(d, e);
 		if (!e->used || e->p.kind != HO_SCOPE_CGROUP)
 			continue;
 		if (e->owner && !proc_alive(e->owner) && !cgroup_populated(e->p.name)) {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "policy.h"
+#include "u64vec.h"
 
 struct scope_entry {
 	struct ho_policy p;
@@ -18,6 +19,12 @@ struct scope_entry {
 	uint32_t owner; /* transient: pid of the halfopen run that made it, else 0 */
 	uint64_t id;	/* key in the kernel: uid, or cgroup id (0: cgroup not there now) */
 	uint32_t idx;	/* entry in the kernel's scopes[] */
+	/*
+	 * Attempts already in flight when the policy came (or its cgroup was
+	 * made): the kernel did not count them in the scope, so we do, until
+	 * each of them ends (checked every second).
+	 */
+	struct u64vec before;
 };
 
 struct scopes {

@@ -52,6 +52,32 @@ test_cgroup_limits_hold_on_the_wire() {
 	ho events | grep -q "limit 3 of cgroup $a reached" || fail "events: $(ho events)"
 }
 
+# A policy set while its cgroup has attempts in flight counts them at once.
+test_new_policy_counts_what_is_in_flight() {
+	local a i
+	a=$(make_cgroup early)
+	daemon_start -l 100
+	capture_start
+	CONN_CGROUP=$a conn_start early $PEER4 $DROP 10
+	wait_until 5 status_is in_flight 10 || fail "expected 10 in flight: $(ho status)"
+	ho policy set cgroup "$a" limit 3 >/dev/null
+	expect_eq "$(policy_field "$a" in_flight)" 10 "in flight counted for the new policy"
+	CONN_CGROUP=$a conn_start late $PEER4 $DROP 5
+	wait_until 5 status_is queued 5 || fail "new attempts not held: $(ho status)"
+	expect_eq "$(policy_field "$a" queued)" 5 "queued in the scope"
+	# 7 of the early ones end: the scope is at 3, still full
+	for i in 0 1 2 3 4 5 6; do
+		conn_ask early closed 5 close $i >/dev/null
+	done
+	wait_until 5 eval '[ "$(policy_field "$a" in_flight)" = 3 ]' ||
+		fail "scope count after closes: $(policy_field "$a" in_flight)"
+	expect_eq "$(syn_count_to $DROP)" 10 "SYNs while the scope is full"
+	# one more ends: exactly one of the late ones goes
+	conn_ask early closed 5 close 7 >/dev/null
+	wait_until 5 syn_count_to_is $DROP 11 || fail "after one more close: $(syn_count_to $DROP) SYNs"
+	status_is queued 4 || fail "expected 4 still queued: $(ho status)"
+}
+
 test_exempt_never_held() {
 	local e p
 	e=$(make_cgroup exempt)
