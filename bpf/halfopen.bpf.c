@@ -264,7 +264,7 @@ static __always_inline void on_connect(struct sock *sk, __u64 cookie)
 		return;
 	}
 	__sync_fetch_and_add(&st.attempts, 1);
-	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++) {
+	for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[0].idx; i++) {
 		struct ho_scope *s = scope_of(set.s[i]);
 
 		if (!s)
