@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * halfopen top: a live view, refreshed every second. Totals and a one-minute
- * graph of in-flight and queued attempts on top; below, processes by what they
- * hold now. Keys: q quits, s changes the sort. Plain text (no escapes, no
+ * graph of in-flight and queued attempts on top, then the policies (the
+ * busiest few); below, processes by what they hold now. Keys: q quits, s changes the sort. Plain text (no escapes, no
  * keys) with -b or when stdout is not a terminal.
  */
 #include <errno.h>
@@ -21,6 +21,8 @@
 #include "cli.h"
 #include "parse.h"
 #include "procinfo.h"
+
+#define TOP_POLICIES 3 /* policy lines shown at most */
 
 enum top_sort { SORT_ACTIVE, SORT_RATE, SORT_FAIL, SORT_WAIT, SORT_N };
 static const char *const sort_names[] = {"active", "attempts/s", "failure", "oldest wait"};
@@ -41,6 +43,8 @@ struct top {
 	struct ho_ctl_history hist;
 	struct top_row *rows, *prev;
 	size_t n, cap, nprev, pcap;
+	struct ho_ctl_policy_row pol[TOP_POLICIES]; /* the busiest, by in flight + queued */
+	size_t npol, npol_all;
 };
 
 static volatile sig_atomic_t top_stop;
@@ -68,6 +72,30 @@ static int collect(void *ctx, const void *p)
 	row = &t->rows[t->n++];
 	memset(row, 0, sizeof(*row));
 	memcpy(&row->r, p, sizeof(row->r));
+	return 0;
+}
+
+/* Keep the TOP_POLICIES busiest policies. */
+static int collect_policy(void *ctx, const void *p)
+{
+	const struct ho_ctl_policy_row *r = p;
+	struct top *t = ctx;
+	size_t i = t->npol;
+
+	t->npol_all++;
+	if (i == TOP_POLICIES) {
+		const struct ho_ctl_policy_row *last = &t->pol[i - 1];
+
+		if (r->in_flight + r->queued <= last->in_flight + last->queued)
+			return 0;
+		i--;
+	} else {
+		t->npol++;
+	}
+	for (; i > 0 && t->pol[i - 1].in_flight + t->pol[i - 1].queued < r->in_flight + r->queued;
+	     i--)
+		t->pol[i] = t->pol[i - 1];
+	t->pol[i] = *r;
 	return 0;
 }
 
@@ -132,6 +160,10 @@ static int sample(struct top *t)
 	t->cap = swap_cap;
 	t->n = 0;
 	if (cli_list(HO_CTL_STATS, &req, sizeof(req), HO_CTL_STATS_ROW, collect, t, false, NULL))
+		return 1;
+	t->npol = t->npol_all = 0;
+	if (t->st.policies && cli_list(HO_CTL_POLICY_LIST, NULL, 0, HO_CTL_POLICY_ROW,
+				       collect_policy, t, false, NULL))
 		return 1;
 	for (size_t i = 0; i < t->n; i++) {
 		struct top_row *r = &t->rows[i];
@@ -202,7 +234,7 @@ static void draw(struct top *t)
 	uint64_t fail = (s->refused + s->failed) - (p->refused + p->failed);
 	time_t now = time(NULL);
 	struct tm tm;
-	unsigned int shown = 0, room = t->height > 7 ? t->height - 7 : 1;
+	unsigned int shown = 0, room = t->height > 7 ? t->height - 7 : 1, extra;
 
 	if (!t->batch)
 		fputs("\033[H", stdout);
@@ -223,6 +255,22 @@ static void draw(struct top *t)
 	line(t, "in flight [%s] %u", g, t->hist.n ? t->hist.in_flight[HO_HISTORY_LEN - 1] : 0);
 	spark(t, t->hist.queued, g, sizeof(g));
 	line(t, "queued    [%s] %u", g, t->hist.n ? t->hist.queued[HO_HISTORY_LEN - 1] : 0);
+	for (size_t i = 0; i < t->npol; i++) {
+		const struct ho_ctl_policy_row *r = &t->pol[i];
+		char rule[24];
+
+		if (r->p.flags & HO_SCOPE_F_EXEMPT)
+			snprintf(rule, sizeof(rule), "exempt");
+		else
+			snprintf(rule, sizeof(rule), "limit %u", r->p.limit);
+		line(t, "policy %-6s %-12s in flight %-5d queued %-6d %s",
+		     r->p.kind == HO_SCOPE_USER ? "user" : "cgroup", rule, r->in_flight, r->queued,
+		     r->p.name);
+	}
+	if (t->npol_all > t->npol)
+		line(t, "policy ... %zu more: halfopen policy list", t->npol_all - t->npol);
+	extra = (unsigned int)t->npol + (t->npol_all > t->npol);
+	room = room > extra ? room - extra : 1;
 	line(t, "%s", "");
 	line(t, "%7s %-15s %-9s %5s %6s %7s %6s %8s", "PID", "COMM", "USER", "INFL", "QUEUED",
 	     "ATT/S", "FAIL%", "OLDEST");

@@ -38,6 +38,9 @@ test_cgroup_limits_hold_on_the_wire() {
 	wait_until 5 syn_count_to_is 8083 5 || fail "cgroup b: $(syn_count_to 8083) SYNs, limit 5"
 	expect_eq "$(policy_field "$a" in_flight)/$(policy_field "$a" queued)" 3/17 "cgroup a counts"
 	expect_eq "$(policy_field "$b" in_flight)/$(policy_field "$b" queued)" 5/15 "cgroup b counts"
+	ho top -b -n 1 >"$T/top.txt"
+	grep -q "^policy cgroup limit 3  *in flight 3  *queued 17  *$a\$" "$T/top.txt" ||
+		fail "top: $(cat "$T/top.txt")"
 	# a slot of a frees: one more SYN of a, none of b
 	conn_ask ca closed 5 close 0 >/dev/null
 	wait_until 5 syn_count_to_is $DROP 4 || fail "after a close: $(syn_count_to $DROP) SYNs of a"
