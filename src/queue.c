@@ -126,21 +126,55 @@ static void sub_put(struct hqueue *q, struct hq_sub *s)
 	free(s);
 }
 
-/* Link e into its sub-queue after pos (NULL: at the front). */
-static void sub_link_after(struct hq_sub *s, struct hq_entry *pos, struct hq_entry *e)
+/*
+ * An entry is on two doubly linked lists: the FIFO (prev/next, q->head/tail)
+ * and its cgroup's (sprev/snext, sub->head/tail). One pair of functions
+ * serves both, given where the list's links are.
+ */
+struct links {
+	size_t prev, next; /* offsets in struct hq_entry */
+};
+
+static const struct links fifo = {offsetof(struct hq_entry, prev), offsetof(struct hq_entry, next)};
+static const struct links in_sub = {offsetof(struct hq_entry, sprev),
+				    offsetof(struct hq_entry, snext)};
+
+static struct hq_entry **link_at(struct hq_entry *e, size_t off)
 {
-	e->sub = s;
-	e->sprev = pos;
-	e->snext = pos ? pos->snext : s->head;
-	if (e->snext)
-		e->snext->sprev = e;
+	return (struct hq_entry **)((char *)e + off);
+}
+
+/* Put e after pos (NULL: at the front). */
+static void list_insert(struct hq_entry **head, struct hq_entry **tail, const struct links *l,
+			struct hq_entry *pos, struct hq_entry *e)
+{
+	struct hq_entry *next = pos ? *link_at(pos, l->next) : *head;
+
+	*link_at(e, l->prev) = pos;
+	*link_at(e, l->next) = next;
+	if (next)
+		*link_at(next, l->prev) = e;
 	else
-		s->tail = e;
+		*tail = e;
 	if (pos)
-		pos->snext = e;
+		*link_at(pos, l->next) = e;
 	else
-		s->head = e;
-	s->count++;
+		*head = e;
+}
+
+static void list_unlink(struct hq_entry **head, struct hq_entry **tail, const struct links *l,
+			struct hq_entry *e)
+{
+	struct hq_entry *prev = *link_at(e, l->prev), *next = *link_at(e, l->next);
+
+	if (prev)
+		*link_at(prev, l->next) = next;
+	else
+		*head = next;
+	if (next)
+		*link_at(next, l->prev) = prev;
+	else
+		*tail = prev;
 }
 
 static int new_entry(struct hqueue *q, uint64_t cookie, const struct ho_attempt *info,
@@ -166,27 +200,15 @@ static int new_entry(struct hqueue *q, uint64_t cookie, const struct ho_attempt 
 	/* FIFO by connect() time inside the cgroup; late arrivals are rare */
 	for (pos = s->tail; pos && pos->info.start_ns > e->info.start_ns; pos = pos->sprev)
 		;
-	sub_link_after(s, pos, e);
+	list_insert(&s->head, &s->tail, &in_sub, pos, e);
+	e->sub = s;
+	s->count++;
 	b = bucket_of(q, cookie);
 	e->hnext = q->buckets[b];
 	q->buckets[b] = e;
 	q->count++;
 	*out = e;
 	return 0;
-}
-
-static void link_after(struct hqueue *q, struct hq_entry *pos, struct hq_entry *e)
-{
-	e->prev = pos;
-	e->next = pos ? pos->next : q->head;
-	if (e->next)
-		e->next->prev = e;
-	else
-		q->tail = e;
-	if (pos)
-		pos->next = e;
-	else
-		q->head = e;
 }
 
 static void grow_if_needed(struct hqueue *q)
@@ -202,7 +224,7 @@ int hq_push(struct hqueue *q, uint64_t cookie, const struct ho_attempt *info, st
 
 	if (err)
 		return err;
-	link_after(q, q->tail, e);
+	list_insert(&q->head, &q->tail, &fifo, q->tail, e);
 	grow_if_needed(q);
 	if (out)
 		*out = e;
@@ -220,7 +242,7 @@ int hq_insert_ordered(struct hqueue *q, uint64_t cookie, const struct ho_attempt
 	/* late arrivals are rare and usually recent: search from the tail */
 	for (pos = q->tail; pos && pos->info.start_ns > e->info.start_ns; pos = pos->prev)
 		;
-	link_after(q, pos, e);
+	list_insert(&q->head, &q->tail, &fifo, pos, e);
 	grow_if_needed(q);
 	if (out)
 		*out = e;
@@ -235,25 +257,11 @@ void hq_remove(struct hqueue *q, struct hq_entry *e)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = e->hnext;
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		q->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		q->tail = e->prev;
+	list_unlink(&q->head, &q->tail, &fifo, e);
 	if (e->has_pkt)
 		q->held--;
 	q->count--;
-	if (e->sprev)
-		e->sprev->snext = e->snext;
-	else
-		e->sub->head = e->snext;
-	if (e->snext)
-		e->snext->sprev = e->sprev;
-	else
-		e->sub->tail = e->sprev;
+	list_unlink(&e->sub->head, &e->sub->tail, &in_sub, e);
 	e->sub->count--;
 	sub_put(q, e->sub);
 	free(e);
