@@ -126,13 +126,12 @@ static int precheck(struct daemon *d, const struct ho_scope_set *set)
 
 	for (int i = 0; i < HO_ATTEMPT_SCOPES && set->s[i].idx; i++) {
 		const struct ho_scope *k = &kern_scopes(&d->k)[set->s[i].idx];
-		uint32_t klim = __atomic_load_n(&k->limit, __ATOMIC_RELAXED);
 
 		if ((uint16_t)__atomic_load_n(&k->gen, __ATOMIC_RELAXED) != set->s[i].gen)
 			continue;
 		if (__atomic_load_n(&k->flags, __ATOMIC_RELAXED) & HO_SCOPE_F_EXEMPT)
 			return 0;
-		if (klim && __atomic_load_n(&k->in_flight, __ATOMIC_RELAXED) >= (int32_t)klim)
+		if (scope_full(k))
 			r = HO_REL_SCOPE_FULL;
 	}
 	if (!r && lim && __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED) >= lim)
@@ -197,10 +196,8 @@ static void release_fair(struct daemon *d, bool force, uint32_t budget, uint64_t
 			blocked++;
 			hq_next_turn(&d->q);
 		} else if (r != HO_REL_GONE) {
-			{
-				set_wait(d, 1);
-				return;
-			} /* the namespace is full (or an error) */
+			set_wait(d, 1); /* the namespace is full (or an error) */
+			return;
 		}
 	}
 	set_wait(d, 0);
@@ -223,12 +220,12 @@ static void release_fifo(struct daemon *d, bool force, uint32_t budget, uint64_t
 			return;
 		}
 		r = try_release(d, e, force);
-		if (r == HO_REL_RELEASED)
+		if (r == HO_REL_RELEASED) {
 			budget--;
-		else if (r == HO_REL_SCOPE_FULL)
+		} else if (r == HO_REL_SCOPE_FULL) {
 			s->blocked_pass = pass;
-		else if (r != HO_REL_GONE) {
-			set_wait(d, 1);
+		} else if (r != HO_REL_GONE) {
+			set_wait(d, 1); /* the namespace is full (or an error) */
 			return;
 		}
 	}
@@ -381,13 +378,9 @@ static void full_scope(struct daemon *d, uint32_t tgid, struct ho_ctl_event_row 
 	scopes_of(d, e, &set);
 	for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[i].idx; i++) {
 		const struct ho_scope *k = &kern_scopes(&d->k)[set.s[i].idx];
+		const struct scope_entry *se = scopes_at(d, set.s[i].idx);
 
-		for (uint32_t j = 0; j < HO_POLICIES_MAX; j++) {
-			const struct scope_entry *se = &d->sc.e[j];
-
-			if (!se->used || se->idx != set.s[i].idx || !k->limit ||
-			    k->in_flight < (int32_t)k->limit)
-				continue;
+		if (se && scope_full(k)) {
 			r->limit = k->limit;
 			policy_format(&se->p, false, r->scope, sizeof(r->scope));
 			return;

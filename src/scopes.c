@@ -111,12 +111,12 @@ static void set_key(struct daemon *d, struct scope_entry *e, uint64_t id)
 	d->sc.gen++;
 }
 
-static bool idx_used(const struct scopes *sc, uint32_t idx)
+const struct scope_entry *scopes_at(struct daemon *d, uint32_t idx)
 {
 	for (uint32_t i = 0; i < HO_POLICIES_MAX; i++)
-		if (sc->e[i].used && sc->e[i].idx == idx)
-			return true;
-	return false;
+		if (d->sc.e[i].used && d->sc.e[i].idx == idx)
+			return &d->sc.e[i];
+	return NULL;
 }
 
 /* A kernel entry nobody uses, the least recently handed out, reset. */
@@ -128,7 +128,7 @@ static uint32_t alloc_idx(struct daemon *d)
 	do {
 		d->sc.next_idx = d->sc.next_idx % (HO_SCOPES_MAX - 1) + 1;
 		idx = d->sc.next_idx;
-	} while (idx_used(&d->sc, idx));
+	} while (scopes_at(d, idx));
 	ks = &kern_scopes(&d->k)[idx];
 	/* references to its last owner go stale first, then the counts restart */
 	__atomic_add_fetch(&ks->gen, 1, __ATOMIC_SEQ_CST);

@@ -52,6 +52,17 @@ void scopes_load(struct daemon *d, const struct ho_config *c);
 /* Once a second: follow cgroups that came, went or were made again; end
  * transient policies whose halfopen run is gone and whose cgroup is empty. */
 void scopes_tick(struct daemon *d);
+/* The policy of kernel scope entry idx, or NULL. */
+const struct scope_entry *scopes_at(struct daemon *d, uint32_t idx);
+
+/* Is a kernel scope entry at its limit (by the counts it shares with us)? */
+static inline bool scope_full(const struct ho_scope *k)
+{
+	uint32_t lim = __atomic_load_n(&k->limit, __ATOMIC_RELAXED);
+
+	return lim && __atomic_load_n(&k->in_flight, __ATOMIC_RELAXED) >= (int32_t)lim;
+}
+
 /* The scopes that apply to a queued attempt now (user first, then cgroups outermost first). */
 void scopes_of(struct daemon *d, struct hq_entry *e, struct ho_scope_set *set);
 
