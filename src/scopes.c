@@ -87,21 +87,22 @@ static void settle_before(struct daemon *d, struct scope_entry *e)
 	e->before.n = kept;
 }
 
-/* Point the kernel's key at the entry (id != 0) or take it away (id == 0). */
-static void set_key(struct daemon *d, struct scope_entry *e, uint64_t id)
+/* Point the kernel's key {kind, id} at the entry (present) or take it away. */
+static void set_key(struct daemon *d, struct scope_entry *e, bool present, uint64_t id)
 {
-	if (e->id == id)
+	if (e->keyed == present && (!present || e->id == id))
 		return;
-	if (e->id) {
+	if (e->keyed) {
 		kern_scope_key(&d->k, e->p.kind, e->id, 0);
 		d->sc.keys[e->p.kind]--;
+		e->keyed = false;
 	}
 	e->id = id;
-	if (id) {
+	if (present) {
 		if (kern_scope_key(&d->k, e->p.kind, id, e->idx)) {
 			pr_err("cannot add scope %s to the kernel: %s", e->p.name, strerror(errno));
-			e->id = 0;
 		} else {
+			e->keyed = true;
 			d->sc.keys[e->p.kind]++;
 			publish_counts(d);
 			adopt_in_flight(d, e);
@@ -172,7 +173,8 @@ static int put(struct daemon *d, const struct ho_policy *p, uint32_t owner, uint
 	e->p = *p;
 	e->owner = owner;
 	apply_rule(d, e);
-	set_key(d, e, id);
+	/* a user is always there (uid 0 included); a cgroup when it has an id */
+	set_key(d, e, p->kind == HO_SCOPE_USER || id, id);
 	return 0;
 }
 
@@ -180,7 +182,7 @@ static void drop(struct daemon *d, struct scope_entry *e)
 {
 	struct ho_scope *ks = kscope(d, e);
 
-	set_key(d, e, 0);
+	set_key(d, e, false, 0);
 	__atomic_store_n(&ks->limit, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&ks->flags, 0, __ATOMIC_SEQ_CST);
 	/* attempts still holding a slot in it no longer count there */
@@ -271,6 +273,7 @@ void scopes_load(struct daemon *d, const struct ho_config *c)
 void scopes_tick(struct daemon *d)
 {
 	char what[HO_POLICY_NAME_LEN + 32], full[512];
+	uint64_t id;
 
 	for (uint32_t i = 0; i < HO_POLICIES_MAX; i++) {
 		struct scope_entry *e = &d->sc.e[i];
@@ -293,7 +296,8 @@ void scopes_tick(struct daemon *d)
 			drop(d, e);
 			continue;
 		}
-		set_key(d, e, cgroup_id_of(e->p.name));
+		id = cgroup_id_of(e->p.name);
+		set_key(d, e, id != 0, id);
 	}
 }
 
@@ -337,7 +341,8 @@ static void cgroup_scopes(struct daemon *d, struct hq_entry *qe)
 		const struct scope_entry *e = &d->sc.e[i];
 		uint32_t j;
 
-		if (!e->used || e->p.kind != HO_SCOPE_CGROUP || !e->id || !below(path, e->p.name))
+		if (!e->used || e->p.kind != HO_SCOPE_CGROUP || !e->keyed ||
+		    !below(path, e->p.name))
 			continue;
 		/* insertion by depth: ancestors have shorter paths */
 		for (j = m; j > 0 && strlen(match[j - 1]->p.name) > strlen(e->p.name); j--)

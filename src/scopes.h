@@ -18,6 +18,7 @@ struct scope_entry {
 	bool used;
 	uint32_t owner; /* transient: pid of the halfopen run that made it, else 0 */
 	uint64_t id;	/* key in the kernel: uid, or cgroup id (0: cgroup not there now) */
+	bool keyed;	/* the key is in the kernel */
 	uint32_t idx;	/* entry in the kernel's scopes[] */
 	/*
 	 * Attempts already in flight when the policy came (or its cgroup was

@@ -105,6 +105,7 @@ test_exempt_never_held() {
 
 test_user_limit() {
 	peer_drop 8083
+	peer_drop 8084
 	daemon_start -l 100
 	ho policy set user nobody limit 2 >/dev/null
 	capture_start
@@ -113,6 +114,13 @@ test_user_limit() {
 	wait_until 5 syn_count_to_is 8083 10 || fail "root: $(syn_count_to 8083) of 10"
 	wait_until 5 status_is queued 8 || fail "expected 8 of nobody's queued: $(ho status)"
 	expect_eq "$(syn_count_to $DROP)" 2 "nobody's SYNs"
+	# uid 0 is a user like another: root's 10 count at once, its next attempt waits
+	ho policy set user root limit 10 >/dev/null
+	expect_eq "$(policy_field root in_flight)" 10 "root's attempts in flight"
+	conn_start root2 $PEER4 8084 1
+	wait_until 5 status_is queued 9 || fail "root's next attempt not held: $(ho status)"
+	expect_eq "$(syn_count_to 8084)" 0 "root's SYNs over its limit"
+	ho policy del user root
 	# raising it applies to what is queued, at once
 	ho policy set user nobody limit 6 >/dev/null
 	wait_until 5 syn_count_to_is $DROP 6 || fail "after raising: $(syn_count_to $DROP) of 6"
