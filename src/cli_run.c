@@ -185,16 +185,16 @@ int cmd_run(int argc, char **argv)
 	}
 	child_pid = 0;
 
-	/* clean up: what it left running, the policy, the cgroup */
-	rc = 0;
+	/*
+	 * Clean up: what it left running, the policy, the cgroup. A failure is
+	 * said, but the command's status stays ours.
+	 */
 	if (!empty_cgroup(full, rel))
-		rc = cli_fail("run: processes left in %s would not die", full);
-	if (policy_call(HO_CTL_POLICY_DEL, rel, limit, exempt))
-		rc = 1;
+		cli_fail("run: processes left in %s would not die", full);
+	policy_call(HO_CTL_POLICY_DEL, rel, limit, exempt);
 	if (rmdir(full) && errno != ENOENT)
-		rc = cli_fail("run: cannot remove cgroup %s: %s", full, strerror(errno));
+		cli_fail("run: cannot remove cgroup %s: %s", full, strerror(errno));
 	rmdir(parent); /* the last run out removes it; others' cgroups keep it */
-	(void)rc;      /* the command's status wins; the messages said what went wrong */
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
