@@ -131,7 +131,8 @@ test_user_limit() {
 
 # A scanner with 1000 queued attempts and one attempt of another cgroup:
 # where does the other one's SYN come among those released after the slots free?
-fair_scenario() { # RELEASE-MODE; prints the position of the other one's SYN
+# Not run in $(...): the processes it starts must stay known to the cleanup.
+fair_scenario() { # RELEASE-MODE; sets POS, the position of the other one's SYN
 	local s v i
 	s=$(make_cgroup scanner)
 	v=$(make_cgroup other)
@@ -149,20 +150,18 @@ fair_scenario() { # RELEASE-MODE; prints the position of the other one's SYN
 	wait_until 20 status_is queued 0 || fail "queue did not drain: $(ho status)"
 	wait_until 5 eval '[ "$(syn_dports | grep -c -x $REFUSE)" = 1000 ]' ||
 		fail "capture has $(syn_dports | grep -c -x $REFUSE) of the scanner's 1000 SYNs"
-	syn_dports | grep -v -x $DROP | grep -n -x -m1 $ACCEPT | cut -d: -f1
+	POS=$(syn_dports | grep -v -x $DROP | grep -n -x -m1 $ACCEPT | cut -d: -f1)
 }
 
 test_fair_release_does_not_starve() {
-	local pos
-	pos=$(fair_scenario fair)
-	[ -n "$pos" ] && [ "$pos" -le 2 ] || fail "fair: the other cgroup's SYN came as release $pos, not within 2"
-	echo "fair: other cgroup released as number $pos of 1001"
+	fair_scenario fair
+	[ -n "$POS" ] && [ "$POS" -le 2 ] || fail "fair: the other cgroup's SYN came as release $POS, not within 2"
+	echo "fair: other cgroup released as number $POS of 1001"
 }
 
 test_fifo_release_keeps_global_order() {
-	local pos
-	pos=$(fair_scenario fifo)
-	expect_eq "$pos" 1001 "fifo: position of the other cgroup's SYN"
+	fair_scenario fifo
+	expect_eq "$POS" 1001 "fifo: position of the other cgroup's SYN"
 }
 
 test_rate_mode() {
