@@ -212,7 +212,8 @@ test_second_daemon_refused() {
 test_loopback_exempt() {
 	daemon_start -l 1
 	conn_start a $PEER4 $DROP 2
-	cx "$B/hopeer" 9000 >"$T/lo.out" 2>&1 &
+	# nsenter execs hopeer: $! is the peer itself, so the cleanup ends it
+	nsenter --net="/run/netns/$C" "$B/hopeer" 9000 >"$T/lo.out" 2>&1 &
 	PIDS+=($!)
 	wait_until 5 grep -q ready "$T/lo.out" || fail "loopback peer"
 	expect_eq "$(cx "$B/hoconn" -s 127.0.0.1 9000 20)" "ok 20 failed 0" "IPv4 loopback"
