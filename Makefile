@@ -20,13 +20,13 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -ln
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(BUILD) -Ibpf
 
 # Pure logic: no kernel, no root; unit-tested, also under ASan/UBSan.
-LOGIC   := queue parse ctl_proto limit_event packet config policy procinfo
-DAEMON  := halfopend options sdnotify http metrics reconcile kern nfq rules limiter ctl_server ctl_lists scopes ctl_policy log
+LOGIC   := queue parse ctl_proto limit_event packet config policy procinfo repair
+DAEMON  := halfopend options sdnotify http metrics reconcile kern mapwalk nfq rules limiter ctl_server ctl_lists scopes ctl_policy log
 CLI     := halfopen cli cli_ps cli_events cli_top cli_metrics cli_policy cli_run metrics parse ctl_proto procinfo policy
-UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet test_config test_policy
+UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet test_config test_policy test_repair
 
 .PHONY: all clean check unit test demo bench format format-check install uninstall doc
-all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hobench doc
+all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/test_mapwalk $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5
 doc: $(MANS) $(BUILD)/halfopend.service
@@ -90,6 +90,11 @@ $(BUILD)/hoconn: tests/tools/hoconn.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
 $(BUILD)/hopeer: tests/tools/hopeer.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
+$(BUILD)/hostorm: tests/tools/hostorm.c | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@
+# needs root (it makes a BPF map): run by tests/net/test_exact.sh
+$(BUILD)/test_mapwalk: tests/tools/test_mapwalk.c src/mapwalk.c src/mapwalk.h | $(BUILD)
+	$(CC) $(CFLAGS) tests/tools/test_mapwalk.c src/mapwalk.c -o $@ $(LDLIBS)
 
 # Benchmarks: see bench/run.sh and docs/benchmarks.md.
 $(BUILD)/hobench: bench/hobench.c | $(BUILD)

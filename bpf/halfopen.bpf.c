@@ -3,15 +3,21 @@
  * Kernel side of halfopen: accounting and admission of outbound TCP
  * connection attempts, and the match that sends held SYNs to NFQUEUE.
  *
- *   on_state     tp_btf/inet_sock_set_state, runs in the connecting task:
- *                admits an attempt under the limit or marks it queued, and
- *                frees its slot when it leaves SYN_SENT.
+ *   on_sockops   sock_ops at the cgroup v2 root. TCP_CONNECT_CB runs in the
+ *                connecting task just before its SYN is built: admits the
+ *                attempt under the limit or marks it queued, and asks for
+ *                STATE_CB on that socket. STATE_CB runs straight from
+ *                tcp_set_state(), whatever the context (a timer, an RST, a
+ *                close()), and is never skipped: when the attempt leaves
+ *                SYN_SENT its slot is freed.
  *   held_syn     socket filter used by iptables -m bpf: "is this SYN's socket
- *                queued?"; records the packet's tuple for the daemon.
+ *                queued?"; records the packet's tuple for the daemon. A
+ *                released SYN comes back through it (NF_REPEAT) and goes out
+ *                only if its socket is still connecting.
  *   release      syscall program run by halfopend (BPF_PROG_RUN) to move a
  *                queued attempt in flight, atomically with the slot counts.
- *   forget       syscall program: frees what an attempt whose socket is gone
- *                holds, when the kernel skipped on_state.
+ *   forget       syscall program: frees what an attempt whose socket left
+ *                SYN_SENT holds, should its end ever go unreported.
  *
  * An attempt needs a slot in the namespace and in every scope (cgroup, user;
  * see find_scopes) that applies to it; an exempt scope's attempts take none.
@@ -34,8 +40,8 @@ _Static_assert((HO_SCOPES_MAX & (HO_SCOPES_MAX - 1)) == 0, "scope indexes are ma
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Network namespace (inode) this daemon manages; set before load. */
-const volatile __u32 netns_ino = 0;
+/* Network namespace this daemon manages (SO_NETNS_COOKIE); set before load. */
+const volatile __u64 netns_cookie = 0;
 
 /* Limit, slot counts and counters; mapped into the daemon (skel->bss). */
 struct ho_kstate st;
@@ -215,27 +221,59 @@ static __always_inline bool is_loopback(const struct ho_attempt *a)
 	return !d[10] && !d[11] && !d[12] && !d[13] && !d[14] && d[15] == 1;
 }
 
-static __always_inline void on_connect(struct sock *sk, __u64 cookie)
+/*
+ * A field of the sock_ops context, loaded at its own constant offset: the
+ * verifier refuses a context pointer the compiler moved to share one load.
+ */
+#define CTX_U32(ctx, field)                                                                        \
+	({                                                                                         \
+		__u32 v_;                                                                          \
+		asm volatile("%[v] = *(u32 *)(%[c] + %[off])"                                      \
+			     : [v] "=r"(v_)                                                        \
+			     : [c] "r"(ctx), [off] "i"(__builtin_offsetof(struct bpf_sock_ops,     \
+									  field)));                \
+		v_;                                                                                \
+	})
+
+static __always_inline void on_connect(struct bpf_sock_ops *skops)
 {
 	struct ho_attempt a = {};
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(), cookie;
+	__u32 d[4] = {}, l[4] = {};
 	struct ho_scope_set set = {};
 	enum take_result r;
 	bool admit, exempt;
 
+	a.family = (__u16)skops->family;
+	/* remote_port: network byte order in the upper half; local_port: host order */
+	a.dport = (__u16)bpf_ntohl(skops->remote_port);
+	a.sport = (__u16)skops->local_port;
+	/* context fields are read one by one, at constant offsets */
+	if (a.family == AF_INET6) {
+		d[0] = CTX_U32(skops, remote_ip6[0]);
+		d[1] = CTX_U32(skops, remote_ip6[1]);
+		d[2] = CTX_U32(skops, remote_ip6[2]);
+		d[3] = CTX_U32(skops, remote_ip6[3]);
+		l[0] = CTX_U32(skops, local_ip6[0]);
+		l[1] = CTX_U32(skops, local_ip6[1]);
+		l[2] = CTX_U32(skops, local_ip6[2]);
+		l[3] = CTX_U32(skops, local_ip6[3]);
+	} else if (a.family == AF_INET) {
+		d[0] = CTX_U32(skops, remote_ip4);
+		l[0] = CTX_U32(skops, local_ip4);
+	} else {
+		return;
+	}
+	__builtin_memcpy(a.daddr, d, sizeof(d));
+	__builtin_memcpy(a.saddr, l, sizeof(l));
+	if (is_loopback(&a))
+		return;
+	cookie = bpf_get_socket_cookie(skops);
 	a.pid = (__u32)id;
 	a.tgid = id >> 32;
 	a.uid = (__u32)bpf_get_current_uid_gid();
 	a.cgid = bpf_get_current_cgroup_id();
 	a.start_ns = bpf_ktime_get_ns();
-	a.family = sk->__sk_common.skc_family;
-	a.dport = bpf_ntohs(sk->__sk_common.skc_dport);
-	if (a.family == AF_INET6)
-		BPF_CORE_READ_INTO(&a.daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	else
-		__builtin_memcpy(a.daddr, &sk->__sk_common.skc_daddr, 4);
-	if (is_loopback(&a))
-		return;
 	bpf_get_current_comm(a.comm, sizeof(a.comm));
 
 	find_scopes(&a, &set);
@@ -252,6 +290,8 @@ static __always_inline void on_connect(struct sock *sk, __u64 cookie)
 	admit = r == TAKEN;
 	a.state = admit ? HO_ST_INFLIGHT : HO_ST_QUEUED;
 	a.flags = exempt ? HO_AT_EXEMPT : 0;
+	if (!(skops->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG))
+		a.flags |= HO_AT_STATE_CB;
 	if (admit)
 		a.holds = set;
 	else
@@ -263,6 +303,8 @@ static __always_inline void on_connect(struct sock *sk, __u64 cookie)
 		__sync_fetch_and_add(&st.untracked, 1);
 		return;
 	}
+	/* the end of this attempt: tcp_set_state() calls us back */
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 	__sync_fetch_and_add(&st.attempts, 1);
 	for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[0].idx; i++) {
 		struct ho_scope *s = scope_of(set.s[i]);
@@ -284,13 +326,17 @@ static __always_inline void on_connect(struct sock *sk, __u64 cookie)
 	emit(HO_EV_QUEUED, 0, cookie, &a);
 }
 
-static __always_inline __u32 outcome_of(struct sock *sk, int newstate)
+static __always_inline __u32 outcome_of(struct bpf_sock_ops *skops, __u32 newstate)
 {
-	int err;
+	struct bpf_sock *sk = skops->sk;
+	struct tcp_sock *tp;
+	int err = 0;
 
-	if (newstate == TCP_ESTABLISHED)
+	if (newstate == BPF_TCP_ESTABLISHED)
 		return HO_OUT_ESTABLISHED;
-	err = sk->sk_err;
+	tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
+	if (tp)
+		err = tp->inet_conn.icsk_inet.sk.sk_err;
 	if (err == ECONNREFUSED_)
 		return HO_OUT_REFUSED;
 	return err ? HO_OUT_FAILED : HO_OUT_CLOSED;
@@ -314,15 +360,32 @@ static __always_inline void count_outcome(__u32 outcome)
 	}
 }
 
+/* Move an attempt to GONE; the state it had, or 0 if someone else ended it. */
+static __always_inline __u32 claim(struct ho_attempt *a)
+{
+	for (int i = 0; i < SLOT_CAS_TRIES; i++) {
+		__u32 cur = a->state;
+
+		if (cur == HO_ST_GONE)
+			return 0;
+		if (__sync_val_compare_and_swap(&a->state, cur, HO_ST_GONE) == cur)
+			return cur;
+	}
+	return 0;
+}
+
 /*
  * An attempt leaves SYN_SENT: free what it held. outcome 0 means unknown (the
- * daemon found its socket gone after the kernel skipped our tracepoint).
+ * daemon found its socket no longer connecting). Returns whether it was ours
+ * to end.
  */
 static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 outcome)
 {
-	bool done = true;
+	__u32 was = claim(a);
 
-	if (__sync_val_compare_and_swap(&a->state, HO_ST_QUEUED, HO_ST_GONE) == HO_ST_QUEUED) {
+	if (!was)
+		return false; /* someone else is at it */
+	if (was == HO_ST_QUEUED) {
 		__sync_fetch_and_add(&st.queued, -1);
 		set_add(&a->queued_in, 1, -1);
 		if (outcome == HO_OUT_CLOSED)
@@ -331,8 +394,7 @@ static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 outc
 			count_outcome(outcome);
 		stats_update(SOP_LEAVE_QUEUED, outcome, a);
 		emit(HO_EV_CANCELLED, outcome, cookie, a);
-	} else if (__sync_val_compare_and_swap(&a->state, HO_ST_INFLIGHT, HO_ST_GONE) ==
-		   HO_ST_INFLIGHT) {
+	} else {
 		give_all(&a->holds, a->flags & HO_AT_EXEMPT);
 		if (outcome)
 			count_outcome(outcome);
@@ -340,39 +402,46 @@ static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 outc
 		/* only wake the daemon when someone waits for the slot */
 		if (st.queued)
 			emit(HO_EV_SLOT_FREED, outcome, cookie, a);
-	} else {
-		done = false; /* someone else is at it */
+	}
+	if (was == HO_ST_RELEASING) {
+		/* its SYN is on its way back through held_syn: the daemon drops it there */
+		a->flags |= HO_AT_TOMB;
+		__sync_fetch_and_add(&st.tombs, 1);
+		return true;
 	}
 	bpf_map_delete_elem(&attempts, &cookie);
-	return done;
+	return true;
 }
 
-static __always_inline void on_leave(struct sock *sk, __u64 cookie, int newstate)
+static __always_inline void on_leave(struct bpf_sock_ops *skops, __u32 newstate)
 {
+	__u64 cookie = bpf_get_socket_cookie(skops);
 	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
 
 	if (!a)
-		return; /* started before the daemon, or untracked */
-	leave(cookie, a, outcome_of(sk, newstate));
+		return; /* another daemon's, or untracked */
+	/* stop the calls for the rest of the connection, if nobody else asked for them */
+	if (a->flags & HO_AT_STATE_CB)
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
+							 ~BPF_SOCK_OPS_STATE_CB_FLAG);
+	leave(cookie, a, outcome_of(skops, newstate));
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(on_state, struct sock *sk, int oldstate, int newstate)
+SEC("sockops")
+int on_sockops(struct bpf_sock_ops *skops)
 {
-	__u64 cookie;
-
-	if (sk->sk_protocol != IPPROTO_TCP_)
-		return 0;
-	if (newstate != TCP_SYN_SENT && oldstate != TCP_SYN_SENT)
-		return 0;
-	if (BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != netns_ino)
-		return 0;
-	cookie = bpf_get_socket_cookie(sk);
-	if (newstate == TCP_SYN_SENT)
-		on_connect(sk, cookie);
-	else
-		on_leave(sk, cookie, newstate);
-	return 0;
+	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		if (bpf_get_netns_cookie(skops) == netns_cookie)
+			on_connect(skops);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		/* only sockets we asked it for, and daemons of other namespaces */
+		if (skops->args[0] == BPF_TCP_SYN_SENT)
+			on_leave(skops, skops->args[1]);
+		break;
+	}
+	return 1;
 }
 
 /* Fill the tuple from an IPv4 or IPv6 header at offset 0; false if not TCP. */
@@ -415,9 +484,21 @@ int held_syn(struct __sk_buff *skb)
 	__u64 cookie = bpf_get_socket_cookie(skb);
 	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
 	struct ho_tuple t = {};
+	__u32 state;
 
-	if (!a || a->state != HO_ST_QUEUED)
+	if (!a)
 		return 0; /* fast path: not ours to hold */
+	state = a->state;
+	if (state == HO_ST_INFLIGHT)
+		return 0;
+	/* released: the first SYN through makes it in flight, unless it ended first */
+	if (state == HO_ST_RELEASING &&
+	    __sync_val_compare_and_swap(&a->state, HO_ST_RELEASING, HO_ST_INFLIGHT) ==
+		    HO_ST_RELEASING)
+		return 0;
+	if (a->state == HO_ST_INFLIGHT)
+		return 0;
+	/* queued: held; gone: held too, and the daemon drops it */
 	if (!parse_tuple(skb, &t))
 		return 0; /* fail open */
 	if (bpf_map_update_elem(&held, &t, &cookie, BPF_ANY))
@@ -446,8 +527,9 @@ int release(struct ho_release_args *args)
 	}
 	/* written before the state: whoever sees it in flight sees what it holds */
 	a->holds = set;
-	a->flags = exempt ? HO_AT_EXEMPT : 0;
-	if (__sync_val_compare_and_swap(&a->state, HO_ST_QUEUED, HO_ST_INFLIGHT) != HO_ST_QUEUED) {
+	a->flags = (a->flags & ~HO_AT_EXEMPT) | (exempt ? HO_AT_EXEMPT : 0);
+	/* its SYN goes out only through held_syn, which checks the socket still connects */
+	if (__sync_val_compare_and_swap(&a->state, HO_ST_QUEUED, HO_ST_RELEASING) != HO_ST_QUEUED) {
 		/* cancelled while we took the slots: give them back */
 		give_all(&set, exempt);
 		args->result = HO_REL_GONE;
@@ -461,11 +543,9 @@ int release(struct ho_release_args *args)
 }
 
 /*
- * The kernel skips a tracing program that fires while it already runs on the
- * same CPU (a timer softirq closing a socket during a connect()): that leave
- * is lost. The daemon sees it in the program's recursion_misses, finds the
- * attempts whose socket is no longer in SYN_SENT (sock_diag), and forgets
- * them here with the same accounting.
+ * Should an end ever go unreported, the daemon finds the attempts whose
+ * socket no longer connects (sock_diag, looked up one by one by 4-tuple and
+ * cookie) and forgets them here with the same accounting as a leave.
  */
 SEC("syscall")
 int forget(struct ho_forget_args *args)

@@ -57,14 +57,32 @@ struct ho_scope_set {
 	struct ho_scope_ref s[HO_ATTEMPT_SCOPES];
 };
 
-#define HO_AT_EXEMPT 1u /* struct ho_attempt.flags: holds no slot of the namespace */
+/* struct ho_attempt.flags */
+#define HO_AT_EXEMPT   1u /* holds no slot of the namespace */
+#define HO_AT_STATE_CB 2u /* we asked for BPF_SOCK_OPS_STATE_CB: give it back at the end */
+#define HO_AT_TOMB     4u /* ended while released: kept until its held SYN is dropped */
 
-/* Where an attempt is in its life; stored in struct ho_attempt.state. */
+/*
+ * Where an attempt is in its life; stored in struct ho_attempt.state and
+ * changed with compare-and-swap only.
+ *
+ *   connect ─► INFLIGHT ─────────────────────────────► GONE (entry deleted)
+ *          └─► QUEUED ─► RELEASING ─(SYN passes)─► INFLIGHT
+ *                           └─(socket ends first)─► GONE, kept as a tomb
+ *                                                   until its SYN is dropped
+ */
 enum ho_state {
-	HO_ST_INFLIGHT = 1, /* holds a slot, its SYN may go out */
-	HO_ST_QUEUED = 2,   /* over the limit, its SYN is held */
-	HO_ST_GONE = 3,	    /* left SYN_SENT; the entry is being deleted */
+	HO_ST_INFLIGHT = 1,  /* holds a slot, its SYN may go out */
+	HO_ST_QUEUED = 2,    /* over the limit, its SYN is held */
+	HO_ST_GONE = 3,	     /* left SYN_SENT; the entry is being deleted */
+	HO_ST_RELEASING = 4, /* holds a slot; its SYN has not passed the filter yet */
 };
+
+/* Holds a slot (in flight as the limit counts it). */
+static inline int ho_state_in_flight(__u32 state)
+{
+	return state == HO_ST_INFLIGHT || state == HO_ST_RELEASING;
+}
 
 /* How an attempt left SYN_SENT. */
 enum ho_outcome {
@@ -85,6 +103,9 @@ struct ho_attempt {
 	__u16 family;	/* AF_INET or AF_INET6 */
 	__u16 dport;	/* host byte order */
 	__u8 daddr[16]; /* IPv4 in the first 4 bytes */
+	__u8 saddr[16]; /* the socket's own address, same layout */
+	__u16 sport;	/* host byte order */
+	__u16 pad2[3];
 	char comm[HO_COMM_LEN];
 	__u32 flags; /* HO_AT_* */
 	__u32 pad;
@@ -151,7 +172,7 @@ enum ho_release_result {
 	HO_REL_SCOPE_FULL = 4, /* a cgroup or user scope of it is at its limit */
 };
 
-/* Argument of the "forget" syscall program: an attempt whose socket is gone. */
+/* Argument of the "forget" syscall program: an attempt whose socket left SYN_SENT. */
 struct ho_forget_args {
 	__u64 cookie;
 	__u32 result; /* 1 if it was forgotten */
@@ -189,6 +210,7 @@ struct ho_kstate {
 	__u64 lost_events; /* ring buffer was full */
 	__u64 stats_full;  /* a process or cgroup found no room for its counters */
 	__u64 repaired;	   /* attempts whose leave the kernel skipped, forgotten by the daemon */
+	__u64 tombs;	   /* attempts that ended between their release and their SYN */
 };
 
 #endif /* HALFOPEN_H */

@@ -76,8 +76,12 @@ static void ps_inflight(void *ctx, uint64_t key, const void *val)
 	const struct ho_attempt *a = val;
 
 	(void)key;
-	if (a->state == HO_ST_INFLIGHT)
-		ps_add(ctx, a, 0);
+	if (ho_state_in_flight(a->state)) {
+		struct ho_attempt in = *a;
+
+		in.state = HO_ST_INFLIGHT; /* released, its SYN on its way out */
+		ps_add(ctx, &in, 0);
+	}
 }
 
 static int cmp_age(const void *a, const void *b)

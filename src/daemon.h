@@ -82,7 +82,7 @@ struct daemon {
 	uint64_t adopted;    /* queued attempts found in the table, not via an event */
 	uint64_t seen_lost_events;
 	uint64_t seen_untracked;
-	uint64_t seen_missed; /* on_state recursion misses already repaired */
+	uint64_t released_seen; /* released at the last tick: none since means a stall */
 };
 
 /* limiter.c: the queue engine */

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Load, attach and drive the BPF programs of bpf/halfopen.bpf.c. */
 #include <errno.h>
+#include <fcntl.h>
+#include <mntent.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -12,23 +17,24 @@
 #include "halfopen.skel.h"
 #include "kern.h"
 #include "log.h"
+#include "mapwalk.h"
 
 static int libbpf_verbose;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
-	size_t n;
+	char *text, *line, *save = NULL;
 
 	if (level == LIBBPF_DEBUG && libbpf_verbose < 3)
 		return 0;
 	if (libbpf_verbose < 2)
 		return 0; /* our own messages say what failed, once */
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	if (n && line[n - 1] == '\n')
-		line[n - 1] = '\0';
-	log_msg(HO_LOG_DEBUG, "libbpf: %s", line);
+	/* one message can be a whole verifier log: one log line per line */
+	if (vasprintf(&text, fmt, ap) < 0)
+		return 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_msg(HO_LOG_DEBUG, "libbpf: %s", line);
+	free(text);
 	return 0;
 }
 
@@ -44,8 +50,8 @@ int kern_check(void)
 	unsigned int major = 0, minor = 0;
 
 	if (uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
-	    (major < 5 || (major == 5 && minor < 14))) {
-		pr_err("kernel %s is too old: halfopend needs Linux 5.14 or later", u.release);
+	    (major < 5 || (major == 5 && minor < 15))) {
+		pr_err("kernel %s is too old: halfopend needs Linux 5.15 or later", u.release);
 		return -ENOTSUP;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -56,23 +62,78 @@ int kern_check(void)
 	return 0;
 }
 
+/* The cookie of this network namespace, as bpf_get_netns_cookie() gives it. */
+static int netns_cookie(uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * The root of the cgroup v2 hierarchy, where the sock_ops program sees every
+ * socket: where it is mounted, or mounted by us if nowhere.
+ */
+static int cgroup2_root(void)
+{
+	const char *own = "/run/halfopen/cgroup2";
+	struct mntent *m;
+	char path[4096] = "";
+	FILE *f = setmntent("/proc/self/mounts", "re");
+
+	while (f && (m = getmntent(f)))
+		if (!strcmp(m->mnt_type, "cgroup2")) {
+			snprintf(path, sizeof(path), "%s", m->mnt_dir);
+			break;
+		}
+	if (f)
+		endmntent(f);
+	if (!path[0]) {
+		(void)mkdir("/run/halfopen", 0755);
+		(void)mkdir(own, 0700);
+		if (mount("cgroup2", own, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) &&
+		    errno != EBUSY)
+			return pr_err("no cgroup v2 file system is mounted and mounting one at %s "
+				      "failed: %s",
+				      own, strerror(errno)),
+			       -errno;
+		pr_info("mounted the cgroup v2 hierarchy at %s", own);
+		snprintf(path, sizeof(path), "%s", own);
+	}
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, ring_buffer_sample_fn fn,
 	      void *ctx)
 {
 	struct stat ns;
 	int err;
 
-	*k = (struct kern){.attempts_fd = -1, .held_fd = -1, .release_fd = -1};
+	*k = (struct kern){.attempts_fd = -1, .held_fd = -1, .release_fd = -1, .cgroup_fd = -1};
 	if (stat("/proc/self/ns/net", &ns))
 		return pr_err("cannot read /proc/self/ns/net: %s", strerror(errno)), -errno;
 	k->netns_ino = (uint32_t)ns.st_ino;
+	err = netns_cookie(&k->netns_cookie);
+	if (err)
+		return pr_err("cannot read this network namespace's cookie (SO_NETNS_COOKIE): %s",
+			      strerror(-err)),
+		       err;
+	k->cgroup_fd = cgroup2_root();
+	if (k->cgroup_fd < 0)
+		return pr_err("cannot open the cgroup v2 root: %s", strerror(errno)), -errno;
 
 	/* open: parse the object, nothing in the kernel yet */
 	k->skel = halfopen_bpf__open();
 	if (!k->skel)
 		return pr_err("cannot open the BPF object: %s", strerror(errno)), -errno;
 	/* set what the programs only read, and the table sizes */
-	k->skel->rodata->netns_ino = k->netns_ino;
+	k->skel->rodata->netns_cookie = k->netns_cookie;
 	bpf_map__set_max_entries(k->skel->maps.attempts, tracked_max);
 	bpf_map__set_max_entries(k->skel->maps.held, tracked_max);
 	/* load: the verifier checks the programs */
@@ -101,9 +162,10 @@ fail:
 int kern_attach(struct kern *k)
 {
 	/* from here on every connect() in this namespace is counted */
-	k->link = bpf_program__attach(k->skel->progs.on_state);
+	k->link = bpf_program__attach_cgroup(k->skel->progs.on_sockops, k->cgroup_fd);
 	if (!k->link) {
-		pr_err("cannot attach to tracepoint inet_sock_set_state: %s", strerror(errno));
+		pr_err("cannot attach the sock_ops program to the cgroup v2 root: %s",
+		       strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -120,7 +182,9 @@ void kern_close(struct kern *k)
 	ring_buffer__free(k->rb);
 	bpf_link__destroy(k->link);
 	halfopen_bpf__destroy(k->skel);
-	*k = (struct kern){.attempts_fd = -1, .held_fd = -1, .release_fd = -1};
+	if (k->cgroup_fd >= 0)
+		close(k->cgroup_fd);
+	*k = (struct kern){.attempts_fd = -1, .held_fd = -1, .release_fd = -1, .cgroup_fd = -1};
 }
 
 struct ho_kstate *kern_state(struct kern *k)
@@ -179,7 +243,7 @@ uint64_t kern_missed(struct kern *k)
 	struct bpf_prog_info info = {0};
 	uint32_t len = sizeof(info);
 
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(k->skel->progs.on_state), &info, &len))
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(k->skel->progs.on_sockops), &info, &len))
 		return 0;
 	return info.recursion_misses;
 }
@@ -206,27 +270,28 @@ static struct bpf_map *kern_map_of(struct kern *k, enum kern_map m)
 	}
 }
 
+struct walk_ctx {
+	void (*fn)(void *ctx, uint64_t key, const void *val);
+	void *ctx;
+};
+
+static void walk_one(void *ctx, const void *key, const void *val)
+{
+	struct walk_ctx *w = ctx;
+	uint64_t k;
+
+	memcpy(&k, key, sizeof(k));
+	w->fn(w->ctx, k, val);
+}
+
 int kern_walk(struct kern *k, enum kern_map m, void (*fn)(void *ctx, uint64_t key, const void *val),
 	      void *ctx)
 {
 	struct bpf_map *map = kern_map_of(k, m);
-	int fd = bpf_map__fd(map);
-	uint32_t n = 0, max = bpf_map__max_entries(map);
-	uint64_t key, next;
-	union {
-		struct ho_attempt a;
-		struct ho_stats s;
-	} val;
-	void *prev = NULL;
+	struct walk_ctx w = {.fn = fn, .ctx = ctx};
 
-	/* entries come and go while we walk: a restart from the first key is fine */
-	while (n++ < max && bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &val) == 0)
-			fn(ctx, key, &val);
-	}
-	return 0;
+	return mapwalk(bpf_map__fd(map), sizeof(uint64_t), bpf_map__value_size(map),
+		       bpf_map__max_entries(map), walk_one, &w);
 }
 
 int kern_delete(struct kern *k, enum kern_map m, uint64_t key)

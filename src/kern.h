@@ -17,7 +17,9 @@ struct kern {
 	int attempts_fd;
 	int held_fd;
 	int release_fd;
+	int cgroup_fd; /* the cgroup v2 root the sock_ops program is attached to */
 	uint32_t netns_ino;
+	uint64_t netns_cookie;
 };
 
 /* Check the kernel can run us; one clear message and -errno if not. */

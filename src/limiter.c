@@ -8,6 +8,11 @@
  * only through the "release" BPF program, atomically with taking a slot, so
  * the daemon and the kernel never disagree on who holds a slot. The daemon
  * owns the order and the held packets.
+ *
+ * A released SYN is given back with NF_REPEAT, not NF_ACCEPT: the kernel runs
+ * it through the rules again, and held_syn lets it out only if its socket is
+ * still connecting. A socket closed between the release and the verdict thus
+ * never puts its SYN on the wire (it comes back here and is dropped).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -80,11 +85,15 @@ void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len)
 	}
 	if (!e) {
 		if (kern_lookup(&d->k, cookie, &a) || a.state == HO_ST_GONE) {
+			/* its socket no longer connects: the SYN must not go out */
 			nfqueue_verdict(&d->nfq, id, NF_DROP);
+			if (!kern_lookup(&d->k, cookie, &a) && (a.flags & HO_AT_TOMB))
+				kern_delete(&d->k, KM_ATTEMPTS, cookie);
 			return;
 		}
-		if (a.state == HO_ST_INFLIGHT) {
-			nfqueue_verdict(&d->nfq, id, NF_ACCEPT); /* released meanwhile */
+		if (ho_state_in_flight(a.state)) {
+			/* released meanwhile: held_syn has the last word */
+			nfqueue_verdict(&d->nfq, id, NF_REPEAT);
 			return;
 		}
 		/* queued, but its event was lost (ring buffer full): adopt it */
@@ -156,7 +165,7 @@ static int try_release(struct daemon *d, struct hq_entry *e, bool force)
 		r = kern_release(&d->k, e->cookie, force, &set);
 	if (r == HO_REL_RELEASED) {
 		d->released++;
-		drop_entry(d, e, NF_ACCEPT);
+		drop_entry(d, e, NF_REPEAT);
 	} else if (r == HO_REL_GONE) {
 		drop_entry(d, e, NF_DROP); /* its socket left SYN_SENT */
 	} else if (r < 0) {
@@ -306,7 +315,6 @@ void limiter_housekeeping(struct daemon *d)
 {
 	struct history *h = &d->hist;
 	static unsigned int tick;
-	uint64_t missed;
 	struct ho_kstate *ks = kern_state(&d->k);
 	uint64_t lost = __atomic_load_n(&ks->lost_events, __ATOMIC_RELAXED);
 	uint64_t untracked = __atomic_load_n(&ks->untracked, __ATOMIC_RELAXED);
@@ -336,18 +344,16 @@ void limiter_housekeeping(struct daemon *d)
 		malloc_trim(0);
 	}
 	/*
-	 * Repair at once when the kernel says it skipped us, and every
-	 * HO_RECONCILE_S while anything is tracked, whatever the cause.
+	 * The kernel reports every end; should one go unreported all the same,
+	 * a stalled queue is looked at within a second (the attempts that hold
+	 * slots), and the whole table every HO_RECONCILE_S while anything is
+	 * tracked.
 	 */
-	missed = kern_missed(&d->k);
-	if (missed != d->seen_missed) {
-		pr_debug("the kernel skipped on_state %" PRIu64 " times; repairing",
-			 missed - d->seen_missed);
-		d->seen_missed = missed;
-		reconcile(d);
-	} else if (tick % HO_RECONCILE_S == 0 && (ks->in_flight || ks->queued || d->q.count)) {
-		reconcile(d);
-	}
+	if (tick % HO_RECONCILE_S == 0 && (ks->in_flight || ks->queued || d->q.count))
+		reconcile(d, true);
+	else if (d->q.count && d->released == d->released_seen)
+		reconcile(d, false);
+	d->released_seen = d->released;
 	if (untracked != d->seen_untracked) {
 		pr_warn("attempt table full (%u): %" PRIu64 " attempts were let through "
 			"untracked; raise --tracked-max",

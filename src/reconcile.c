@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Repair after the kernel skipped our tracepoint. A tracing program that
- * fires while it already runs on the same CPU is not run (the kernel counts
- * it in recursion_misses): a timer softirq that closes a socket in the middle
- * of a connect() on that CPU loses that socket's leave, and with it a slot.
- * When the count goes up, we list the sockets of this namespace still in
- * SYN_SENT (sock_diag) and forget the tracked attempts that are not among
- * them, with the same accounting as a leave.
+ * Repair of attempt ends that went unreported. The kernel reports every end
+ * through sock_ops STATE_CB, so this is a safety net, not the mechanism; it
+ * must never make things worse by forgetting an attempt whose socket still
+ * connects (its slot would be freed and its next SYN would go out uncounted).
+ *
+ * So: the time is read before the dump of this namespace's SYN_SENT sockets;
+ * an attempt is judged only if it started well before that (repair.c); and
+ * one the dump did not list is looked up once more, alone, by its 4-tuple and
+ * cookie, and forgotten only if that says its socket no longer connects.
  */
 #include <errno.h>
 #include <linux/inet_diag.h>
@@ -20,10 +22,11 @@
 #include "daemon.h"
 #include "log.h"
 #include "reconcile.h"
+#include "repair.h"
 #include "u64vec.h"
 
 #define TCPF_SYN_SENT (1u << 2)
-#define GRACE_NS      1000000000ull /* newer attempts may not be hashed yet */
+#define TCP_SYN_SENT_ 2
 
 struct cookies {
 	struct u64vec c;
@@ -45,16 +48,11 @@ static int on_sock(const struct nlmsghdr *nlh, void *data)
 }
 
 /* Cookies of this namespace's TCP sockets in SYN_SENT, both families. */
-static int dump_syn_sent(struct cookies *c)
+static int dump_syn_sent(struct mnl_socket *nl, struct cookies *c)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_SOCK_DIAG);
 	int families[] = {AF_INET, AF_INET6}, err = 0;
 
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
-		goto out;
-	}
 	for (int f = 0; f < 2 && !err; f++) {
 		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 		struct inet_diag_req_v2 *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
@@ -85,67 +83,143 @@ static int dump_syn_sent(struct cookies *c)
 		if (n < 0)
 			err = -errno;
 	}
-out:
-	if (nl)
-		mnl_socket_close(nl);
 	return err;
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int on_one(const struct nlmsghdr *nlh, void *data)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
 
-	return x < y ? -1 : x > y;
+	if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY && mnl_nlmsg_get_payload_len(nlh) >= sizeof(*m))
+		*(int *)data = m->idiag_state == TCP_SYN_SENT_;
+	return MNL_CB_OK;
 }
 
-struct stale {
-	const struct u64vec *alive; /* sorted */
-	uint64_t now;
-	struct u64vec found;
+/*
+ * Is the attempt's socket still connecting? Looked up alone by 4-tuple and
+ * cookie: 1 yes, 0 no (gone, or in another state), negative errno if unsure.
+ */
+static int still_connecting(struct mnl_socket *nl, uint64_t cookie, const struct ho_attempt *a)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct inet_diag_req_v2 *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+	unsigned int seq = (unsigned int)time(NULL);
+	int alive = 0, rc;
+	ssize_t n;
+
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	r->sdiag_family = (uint8_t)a->family;
+	r->sdiag_protocol = IPPROTO_TCP;
+	r->idiag_states = ~0u;
+	r->id.idiag_sport = htons(a->sport);
+	r->id.idiag_dport = htons(a->dport);
+	memcpy(r->id.idiag_src, a->saddr, sizeof(r->id.idiag_src));
+	memcpy(r->id.idiag_dst, a->daddr, sizeof(r->id.idiag_dst));
+	r->id.idiag_cookie[0] = (uint32_t)cookie;
+	r->id.idiag_cookie[1] = (uint32_t)(cookie >> 32);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	rc = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), on_one, &alive);
+	if (rc < 0)
+		return errno == ENOENT ? 0 : -errno; /* ENOENT: no such socket */
+	return alive;
+}
+
+struct judged {
+	struct repair_view v;
+	struct u64vec check, del;
 };
 
-static void find_stale(void *ctx, uint64_t cookie, const void *val)
+static void judge_one(void *ctx, uint64_t cookie, const void *val)
 {
-	const struct ho_attempt *a = val;
-	struct stale *s = ctx;
+	struct judged *j = ctx;
 
-	if (s->now - a->start_ns < GRACE_NS ||
-	    bsearch(&cookie, s->alive->v, s->alive->n, sizeof(uint64_t), cmp_u64))
-		return;
-	u64vec_push(&s->found, cookie); /* on ENOMEM, the next round gets it */
+	/* on ENOMEM the next round gets it */
+	switch (repair_judge(&j->v, cookie, val)) {
+	case REPAIR_CHECK:
+		(void)u64vec_push(&j->check, cookie);
+		break;
+	case REPAIR_DELETE:
+		(void)u64vec_push(&j->del, cookie);
+		break;
+	case REPAIR_KEEP:
+		break;
+	}
 }
 
-int reconcile(struct daemon *d)
+/* The daemon's side of an attempt that has ended: its place and its held SYN. */
+static void drop_queued(struct daemon *d, uint64_t cookie)
 {
-	struct cookies alive = {0};
-	struct stale st = {.alive = &alive.c};
-	struct hq_entry *e;
-	size_t forgotten = 0;
-	int err;
+	struct hq_entry *e = hq_find(&d->q, cookie);
 
-	err = dump_syn_sent(&alive);
-	if (err) {
-		u64vec_free(&alive.c);
-		pr_warn("cannot list sockets to repair missed events: %s", strerror(-err));
-		return err;
+	if (!e)
+		return;
+	if (e->has_pkt)
+		nfqueue_verdict(&d->nfq, e->pkt_id, NF_DROP);
+	hq_remove(&d->q, e);
+}
+
+int reconcile(struct daemon *d, bool full)
+{
+	static const uint64_t none;
+	struct cookies alive = {0};
+	struct judged j = {0};
+	struct ho_attempt a;
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+	size_t forgotten = 0, deleted = 0;
+	int err = 0;
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto out;
 	}
-	qsort(alive.c.v, alive.c.n, sizeof(uint64_t), cmp_u64);
-	/* after the dump: an attempt older than the grace was in it if alive */
-	st.now = now_ns();
-	kern_walk(&d->k, KM_ATTEMPTS, find_stale, &st);
-	for (size_t i = 0; i < st.found.n; i++) {
-		if (kern_forget(&d->k, st.found.v[i]) == 1)
+	/* before the dump: whatever starts from here on is too young to judge */
+	j.v.now = now_ns();
+	if (full) {
+		err = dump_syn_sent(nl, &alive);
+		if (err)
+			goto out;
+		repair_sort(alive.c.v, alive.c.n);
+		j.v.alive = alive.c.n ? alive.c.v : &none;
+		j.v.nalive = alive.c.n;
+	}
+	kern_walk(&d->k, KM_ATTEMPTS, judge_one, &j);
+	for (size_t i = 0; i < j.check.n; i++) {
+		uint64_t cookie = j.check.v[i];
+
+		if (kern_lookup(&d->k, cookie, &a) || a.state == HO_ST_GONE)
+			continue; /* ended meanwhile, as it should */
+		if (still_connecting(nl, cookie, &a) != 0)
+			continue; /* alive, or we cannot tell: keep it */
+		if (kern_forget(&d->k, cookie) == 1) {
 			forgotten++;
-		e = hq_find(&d->q, st.found.v[i]);
-		if (e) {
-			if (e->has_pkt)
-				nfqueue_verdict(&d->nfq, e->pkt_id, NF_DROP);
-			hq_remove(&d->q, e);
+			drop_queued(d, cookie);
 		}
+	}
+	for (size_t i = 0; i < j.del.n; i++) {
+		if (kern_lookup(&d->k, j.del.v[i], &a) || a.state != HO_ST_GONE)
+			continue;
+		drop_queued(d, j.del.v[i]);
+		if (!kern_delete(&d->k, KM_ATTEMPTS, j.del.v[i]))
+			deleted++;
 	}
 	if (forgotten)
 		pr_notice("repaired %zu attempts whose end the kernel did not report", forgotten);
+	if (deleted)
+		pr_debug("deleted %zu entries of attempts that had ended", deleted);
+out:
+	if (err)
+		pr_warn("cannot list sockets to repair missed ends: %s", strerror(-err));
+	if (nl)
+		mnl_socket_close(nl);
 	u64vec_free(&alive.c);
-	u64vec_free(&st.found);
-	return 0;
+	u64vec_free(&j.check);
+	u64vec_free(&j.del);
+	return err;
 }

@@ -46,7 +46,7 @@ static void adopt_one(void *ctx, uint64_t cookie, const void *val)
 	const struct scope_entry *e = x->e;
 	char path[HO_CGROUP_LEN];
 
-	if (a->state != HO_ST_INFLIGHT || x->e->before.n >= BEFORE_MAX)
+	if (!ho_state_in_flight(a->state) || x->e->before.n >= BEFORE_MAX)
 		return;
 	for (int i = 0; i < HO_ATTEMPT_SCOPES; i++)
 		if (a->holds.s[i].idx == e->idx && a->holds.s[i].gen == x->gen)
@@ -79,7 +79,7 @@ static void settle_before(struct daemon *d, struct scope_entry *e)
 	size_t kept = 0;
 
 	for (size_t i = 0; i < e->before.n; i++) {
-		if (!kern_lookup(&d->k, e->before.v[i], &a) && a.state == HO_ST_INFLIGHT)
+		if (!kern_lookup(&d->k, e->before.v[i], &a) && ho_state_in_flight(a.state))
 			e->before.v[kept++] = e->before.v[i];
 		else
 			__atomic_sub_fetch(&ks->in_flight, 1, __ATOMIC_SEQ_CST);
