@@ -86,8 +86,8 @@ struct ho_ctl_status {
 	uint64_t closed;    /* in flight, closed by the application */
 	uint64_t dropped;   /* SYN dropped, queue full */
 	uint64_t untracked; /* attempt table full, let through */
-	uint64_t skipped;   /* times the kernel skipped our tracepoint (recursion) */
-	uint64_t repaired;  /* attempts forgotten after such a skip */
+	uint64_t late_syns; /* released SYNs dropped: their socket ended first */
+	uint64_t repaired;  /* attempts forgotten: their end went unreported */
 };
 
 /* ps filters: only the fields whose HO_PS_F_* flag is set are compared. */

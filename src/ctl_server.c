@@ -228,7 +228,7 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s)
 		.closed = ks->closed,
 		.dropped = d->dropped + d->nfq.lost + d->nfq.kernel_dropped,
 		.untracked = ks->untracked,
-		.skipped = kern_missed(&d->k),
+		.late_syns = ks->tombs,
 		.repaired = ks->repaired,
 	};
 }

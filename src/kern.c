@@ -238,16 +238,6 @@ int kern_forget(struct kern *k, uint64_t cookie)
 	return (int)args.result;
 }
 
-uint64_t kern_missed(struct kern *k)
-{
-	struct bpf_prog_info info = {0};
-	uint32_t len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(k->skel->progs.on_sockops), &info, &len))
-		return 0;
-	return info.recursion_misses;
-}
-
 int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out)
 {
 	return bpf_map_lookup_elem(k->attempts_fd, &cookie, out) ? -errno : 0;

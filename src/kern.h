@@ -46,8 +46,6 @@ int kern_scope_key(struct kern *k, uint32_t kind, uint64_t id, uint32_t idx);
 int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out);
 /* Free what an attempt whose socket is gone holds; 1 if it did. */
 int kern_forget(struct kern *k, uint64_t cookie);
-/* Times the kernel skipped on_state because it already ran on that CPU. */
-uint64_t kern_missed(struct kern *k);
 /* The cookie of the socket whose SYN with this tuple was just held; consumed. */
 int kern_take_held(struct kern *k, const struct ho_tuple *t, uint64_t *cookie);
 /* The maps keyed by a u64 that the daemon walks. */

@@ -122,10 +122,10 @@ int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
 	       s->dropped);
 	scalar(f, "halfopen_untracked_total", "counter",
 	       "Attempts let through untracked because the table was full.", s->untracked);
-	scalar(f, "halfopen_skipped_total", "counter",
-	       "Times the kernel skipped halfopen's tracepoint program (recursion).", s->skipped);
+	scalar(f, "halfopen_late_syns_total", "counter",
+	       "Released SYNs dropped because their socket had ended first.", s->late_syns);
 	scalar(f, "halfopen_repaired_total", "counter",
-	       "Attempts forgotten after their end was skipped.", s->repaired);
+	       "Attempts forgotten because their end went unreported.", s->repaired);
 	per_cgroup(f, "halfopen_cgroup_in_flight", "gauge", "Attempts half-open now, by cgroup.",
 		   cg, n, cg_in_flight);
 	per_cgroup(f, "halfopen_cgroup_queued", "gauge", "Attempts queued now, by cgroup.", cg, n,

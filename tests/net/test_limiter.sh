@@ -243,7 +243,7 @@ test_skipped_ends_are_repaired() {
 	done
 	wait_until 15 status_is in_flight 0 || fail "slots leaked: $(ho -j status) $(ho ps | head -8; cx ss -tanp state syn-sent | head -5; bpftool prog show name on_state | head -1)"
 	wait_until 15 status_is queued 0 || fail "queue leaked: $(ho -j status)"
-	echo "kernel skips: $(status_field skipped), repaired: $(status_field repaired)"
+	echo "late SYNs: $(status_field late_syns), repaired: $(status_field repaired)"
 	json() { ho -j status | python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
 	expect_eq "$(json "d['attempts'] - d['established'] - d['timed_out'] - d['refused'] - d['closed'] - d['cancelled'] - d['repaired']")" 0 "balance"
 	expect_eq "$(cx "$B/hoconn" -s $PEER4 $ACCEPT 20)" "ok 20 failed 0" "connects afterwards"
