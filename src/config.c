@@ -34,6 +34,8 @@ const struct cfg_option cfg_options[] = {
 	    "serve Prometheus metrics on 127.0.0.1:PORT (default 0: off)"),
 	OPT("release", 0, release, 1, HO_RATE_MAX, CFG_RELEASE, true, "fair|fifo|rate:R",
 	    "order of release (default fair: round robin over cgroups)"),
+	OPT("rt-priority", 0, rt_priority, 0, 99, CFG_NUM, false, "N",
+	    "SCHED_FIFO priority of the release path (default 10; 0: off)"),
 };
 const size_t cfg_noptions = sizeof(cfg_options) / sizeof(cfg_options[0]);
 
@@ -44,7 +46,8 @@ void config_defaults(struct ho_config *c)
 				.tracked_max = 131072,
 				.queue_num = 4226,
 				.event_interval = 60,
-				.stats_ttl = 300};
+				.stats_ttl = 300,
+				.rt_priority = 10};
 }
 
 const struct cfg_option *config_option(const char *name)

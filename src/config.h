@@ -28,6 +28,7 @@ struct ho_config {
 	uint32_t stats_ttl;	 /* seconds before counters of a gone process go */
 	uint32_t metrics_port;	 /* HTTP metrics on 127.0.0.1, 0: off */
 	uint32_t release;	 /* parse.h: mode | rate << 2 */
+	uint32_t rt_priority;	 /* SCHED_FIFO priority of the release path, 0: off */
 	uint32_t set;		 /* bit i: option i was given */
 	uint32_t npol;		 /* policies, from the file only */
 	struct ho_policy pol[HO_POLICIES_MAX];

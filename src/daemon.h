@@ -73,6 +73,7 @@ struct daemon {
 	struct history hist;
 	time_t started;
 	bool stopping;
+	bool rt;	       /* running at SCHED_FIFO now */
 	uint64_t limit_hit_ns; /* first attempt queued since the last report check, or 0 */
 	struct ho_attempt last_queued;
 	/* counters kept in userspace; the rest live in the kernel (struct ho_kstate) */

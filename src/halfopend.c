@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,12 +196,36 @@ static void notify_status(struct daemon *d)
 	}
 }
 
+/*
+ * The release path (kernel events, held SYNs, the rate timer) runs at
+ * SCHED_FIFO --rt-priority, so that a slot freed on a busy machine is given
+ * out at once; housekeeping and control requests (walks of big tables, lists)
+ * run as an ordinary task, so they never hold a CPU at real-time priority.
+ */
+static void sched_as(struct daemon *d, bool rt)
+{
+	struct sched_param p = {.sched_priority = rt ? (int)d->o.c.rt_priority : 0};
+
+	if (!d->o.c.rt_priority || d->rt == rt)
+		return;
+	/* children (iptables) start as ordinary tasks */
+	if (sched_setscheduler(0, (rt ? SCHED_FIFO : SCHED_OTHER) | SCHED_RESET_ON_FORK, &p)) {
+		pr_warn("cannot run the release path at real-time priority %u: %s; continuing "
+			"as an ordinary task",
+			d->o.c.rt_priority, strerror(errno));
+		d->o.c.rt_priority = 0;
+		return;
+	}
+	d->rt = rt;
+}
+
 static int run_loop(struct daemon *d)
 {
 	struct epoll_event evs[16];
 	uint64_t ticks;
 	int n, i, timeout = -1;
 
+	sched_as(d, true); /* waiting for the next freed slot */
 	while (!d->stopping) {
 		n = epoll_wait(d->epfd, evs, 16, timeout);
 		if (n < 0) {
@@ -209,7 +234,10 @@ static int run_loop(struct daemon *d)
 			return pr_err("epoll_wait: %s", strerror(errno)), -errno;
 		}
 		for (i = 0; i < n; i++) {
-			switch (evs[i].data.u64) {
+			uint64_t tag = evs[i].data.u64;
+
+			sched_as(d, tag == EV_RINGBUF || tag == EV_NFQ || tag == EV_RATE);
+			switch (tag) {
 			case EV_RINGBUF:
 				ring_buffer__consume(d->k.rb);
 				break;
@@ -248,6 +276,7 @@ static int run_loop(struct daemon *d)
 			}
 		}
 		timeout = limiter_report(d);
+		sched_as(d, true);
 		limiter_release(d);
 	}
 	return 0;

@@ -249,6 +249,21 @@ test_skipped_ends_are_repaired() {
 	expect_eq "$(cx "$B/hoconn" -s $PEER4 $ACCEPT 20)" "ok 20 failed 0" "connects afterwards"
 }
 
+# The release path waits at real-time priority (--rt-priority, default 10);
+# control requests run as an ordinary task; 0 turns it off.
+test_release_path_runs_realtime() {
+	daemon_start -l 2
+	wait_until 5 eval 'chrt -p $DPID | grep -q "policy: SCHED_FIFO"' ||
+		fail "not SCHED_FIFO: $(chrt -p $DPID)"
+	chrt -p "$DPID" | grep -q "priority: 10" || fail "priority: $(chrt -p $DPID)"
+	ho status >/dev/null
+	chrt -p "$DPID" | grep -q "policy: SCHED_FIFO" || fail "not back to SCHED_FIFO after a request"
+	daemon_stop
+	daemon_start -l 2 --rt-priority 0
+	ho status >/dev/null
+	chrt -p "$DPID" | grep -q "policy: SCHED_OTHER" || fail "--rt-priority 0: $(chrt -p $DPID)"
+}
+
 # A blocking connect over the limit waits, then completes when released.
 test_blocking_connect_waits() {
 	daemon_start -l 1

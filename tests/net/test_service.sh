@@ -95,7 +95,7 @@ test_systemd_unit_verifies() {
 	expect_eq "$out" "" "systemd-analyze verify says nothing"
 	grep -q '^Type=notify$' "$T/halfopend.service" || fail "Type=notify"
 	grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$T/halfopend.service" || fail "ExecReload"
-	grep -q '^CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_NET_RAW$' \
+	grep -q '^CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_NICE$' \
 		"$T/halfopend.service" || fail "capabilities"
 }
 
@@ -130,7 +130,7 @@ test_man_pages() {
 	for opt in $(sed -n 's/^  \([a-z-]*\) [^=]*$/\1/p; s/^  \([a-z]*\)$/\1/p' <("$B/halfopen" --help)); do
 		grep -q -- "$opt" "$T/halfopen.8.txt" || fail "halfopen(8) lacks $opt"
 	done
-	for opt in limit queue-max tracked-max queue-num event-interval stats-ttl metrics-port release policy; do
+	for opt in limit queue-max tracked-max queue-num event-interval stats-ttl metrics-port rt-priority release policy; do
 		grep -q "^       $opt" "$T/halfopen.conf.5.txt" || fail "halfopen.conf(5) lacks $opt"
 	done
 }
