@@ -137,7 +137,7 @@ storm_and_other() { # N OUTFILE
 		nsenter --net="/run/netns/$C" "$HB" storm $PEER4 $DROP 8 "$1" "$PEERNS" 60 >"$2" &
 	STORMPID=$!
 	PIDS+=($STORMPID)
-	wait_until 60 grep -q '^started' "$2" || fail "the storm did not start"
+	wait_until 60 grep -qs '^started' "$2" || fail "the storm did not start"
 	local t0 t1
 	t0=$(date +%s%N)
 	OTHER=$(cx "$B/hoconn" -s $PEER4 $ACCEPT 1) || true
