@@ -112,7 +112,7 @@ daemon_start -l 10
 for ((r = 1; r <= ROUNDS; r++)); do
 	cx "$HB" release $PEER4 $DROP 10 1000 "$PEERNS" "$T/rel.csv" >"$T/rel.out"
 	tail -n +2 "$T/rel.csv" | sed "s/^/$r,/" >>"$OUT/release.csv"
-	for k in p50 p99 max max_half_open; do
+	for k in p50 p99 max certain_max; do
 		echo "release,$k,-,$r,$(awk -v k=$k '$1 == k { print $2 }' "$T/rel.out")" >>"$SAMPLES"
 	done
 done
@@ -202,12 +202,12 @@ say ""
 
 echo "4. precision" >&2
 daemon_start -l 2
-prec_fast=$(cx "$HB" rate $PEER4 $ACCEPT 2 4 "$PEERNS" | awk '/^max_half_open/ { print $2 }')
+prec_fast=$(cx "$HB" rate $PEER4 $ACCEPT 2 4 "$PEERNS" | awk '/^certain_max/ { print $2 }')
 daemon_stop
 say "4. Precision: most attempts half-open at once on the wire (SYN in, no answer yet)"
 say "   fast path, limit 2, 4 clients: $prec_fast"
-say "   release runs, limit 10: $(awk -F, '$1 == "release" && $2 == "max_half_open" { if ($5 > m) m = $5 } END { print m }' "$SAMPLES") (worst round)"
-say "   storm (its cgroup 8) and the other process, host limit 10: $(awk '/^max_half_open/ { print $2 }' "$T/storm.out")"
+say "   release runs, limit 10: $(awk -F, '$1 == "release" && $2 == "certain_max" { if ($5 > m) m = $5 } END { print m }' "$SAMPLES") (worst round)"
+say "   storm (its cgroup 8) and the other process, host limit 10: $(awk '/^certain_max/ { print $2 }' "$T/storm.out")"
 
 if command -v gnuplot >/dev/null; then
 	gnuplot <<EOF
