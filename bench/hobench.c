@@ -14,7 +14,8 @@
  *	Samples (us) to CSV; prints "p50 p99 max" and "certain_max".
  *   hobench storm ADDR PORT1 PORTS COUNT PEER_NETNS SECONDS [RATE]
  *	COUNT non-blocking attempts over PORTS ports from PORT1 (TCP_SYNCNT 3:
- *	each gives up 15 s after its connect), RATE a second (default 0: all at
+ *	each gives up 15 s after its connect, or 19 s with the 4 linear retries
+ *	of net.ipv4.tcp_syn_linear_timeouts), RATE a second (default 0: all at
  *	once), from as many processes as the file limit needs; the sockets stay
  *	open until they end. Prints the time to start them, then waits up to
  *	SECONDS for them to end, and prints how they ended, "certain_max_storm"
@@ -24,7 +25,10 @@
  * lower bound of the true figure, so a value over the limit proves that the
  * limit was exceeded (see wire_max). Also printed: "syns" (sockets seen),
  * "wire_drops" (packets the capture missed) and "wire_full" (sockets not
- * remembered); both only make the bound lower.
+ * remembered), which only make the bound lower, and for storm
+ * "answers_unconfirmed" (answers to sockets the client saw time out: a SYN
+ * let out after its socket died; not counted). With HOBENCH_WIRE=FILE, every
+ * socket seen is written to FILE as CSV.
  *
  * Test and benchmark use only, toward test namespaces. Everything is bounded.
  */
@@ -72,6 +76,11 @@ static void die(const char *what)
  * number, which every retransmission of its SYN repeats and the peer's answer
  * acknowledges. The times are the peer kernel's (SO_TIMESTAMPNS) or, for a
  * close, the client's own clock read just before close(): both CLOCK_REALTIME.
+ *
+ * A SYN the daemon lets out after its socket died (released from the queue as
+ * the socket timed out) is answered all the same: where the client reports
+ * how its sockets ended (storm), an answer counts only for a socket the client
+ * saw connected or refused, that is one the answer found in SYN_SENT.
  */
 struct sock_rec {
 	double first_syn, last_syn; /* SYNs seen arriving in the peer */
@@ -79,13 +88,19 @@ struct sock_rec {
 	double close;		    /* the client's own close of it, 0: none */
 	uint32_t isn;
 	uint16_t cport, pport;
-	int32_t next; /* older socket in the same bucket, -1: none */
+	uint32_t syns;	/* SYNs seen: the first and its retransmissions */
+	int32_t next;	/* older socket in the same bucket, -1: none */
+	bool confirmed; /* the client saw it connected or refused */
 };
 
-/* A close the client made, matched to its socket when the wire is summed up. */
-struct close_ev {
+/*
+ * What the client did or saw, matched to its socket when the wire is summed
+ * up: a close (T read just before close()), or an answer (T after it).
+ */
+struct client_ev {
 	double t;
 	uint16_t cport, pport;
+	bool answered;
 };
 
 #define WIRE_BUCKETS (1u << 20)
@@ -96,9 +111,10 @@ struct wire {
 	int32_t *head; /* per bucket of (client port, peer port): newest socket */
 	struct sock_rec *s;
 	size_t n, cap;
-	struct close_ev *cl;
+	struct client_ev *cl;
 	size_t ncl, capcl;
 	unsigned int seen, full;
+	bool confirm; /* answers count only for sockets the client confirms */
 };
 
 static size_t bucket(unsigned int cport, unsigned int pport)
@@ -151,8 +167,9 @@ static struct sock_rec *wire_add(struct wire *w, unsigned int cport, unsigned in
 	return &w->s[w->n++];
 }
 
-/* The client closed the socket of this 4-tuple; T read just before close(). */
-static void wire_close(struct wire *w, unsigned int cport, unsigned int pport, double t)
+/* The client closed the socket of this 4-tuple, or saw it answered. */
+static void wire_client(struct wire *w, unsigned int cport, unsigned int pport, double t,
+			bool answered)
 {
 	if (w->ncl == w->capcl) {
 		w->capcl = w->capcl ? w->capcl * 2 : 4096;
@@ -160,7 +177,7 @@ static void wire_close(struct wire *w, unsigned int cport, unsigned int pport, d
 		if (!w->cl)
 			die("hobench: realloc");
 	}
-	w->cl[w->ncl++] = (struct close_ev){t, (uint16_t)cport, (uint16_t)pport};
+	w->cl[w->ncl++] = (struct client_ev){t, (uint16_t)cport, (uint16_t)pport, answered};
 }
 
 /* cBPF: IPv4 TCP with SYN or RST set. */
@@ -251,6 +268,7 @@ static unsigned int wire_read(struct wire *w)
 				news++;
 			}
 			r->last_syn = t;
+			r->syns++;
 		} else if (flags & 0x10) {
 			/* SYN-ACK, or RST+ACK: the peer answers the SYN whose ISN it acks */
 			r = wire_find(w, dport, sport, true, be32(tcp + 8) - 1);
@@ -274,18 +292,20 @@ static int cmp_ev(const void *a, const void *b)
 	return y->d - x->d; /* closed intervals: starts before ends at the same instant */
 }
 
-/* Give each client close to the newest socket of its 4-tuple seen before it. */
+/* Give what the client did or saw to the newest socket of its 4-tuple seen before. */
 static void wire_settle(struct wire *w)
 {
 	for (size_t i = 0; i < w->ncl; i++) {
-		const struct close_ev *e = &w->cl[i];
+		const struct client_ev *e = &w->cl[i];
 
 		for (int32_t j = w->head[bucket(e->cport, e->pport)]; j >= 0; j = w->s[j].next) {
 			struct sock_rec *r = &w->s[j];
 
 			if (r->cport != e->cport || r->pport != e->pport || r->first_syn > e->t)
 				continue;
-			if (!r->close || e->t < r->close)
+			if (e->answered)
+				r->confirmed = true;
+			else if (!r->close || e->t < r->close)
 				r->close = e->t;
 			break;
 		}
@@ -297,9 +317,10 @@ static void wire_settle(struct wire *w)
  * The certain lower bound of the most sockets half-open at once, among those
  * to peer ports LO..HI. A socket is certainly half-open from its first SYN
  * seen in the peer until the latest of its last SYN seen and the moment it
- * left SYN_SENT at the earliest: the peer's answer or the client's own close,
- * whichever came first. A socket that timed out counts until its last SYN
- * only; packets the capture missed only shorten intervals: still a lower bound.
+ * left SYN_SENT at the earliest: the peer's answer (see sock_rec) or the
+ * client's own close, whichever came first. A socket that timed out counts
+ * until its last SYN only; packets the capture missed only shorten intervals:
+ * still a lower bound.
  */
 static int wire_max(struct wire *w, unsigned int lo, unsigned int hi)
 {
@@ -312,7 +333,7 @@ static int wire_max(struct wire *w, unsigned int lo, unsigned int hi)
 	wire_settle(w);
 	for (size_t i = 0; i < w->n; i++) {
 		const struct sock_rec *r = &w->s[i];
-		double end = r->last_syn, left = r->answer;
+		double end = r->last_syn, left = !w->confirm || r->confirmed ? r->answer : 0;
 
 		if (r->pport < lo || r->pport > hi)
 			continue;
@@ -333,14 +354,39 @@ static int wire_max(struct wire *w, unsigned int lo, unsigned int hi)
 	return max;
 }
 
-/* Sockets seen, and what the capture missed (its count is reset by reading it). */
+/*
+ * Sockets seen, and what the capture missed (its count is reset by reading it).
+ * With HOBENCH_WIRE=FILE set, every socket seen is also written there as CSV.
+ */
 static void wire_print(struct wire *w)
 {
 	struct tpacket_stats st = {0};
 	socklen_t sl = sizeof(st);
+	const char *path = getenv("HOBENCH_WIRE");
+	FILE *f;
 
+	unsigned int stale = 0;
+
+	wire_settle(w);
+	for (size_t i = 0; i < w->n; i++)
+		stale += w->confirm && w->s[i].answer && !w->s[i].confirmed;
 	getsockopt(w->fd, SOL_PACKET, PACKET_STATISTICS, &st, &sl);
 	printf("syns %u\nwire_drops %u\nwire_full %u\n", w->seen, st.tp_drops, w->full);
+	if (w->confirm)
+		printf("answers_unconfirmed %u\n", stale);
+	if (!path || !*path)
+		return;
+	f = fopen(path, "w");
+	if (!f)
+		die("hobench: HOBENCH_WIRE");
+	fprintf(f, "client_port,peer_port,isn,syns,first_syn,last_syn,answer,close,confirmed\n");
+	for (size_t i = 0; i < w->n; i++) {
+		const struct sock_rec *r = &w->s[i];
+
+		fprintf(f, "%u,%u,%u,%u,%.6f,%.6f,%.6f,%.6f,%d\n", r->cport, r->pport, r->isn,
+			r->syns, r->first_syn, r->last_syn, r->answer, r->close, r->confirmed);
+	}
+	fclose(f);
 }
 
 static void addr_of(const char *host, int port, struct sockaddr_in *a)
@@ -468,7 +514,7 @@ static int cmd_release(int argc, char **argv)
 		double t0 = now_rt();
 
 		/* read before close(): the socket was still half-open then */
-		wire_close(w, (unsigned int)ports[i], (unsigned int)port, t0);
+		wire_client(w, (unsigned int)ports[i], (unsigned int)port, t0, false);
 		close(fds[i]);
 		/* bounded: a release that takes a second counts as one */
 		while (!(r = wire_find(w, next, (unsigned int)port, false, 0)) &&
@@ -497,6 +543,7 @@ struct storm_rec {
 	uint32_t kind; /* 0: all started, 1: one ended */
 	int32_t err;
 	double t;
+	uint16_t cport, pport; /* the socket that ended; cport 0: unknown */
 };
 
 /*
@@ -506,7 +553,7 @@ struct storm_rec {
 static void storm_child(int wfd, const char *addr, int port1, int nports, int from, int to,
 			double secs, double rate)
 {
-	struct storm_rec rec = {0};
+	struct storm_rec rec;
 	struct epoll_event ev, evs[256];
 	struct sockaddr_in a;
 	int n = to - from, made = 0, ended = 0, ep = epoll_create1(0), syncnt = 3;
@@ -526,7 +573,7 @@ static void storm_child(int wfd, const char *addr, int port1, int nports, int fr
 			fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 			if (fds[i] < 0)
 				die("hobench: socket");
-			/* 3 SYN retries: the storm's attempts give up after 15 s, not 127 s */
+			/* 3 SYN retries: the storm's attempts give up after 15 s (or 19), not 127 s */
 			setsockopt(fds[i], IPPROTO_TCP, TCP_SYNCNT, &syncnt, sizeof(syncnt));
 			if (connect(fds[i], (struct sockaddr *)&a, sizeof(a)) &&
 			    errno != EINPROGRESS)
@@ -537,17 +584,21 @@ static void storm_child(int wfd, const char *addr, int port1, int nports, int fr
 		}
 		if (made == n && !told) {
 			told = true;
-			rec.t = now_rt();
+			rec = (struct storm_rec){.kind = 0, .t = now_rt()};
 			if (write(wfd, &rec, sizeof(rec)) != sizeof(rec))
 				_exit(1);
 		}
 		k = epoll_wait(ep, evs, 256, made < n ? 1 : 50);
 		for (int i = 0; i < k; i++) {
-			int err = 0;
+			int j = (int)evs[i].data.u32, err = 0, port = local_port(fds[j]);
 			socklen_t l = sizeof(err);
 
-			getsockopt(fds[evs[i].data.u32], SOL_SOCKET, SO_ERROR, &err, &l);
-			rec = (struct storm_rec){.kind = 1, .err = err, .t = now_rt()};
+			getsockopt(fds[j], SOL_SOCKET, SO_ERROR, &err, &l);
+			rec = (struct storm_rec){.kind = 1,
+						 .err = err,
+						 .t = now_rt(),
+						 .cport = (uint16_t)(port > 0 ? port : 0),
+						 .pport = (uint16_t)(port1 + (from + j) % nports)};
 			if (write(wfd, &rec, sizeof(rec)) != sizeof(rec))
 				_exit(1);
 			ended++;
@@ -585,6 +636,7 @@ static int cmd_storm(int argc, char **argv)
 	procs = (count + per - 1) / per;
 	per = (count + procs - 1) / procs;
 	w = wire_new();
+	w->confirm = true; /* the children report how each socket ended */
 	wire_open(w, argv[4]);
 	if (pipe(pfd))
 		die("pipe");
@@ -616,6 +668,8 @@ static int cmd_storm(int argc, char **argv)
 				}
 				continue;
 			}
+			if ((rec.err == 0 || rec.err == ECONNREFUSED) && rec.cport)
+				wire_client(w, rec.cport, rec.pport, rec.t, true);
 			out[rec.err == 0	      ? 0
 			    : rec.err == ECONNREFUSED ? 1
 			    : rec.err == ETIMEDOUT    ? 2
