@@ -79,8 +79,8 @@ static void die(const char *what)
  *
  * A SYN the daemon lets out after its socket died (released from the queue as
  * the socket timed out) is answered all the same: where the client reports
- * how its sockets ended (storm), an answer counts only for a socket the client
- * saw connected or refused, that is one the answer found in SYN_SENT.
+ * how its sockets ended (the storm's ports), an answer counts only for a
+ * socket the client saw connected or refused: one the answer found in SYN_SENT.
  */
 struct sock_rec {
 	double first_syn, last_syn; /* SYNs seen arriving in the peer */
@@ -114,7 +114,7 @@ struct wire {
 	struct client_ev *cl;
 	size_t ncl, capcl;
 	unsigned int seen, full;
-	bool confirm; /* answers count only for sockets the client confirms */
+	unsigned int confirm_lo, confirm_hi; /* peer ports whose answers the client confirms */
 };
 
 static size_t bucket(unsigned int cport, unsigned int pport)
@@ -333,10 +333,12 @@ static int wire_max(struct wire *w, unsigned int lo, unsigned int hi)
 	wire_settle(w);
 	for (size_t i = 0; i < w->n; i++) {
 		const struct sock_rec *r = &w->s[i];
-		double end = r->last_syn, left = !w->confirm || r->confirmed ? r->answer : 0;
+		double end = r->last_syn, left = r->answer;
 
 		if (r->pport < lo || r->pport > hi)
 			continue;
+		if (r->pport >= w->confirm_lo && r->pport <= w->confirm_hi && !r->confirmed)
+			left = 0;
 		if (r->close && (!left || r->close < left))
 			left = r->close;
 		if (left > end)
@@ -369,10 +371,11 @@ static void wire_print(struct wire *w)
 
 	wire_settle(w);
 	for (size_t i = 0; i < w->n; i++)
-		stale += w->confirm && w->s[i].answer && !w->s[i].confirmed;
+		stale += w->s[i].pport >= w->confirm_lo && w->s[i].pport <= w->confirm_hi &&
+			 w->s[i].answer && !w->s[i].confirmed;
 	getsockopt(w->fd, SOL_PACKET, PACKET_STATISTICS, &st, &sl);
 	printf("syns %u\nwire_drops %u\nwire_full %u\n", w->seen, st.tp_drops, w->full);
-	if (w->confirm)
+	if (w->confirm_hi)
 		printf("answers_unconfirmed %u\n", stale);
 	if (!path || !*path)
 		return;
@@ -636,7 +639,9 @@ static int cmd_storm(int argc, char **argv)
 	procs = (count + per - 1) / per;
 	per = (count + procs - 1) / procs;
 	w = wire_new();
-	w->confirm = true; /* the children report how each socket ended */
+	/* the children report how each socket to the storm's ports ended */
+	w->confirm_lo = (unsigned int)port1;
+	w->confirm_hi = (unsigned int)(port1 + nports - 1);
 	wire_open(w, argv[4]);
 	if (pipe(pfd))
 		die("pipe");
