@@ -20,10 +20,10 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -ln
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(BUILD) -Ibpf
 
 # Pure logic: no kernel, no root; unit-tested, also under ASan/UBSan.
-LOGIC   := queue parse ctl_proto limit_event packet config policy procinfo
+LOGIC   := queue parse ctl_proto limit_event packet config policy procinfo text
 DAEMON  := halfopend options sdnotify http metrics reconcile kern nfq rules limiter ctl_server ctl_lists scopes ctl_policy persist log
-CLI     := halfopen cli cli_ps cli_events cli_top cli_metrics cli_policy cli_run metrics parse ctl_proto procinfo policy
-UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet test_config test_policy
+CLI     := halfopen cli cli_ps cli_events cli_top cli_metrics cli_policy cli_run metrics parse ctl_proto procinfo policy text
+UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet test_config test_policy test_text
 
 .PHONY: all clean check unit test demo bench format format-check install uninstall doc
 all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hobench doc
