@@ -26,7 +26,7 @@ CLI     := halfopen cli cli_ps cli_events cli_top cli_metrics cli_policy cli_run
 UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet test_config test_policy test_text
 
 .PHONY: all clean check unit test demo bench format format-check install uninstall doc
-all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hobench doc
+all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hoctl $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5
 doc: $(MANS) $(BUILD)/halfopend.service
@@ -85,11 +85,13 @@ $(BUILD)/halfopend: $(addprefix $(BUILD)/,$(addsuffix .o,$(DAEMON) $(LOGIC)))
 $(BUILD)/halfopen: $(addprefix $(BUILD)/,$(addsuffix .o,$(CLI)))
 	$(CC) $(CFLAGS) $^ -o $@
 
-# Test tools: a connecting client and a peer, driven by the namespace tests.
+# Test tools: a connecting client, a peer and a raw control request, driven by the namespace tests.
 $(BUILD)/hoconn: tests/tools/hoconn.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
 $(BUILD)/hopeer: tests/tools/hopeer.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
+$(BUILD)/hoctl: tests/tools/hoctl.c src/ctl_proto.c $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
+	$(CC) $(CFLAGS) $< src/ctl_proto.c -o $@
 
 # Benchmarks: see bench/run.sh and docs/benchmarks.md.
 $(BUILD)/hobench: bench/hobench.c | $(BUILD)
