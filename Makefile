@@ -25,7 +25,7 @@ DAEMON  := halfopend options sdnotify http metrics reconcile kern nfq rules limi
 CLI     := halfopen cli cli_ps cli_events cli_top cli_metrics cli_policy cli_run metrics parse ctl_proto procinfo policy text
 UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet test_config test_policy test_text
 
-.PHONY: all clean check unit test demo bench format format-check install uninstall doc
+.PHONY: all clean check unit test demo bench format format-check install uninstall doc fuzz fuzz-build
 all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hoctl $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5
@@ -111,14 +111,28 @@ $(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(addprefix src/,$(a
 
 unit: $(addprefix $(BUILD)/,$(UNIT)) $(addprefix $(BUILD)/asan/,$(UNIT))
 
-# The whole suite: unit tests (plain and sanitized) and namespace tests.
-check test: all unit
+# Fuzz harnesses (libFuzzer, ASan+UBSan) of the parsers: settings, policy
+# lines, the control codec, the packet tuple. `make test` runs each a few
+# seconds (FUZZ_SECONDS); `make fuzz FUZZ_TIME=600` runs each that long.
+FUZZ	  := fuzz_config fuzz_policy fuzz_ctl_proto fuzz_packet
+FUZZ_TIME ?= 60
+FUZZ_SAN  := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(addprefix src/,$(addsuffix .c,$(LOGIC))) $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
+	@mkdir -p $(BUILD)/fuzz
+	$(CLANG) -g -O1 $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ibpf -Isrc $< $(addprefix src/,$(addsuffix .c,$(LOGIC))) -o $@
+
+fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ))
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_TIME)
+
+# The whole suite: unit tests (plain and sanitized), short fuzzing runs and namespace tests.
+check test: all unit fuzz-build
 	tests/run.sh
 
 demo: all
 	demo/demo.sh
 
-FORMAT_FILES := $(wildcard src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c bench/*.c)
+FORMAT_FILES := $(wildcard src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c tests/fuzz/*.c bench/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
