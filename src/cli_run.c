@@ -38,10 +38,13 @@ static volatile sig_atomic_t child_pid, stop_sig;
 static void forward(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	if (child_pid <= 0)
+	if (sig == SIGALRM)
+		return;
+	if (child_pid <= 0) {
 		stop_sig = sig;
-	else if (si->si_code == SI_USER || si->si_code == SI_QUEUE ||
-		 (sig != SIGINT && sig != SIGQUIT))
+		alarm(1); /* it came before a wait for halfopend began: cut that short too */
+	} else if (si->si_code == SI_USER || si->si_code == SI_QUEUE ||
+		   (sig != SIGINT && sig != SIGQUIT))
 		kill(child_pid, sig);
 }
 
@@ -141,7 +144,9 @@ static void cleanup(struct run *r)
 	sigemptyset(&sigs);
 	for (size_t s = 0; s < sizeof(forwarded) / sizeof(forwarded[0]); s++)
 		sigaddset(&sigs, forwarded[s]);
+	sigaddset(&sigs, SIGALRM);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	alarm(0);
 	if (r->made && !empty_cgroup(r->full, r->rel))
 		cli_fail("run: processes left in %s would not die", r->full);
 	if (r->policy)
@@ -194,6 +199,7 @@ int cmd_run(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	for (size_t s = 0; s < sizeof(forwarded) / sizeof(forwarded[0]); s++)
 		sigaction(forwarded[s], &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
 	if (make_cgroup(&r) || stop_sig)
 		goto out;
 	r.policy = !policy_call(HO_CTL_POLICY_SET, r.rel, limit, exempt);

@@ -179,9 +179,10 @@ EOF
 }
 
 # 10: halfopen run leaves nothing behind when halfopend is unreachable or
-# refuses (an empty /halfopen.run stayed).
+# refuses (an empty /halfopen.run stayed), or when a signal ends it before
+# the command starts.
 test_run_cleans_up_when_refused() {
-	local rc out
+	local rc out run
 	[ -n "$CG_ROOT" ] || skip "no cgroup2 file system"
 	ISO=$(make_cgroup iso)
 	in_iso true || skip "no cgroup namespace here"
@@ -198,6 +199,20 @@ test_run_cleans_up_when_refused() {
 	echo "$out" | grep -q "no cgroup /halfopen.run/" || fail "run said: $out"
 	[ -e "$CG_ROOT$ISO/halfopen.run" ] && fail "left: $(find "$CG_ROOT$ISO/halfopen.run" -type d)"
 	expect_eq "$(ho -j policy list)" "[]" "policies"
+	# a signal while it waits for halfopend (stopped) ends it, cleaned up
+	kill -STOP "$DPID"
+	in_iso "$B/halfopen" run -- true >"$T/run.out" 2>&1 &
+	PIDS+=($!)
+	wait_until 5 test -d "$CG_ROOT$ISO/halfopen.run" || fail "run made no cgroup"
+	run=$(head -1 "$CG_ROOT$ISO/cgroup.procs")
+	kill -TERM "$run"
+	wait_until 5 eval '! kill -0 "$run" 2>/dev/null' || fail "run still waits after SIGTERM"
+	kill -CONT "$DPID"
+	rc=0
+	wait "${PIDS[-1]}" || rc=$?
+	expect_eq "$rc" 143 "run stopped by SIGTERM before the command"
+	[ -e "$CG_ROOT$ISO/halfopen.run" ] && fail "left: $(find "$CG_ROOT$ISO/halfopen.run" -type d)"
+	true
 }
 
 # 11: names that are not UTF-8 are escaped: JSON and metrics stay valid for
