@@ -99,7 +99,9 @@ ns_cleanup() {
 
 # Start halfopend in the client namespace with ARGS; wait for its start line.
 daemon_start() {
-	nsenter --net="/run/netns/$C" "$B/halfopend" "$@" >"$T/daemon.log" 2>&1 &
+	# emptied first: the start line of a daemon before must not count
+	: >"$T/daemon.log"
+	nsenter --net="/run/netns/$C" "$B/halfopend" "$@" >>"$T/daemon.log" 2>&1 &
 	DPID=$!
 	PIDS+=($DPID)
 	wait_until 10 grep -q 'started:' "$T/daemon.log" ||
