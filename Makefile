@@ -20,13 +20,13 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -ln
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(BUILD) -Ibpf
 
 # Pure logic: no kernel, no root; unit-tested, also under ASan/UBSan.
-LOGIC   := queue parse ctl_proto limit_event packet config policy procinfo repair
-DAEMON  := halfopend options sdnotify http metrics reconcile kern mapwalk nfq rules limiter ctl_server ctl_lists scopes ctl_policy log
-CLI     := halfopen cli cli_ps cli_events cli_top cli_metrics cli_policy cli_run metrics parse ctl_proto procinfo policy
-UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet test_config test_policy test_repair
+LOGIC   := queue parse ctl_proto limit_event packet config policy procinfo text repair
+DAEMON  := halfopend options sdnotify http metrics reconcile kern mapwalk nfq rules limiter ctl_server ctl_lists scopes ctl_policy persist log
+CLI     := halfopen cli cli_ps cli_events cli_top cli_metrics cli_policy cli_run metrics parse ctl_proto procinfo policy text
+UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet test_config test_policy test_text test_repair
 
-.PHONY: all clean check unit test demo bench format format-check install uninstall doc
-all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/test_mapwalk $(BUILD)/hobench doc
+.PHONY: all clean check unit test demo bench format format-check install uninstall doc fuzz fuzz-build
+all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/test_mapwalk $(BUILD)/hoctl $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5
 doc: $(MANS) $(BUILD)/halfopend.service
@@ -85,7 +85,7 @@ $(BUILD)/halfopend: $(addprefix $(BUILD)/,$(addsuffix .o,$(DAEMON) $(LOGIC)))
 $(BUILD)/halfopen: $(addprefix $(BUILD)/,$(addsuffix .o,$(CLI)))
 	$(CC) $(CFLAGS) $^ -o $@
 
-# Test tools: a connecting client and a peer, driven by the namespace tests.
+# Test tools: a connecting client, a peer and a raw control request, driven by the namespace tests.
 $(BUILD)/hoconn: tests/tools/hoconn.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
 $(BUILD)/hopeer: tests/tools/hopeer.c | $(BUILD)
@@ -95,6 +95,8 @@ $(BUILD)/hostorm: tests/tools/hostorm.c | $(BUILD)
 # needs root (it makes a BPF map): run by tests/net/test_exact.sh
 $(BUILD)/test_mapwalk: tests/tools/test_mapwalk.c src/mapwalk.c src/mapwalk.h | $(BUILD)
 	$(CC) $(CFLAGS) tests/tools/test_mapwalk.c src/mapwalk.c -o $@ $(LDLIBS)
+$(BUILD)/hoctl: tests/tools/hoctl.c src/ctl_proto.c $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
+	$(CC) $(CFLAGS) $< src/ctl_proto.c -o $@
 
 # Benchmarks: see bench/run.sh and docs/benchmarks.md.
 $(BUILD)/hobench: bench/hobench.c | $(BUILD)
@@ -114,14 +116,28 @@ $(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(addprefix src/,$(a
 
 unit: $(addprefix $(BUILD)/,$(UNIT)) $(addprefix $(BUILD)/asan/,$(UNIT))
 
-# The whole suite: unit tests (plain and sanitized) and namespace tests.
-check test: all unit
+# Fuzz harnesses (libFuzzer, ASan+UBSan) of the parsers: settings, policy
+# lines, the control codec, the packet tuple. `make test` runs each a few
+# seconds (FUZZ_SECONDS); `make fuzz FUZZ_TIME=600` runs each that long.
+FUZZ	  := fuzz_config fuzz_policy fuzz_ctl_proto fuzz_packet
+FUZZ_TIME ?= 60
+FUZZ_SAN  := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(addprefix src/,$(addsuffix .c,$(LOGIC))) $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
+	@mkdir -p $(BUILD)/fuzz
+	$(CLANG) -g -O1 $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ibpf -Isrc $< $(addprefix src/,$(addsuffix .c,$(LOGIC))) -o $@
+
+fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ))
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_TIME)
+
+# The whole suite: unit tests (plain and sanitized), short fuzzing runs and namespace tests.
+check test: all unit fuzz-build
 	tests/run.sh
 
 demo: all
 	demo/demo.sh
 
-FORMAT_FILES := $(wildcard src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c bench/*.c)
+FORMAT_FILES := $(wildcard src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c tests/fuzz/*.c bench/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install what halfopen needs to build, run and test, from Debian 12 packages.
+# Install what halfopen needs to build, run and test, from Debian 12 packages
+# (libclang-rt-dev: clang's libFuzzer and sanitizer runtimes, for tests/fuzz/).
 set -e
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps.sh: run as root (apt-get)" >&2
@@ -9,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	make gcc libc6-dev pkg-config clang llvm clang-format \
-	libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libclang-rt-dev libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libnetfilter-queue-dev \
 	iptables iproute2 util-linux \
 	tcpdump python3 tmux scdoc prometheus bash-completion gnuplot-nox >/dev/null

@@ -121,22 +121,6 @@ int cli_list(uint16_t type, const void *req, uint32_t len, uint16_t row_type, cl
 	return err;
 }
 
-void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 const char *fmt_addr(const struct ho_attempt *a, char *buf, size_t len)
 {
 	if (!inet_ntop(a->family == AF_INET6 ? AF_INET6 : AF_INET, a->daddr, buf, (socklen_t)len))

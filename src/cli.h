@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "ctl_proto.h"
+#include "text.h"
 
 extern bool cli_json;
 
@@ -30,8 +31,7 @@ typedef int (*cli_row_fn)(void *ctx, const void *row);
 int cli_list(uint16_t type, const void *req, uint32_t len, uint16_t row_type, cli_row_fn fn,
 	     void *ctx, bool follow, struct ho_ctl_end *end);
 
-/* Printing helpers. */
-void json_str(FILE *f, const char *s);
+/* Printing helpers; json_str is in text.h. */
 const char *fmt_dest(const struct ho_attempt *a, char *buf, size_t len);
 const char *fmt_addr(const struct ho_attempt *a, char *buf, size_t len);
 const char *fmt_age(uint64_t ns, char *buf, size_t len);

@@ -8,7 +8,9 @@
  * exit status is ours (128+N if killed by signal N). Afterwards whatever it
  * left running in the cgroup is killed, the policy deleted and the cgroup
  * removed. If we are killed ourselves, halfopend does the last two once the
- * cgroup is empty (the policy is marked as ours).
+ * cgroup is empty (the policy is marked as ours). Every other way out removes
+ * what was made too: halfopend refusing or unreachable, a signal before the
+ * command starts (exit 128+N).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,17 +26,25 @@
 #include "parse.h"
 #include "procinfo.h"
 
-#define RUN_PARENT  "/halfopen.run"
 #define KILL_WAIT_S 5
 
-static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t child_pid, stop_sig;
 
-/* Pass on what was sent to us; the terminal's own ^C already reaches the child. */
+/*
+ * Pass on what was sent to us; the terminal's own ^C already reaches the
+ * child. Before there is a child, a signal stops the set-up (what it made
+ * is removed).
+ */
 static void forward(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	if (child_pid > 0 && (si->si_code == SI_USER || si->si_code == SI_QUEUE ||
-			      (sig != SIGINT && sig != SIGQUIT)))
+	if (sig == SIGALRM)
+		return;
+	if (child_pid <= 0) {
+		stop_sig = sig;
+		alarm(1); /* it came before a wait for halfopend began: cut that short too */
+	} else if (si->si_code == SI_USER || si->si_code == SI_QUEUE ||
+		   (sig != SIGINT && sig != SIGQUIT))
 		kill(child_pid, sig);
 }
 
@@ -98,14 +108,64 @@ static int usage_error(const char *msg, const char *arg)
 	return 2;
 }
 
+/* What run made, so that every way out removes it. */
+struct run {
+	char rel[64], full[512], parent[512];
+	bool made, policy;
+};
+
+/* The cgroup: /halfopen.run/PID, made fresh (the parent may go meanwhile). */
+static int make_cgroup(struct run *r)
+{
+	snprintf(r->parent, sizeof(r->parent), "%s" HO_RUN_PARENT, cgroup2_root());
+	snprintf(r->rel, sizeof(r->rel), HO_RUN_PARENT "/%d", (int)getpid());
+	snprintf(r->full, sizeof(r->full), "%s%s", cgroup2_root(), r->rel);
+	for (int tries = 0;; tries++) {
+		if (mkdir(r->parent, 0755) && errno != EEXIST)
+			return cli_fail("run: cannot make %s: %s", r->parent, strerror(errno));
+		if (!mkdir(r->full, 0755))
+			break;
+		if (errno != ENOENT || tries == 3)
+			return cli_fail("run: cannot make cgroup %s: %s", r->full, strerror(errno));
+	}
+	r->made = true;
+	return 0;
+}
+
+/*
+ * Clean up: what the command left running, the policy, the cgroup, and
+ * /halfopen.run if ours was the last. A failure is said, but the command's
+ * status stays ours. Signals wait until it is done.
+ */
+static void cleanup(struct run *r)
+{
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	for (size_t s = 0; s < sizeof(forwarded) / sizeof(forwarded[0]); s++)
+		sigaddset(&sigs, forwarded[s]);
+	sigaddset(&sigs, SIGALRM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	alarm(0);
+	if (r->made && !empty_cgroup(r->full, r->rel))
+		cli_fail("run: processes left in %s would not die", r->full);
+	if (r->policy)
+		policy_call(HO_CTL_POLICY_DEL, r->rel, 0, false);
+	if (r->made && rmdir(r->full) && errno != ENOENT)
+		cli_fail("run: cannot remove cgroup %s: %s", r->full, strerror(errno));
+	if (r->parent[0])
+		rmdir(r->parent); /* others' cgroups keep it */
+}
+
 int cmd_run(int argc, char **argv)
 {
 	uint32_t limit = HO_LIMIT_DEFAULT;
-	bool exempt = false, limit_given = false;
-	char rel[64], full[512], parent[512], procs[600];
+	bool exempt = false, limit_given = false, ran = false;
+	char procs[600];
+	struct run r = {0};
 	struct sigaction sa = {0};
 	sigset_t all, old;
-	int i, status = 0, rc;
+	int i, status = 1 << 8, rc;
 	pid_t pid;
 
 	for (i = 0; i < argc && argv[i][0] == '-'; i++) {
@@ -133,33 +193,33 @@ int cmd_run(int argc, char **argv)
 	if (!cgroup2_root())
 		return cli_fail("run: no cgroup2 file system is mounted"), 1;
 
-	/* the cgroup: /halfopen.run/PID, made fresh (the parent may go meanwhile) */
-	snprintf(parent, sizeof(parent), "%s" RUN_PARENT, cgroup2_root());
-	snprintf(rel, sizeof(rel), RUN_PARENT "/%d", (int)getpid());
-	snprintf(full, sizeof(full), "%s%s", cgroup2_root(), rel);
-	for (int tries = 0;; tries++) {
-		if (mkdir(parent, 0755) && errno != EEXIST)
-			return cli_fail("run: cannot make %s: %s", parent, strerror(errno)), 1;
-		if (!mkdir(full, 0755))
-			break;
-		if (errno != ENOENT || tries == 3)
-			return cli_fail("run: cannot make cgroup %s: %s", full, strerror(errno)), 1;
-	}
-	if (policy_call(HO_CTL_POLICY_SET, rel, limit, exempt)) {
-		rmdir(full);
-		return 1;
-	}
+	/* from here on a signal is caught, so that what is made is removed */
+	sa.sa_sigaction = forward;
+	sa.sa_flags = SA_SIGINFO; /* no SA_RESTART: a wait for halfopend is cut short */
+	sigemptyset(&sa.sa_mask);
+	for (size_t s = 0; s < sizeof(forwarded) / sizeof(forwarded[0]); s++)
+		sigaction(forwarded[s], &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	if (make_cgroup(&r) || stop_sig)
+		goto out;
+	r.policy = !policy_call(HO_CTL_POLICY_SET, r.rel, limit, exempt);
+	if (!r.policy || stop_sig)
+		goto out;
 
 	/* signals wait until the child exists, then go to it */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
+	if (stop_sig) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		goto out;
+	}
 	pid = fork();
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", full);
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", r.full);
 		rc = write_file(procs, "0");
 		if (rc) {
-			fprintf(stderr, "halfopen: run: cannot enter cgroup %s: %s\n", full,
+			fprintf(stderr, "halfopen: run: cannot enter cgroup %s: %s\n", r.full,
 				strerror(-rc));
 			_exit(127);
 		}
@@ -167,34 +227,21 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "halfopen: run: %s: %s\n", argv[i], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
-	if (pid > 0) {
+	if (pid > 0)
 		child_pid = pid;
-		sa.sa_sigaction = forward;
-		sa.sa_flags = SA_SIGINFO | SA_RESTART;
-		sigemptyset(&sa.sa_mask);
-		for (size_t s = 0; s < sizeof(forwarded) / sizeof(forwarded[0]); s++)
-			sigaction(forwarded[s], &sa, NULL);
-	}
+	ran = pid > 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		cli_fail("run: fork: %s", strerror(errno));
-		status = 1 << 8;
 	} else {
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	}
 	child_pid = 0;
-
-	/*
-	 * Clean up: what it left running, the policy, the cgroup. A failure is
-	 * said, but the command's status stays ours.
-	 */
-	if (!empty_cgroup(full, rel))
-		cli_fail("run: processes left in %s would not die", full);
-	policy_call(HO_CTL_POLICY_DEL, rel, limit, exempt);
-	if (rmdir(full) && errno != ENOENT)
-		cli_fail("run: cannot remove cgroup %s: %s", full, strerror(errno));
-	rmdir(parent); /* the last run out removes it; others' cgroups keep it */
+out:
+	cleanup(&r);
+	if (!ran && stop_sig)
+		return 128 + stop_sig; /* stopped before the command ran */
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

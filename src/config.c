@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
 #include "parse.h"
@@ -117,6 +118,8 @@ static bool is_space(char ch)
 }
 
 #define POLICY_WORDS 6
+#define POLICY_NEEDS                                                                               \
+	"'policy' needs a scope and a rule: policy cgroup PATH|user NAME limit N|exempt"
 
 /* Split at blanks up to a comment; the number of words, at most max. */
 static int split_words(char *p, char *words[], int max)
@@ -172,6 +175,8 @@ static int parse_line(char *line, unsigned int lineno, const char *fname, struct
 	if (!*p || *p == '#') {
 		line[col] = '\0';
 		o = config_option(name);
+		if (!strcmp(name, "policy"))
+			FAIL(name, POLICY_NEEDS);
 		FAIL(name, o ? "'%s' needs a value" : "unknown setting '%s'", name);
 	}
 	*p++ = '\0';
@@ -180,6 +185,8 @@ static int parse_line(char *line, unsigned int lineno, const char *fname, struct
 		int n = split_words(p, words, POLICY_WORDS), bad = 0;
 		struct ho_policy pol;
 
+		if (!n)
+			FAIL(name, POLICY_NEEDS);
 		if (policy_parse(n, words, true, &pol, &bad, perr, sizeof(perr)))
 			FAIL(bad < n ? words[bad]
 			     : n     ? words[n - 1] + strlen(words[n - 1])
@@ -265,33 +272,91 @@ int config_parse(const char *text, size_t len, const char *fname, struct ho_conf
 	return 0;
 }
 
-int config_load(const char *path, struct ho_config *c, char *err, size_t errlen)
+static const char *file_kind(mode_t mode)
 {
-	char *buf;
-	size_t n;
-	FILE *f = fopen(path, "re");
-	int rc;
+	return S_ISLNK(mode)	? "a symbolic link"
+	       : S_ISDIR(mode)	? "a directory"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISSOCK(mode) ? "a socket"
+				: "a device";
+}
 
-	if (!f) {
+int config_read(const char *path, char **text, size_t *len, struct stat *st, char *err,
+		size_t errlen)
+{
+	struct stat lst;
+	size_t n = 0;
+	ssize_t r;
+	char *buf;
+	int fd, rc;
+
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; fstat refuses it */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (rc == -ELOOP && !lstat(path, &lst) && S_ISLNK(lst.st_mode))
+			snprintf(err, errlen,
+				 "%s: is a symbolic link: only a regular file is read or written "
+				 "(name the target itself)",
+				 path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
-	buf = malloc(HO_CONFIG_MAX + 1);
+	if (fstat(fd, st)) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "%s: is %s, not a regular file", path,
+			 file_kind(st->st_mode));
+		close(fd);
+		return -EINVAL;
+	}
+	buf = malloc(HO_CONFIG_MAX + 2);
 	if (!buf) {
-		fclose(f);
+		close(fd);
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	n = fread(buf, 1, HO_CONFIG_MAX + 1, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		rc = -EIO;
-	} else {
-		rc = config_parse(buf, n, path, c, err, errlen);
+	/* one byte over the bound tells a file that is too large */
+	while (n <= HO_CONFIG_MAX && (r = read(fd, buf + n, HO_CONFIG_MAX + 1 - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			free(buf);
+			close(fd);
+			return rc;
+		}
+		n += (size_t)r;
 	}
-	fclose(f);
-	free(buf);
+	close(fd);
+	if (n > HO_CONFIG_MAX) {
+		snprintf(err, errlen, "%s: larger than %u bytes", path, HO_CONFIG_MAX);
+		free(buf);
+		return -EFBIG;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int config_load(const char *path, struct ho_config *c, char *err, size_t errlen)
+{
+	struct stat st;
+	char *text;
+	size_t n;
+	int rc = config_read(path, &text, &n, &st, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = config_parse(text, n, path, c, err, errlen);
+	free(text);
 	return rc;
 }
 
@@ -381,33 +446,43 @@ char *config_rewrite_policy(const char *text, const struct ho_policy *p, bool re
 	return out;
 }
 
-int config_write_atomic(const char *path, const char *text, char *err, size_t errlen)
+int config_write_atomic(const char *path, const char *text, const struct stat *was, char *err,
+			size_t errlen)
 {
 	char tmp[4096], dir[4096];
 	size_t len = strlen(text);
+	struct stat now;
 	int fd, dfd, rc = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
 		return snprintf(err, errlen, "%s: path too long", path), -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return rc;
 	}
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd)) {
+	/* the file keeps its owner and mode; a new one is root's, 0644 */
+	if ((was && fchown(fd, was->st_uid, was->st_gid)) ||
+	    fchmod(fd, was ? was->st_mode & 07777 : 0644) || write(fd, text, len) != (ssize_t)len ||
+	    fsync(fd)) {
 		rc = errno ? -errno : -EIO;
 		snprintf(err, errlen, "%s: %s", tmp, strerror(-rc));
-		close(fd);
-		unlink(tmp);
-		return rc;
+		goto fail;
+	}
+	/* what was read is what is replaced: not a link or file put there since */
+	if (was ? lstat(path, &now) || now.st_dev != was->st_dev || now.st_ino != was->st_ino
+		: !lstat(path, &now) || errno != ENOENT) {
+		rc = -EAGAIN;
+		snprintf(err, errlen, "%s: changed while being rewritten", path);
+		goto fail;
 	}
 	close(fd);
+	fd = -1;
 	if (rename(tmp, path)) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return rc;
+		goto fail;
 	}
 	snprintf(dir, sizeof(dir), "%s", path);
 	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -416,4 +491,9 @@ int config_write_atomic(const char *path, const char *text, char *err, size_t er
 		close(dfd);
 	}
 	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return rc;
 }

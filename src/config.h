@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include "policy.h"
 
 #define HO_CONFIG_DEFAULT "/etc/halfopen/halfopen.conf"
@@ -69,7 +70,18 @@ const char *config_format(const struct cfg_option *o, uint32_t v, char *buf, siz
  */
 int config_parse(const char *text, size_t len, const char *fname, struct ho_config *c, char *err,
 		 size_t errlen);
-/* Read and parse a file (bounded); -ENOENT if it does not exist, err set. */
+/*
+ * The text of the settings file as the loader and --persist see it: only a
+ * regular file at path itself, never a symbolic link (not followed), a FIFO
+ * or a device (opened without blocking, then refused), at most HO_CONFIG_MAX
+ * bytes. *text is malloc'd and NUL-terminated (it may hold NUL bytes, which
+ * config_parse refuses), *len its length, *st the file's. 0, or -errno with err
+ * set: -ENOENT if there is no file, -EINVAL if it is not a regular file,
+ * -ELOOP for a link, -EFBIG if it is too large.
+ */
+int config_read(const char *path, char **text, size_t *len, struct stat *st, char *err,
+		size_t errlen);
+/* Read (config_read) and parse a file; -ENOENT if it does not exist, err set. */
 int config_load(const char *path, struct ho_config *c, char *err, size_t errlen);
 /* c with every option whose bit is set in over->set taken from over. */
 void config_overlay(struct ho_config *c, const struct ho_config *over);
@@ -84,7 +96,13 @@ char *config_rewrite(const char *text, const char *name, const char *value);
  * remove), or p appended. malloc'd, NULL on ENOMEM.
  */
 char *config_rewrite_policy(const char *text, const struct ho_policy *p, bool remove);
-/* Write text to path atomically: temporary file, fsync, rename, fsync of the folder. */
-int config_write_atomic(const char *path, const char *text, char *err, size_t errlen);
+/*
+ * Write text to path atomically: temporary file, fsync, rename, fsync of the
+ * folder. The file replaced must still be the one was describes (config_read's
+ * stat; NULL: there must be none) and keeps its owner and mode; a new file is
+ * 0644. -EAGAIN if it changed meanwhile; nothing is written on error.
+ */
+int config_write_atomic(const char *path, const char *text, const struct stat *was, char *err,
+			size_t errlen);
 
 #endif

@@ -92,10 +92,13 @@ static int check(struct ctl_client *c, const struct ho_ctl_policy *req, bool wit
 	if ((p->flags & HO_SCOPE_F_EXEMPT) ? p->limit != 0
 					   : (p->limit < 1 || p->limit > HO_LIMIT_MAX))
 		return ctl_err(c, ERANGE, "give a limit of 1..1000000, or exempt"), -ERANGE;
+	/* its cgroup is removed when its owner is gone: only halfopen run's own */
 	if ((req->flags & HO_POLICY_F_TRANSIENT) &&
-	    (p->kind != HO_SCOPE_CGROUP || (req->flags & HO_POLICY_F_PERSIST)))
+	    (p->kind != HO_SCOPE_CGROUP || (req->flags & HO_POLICY_F_PERSIST) ||
+	     !policy_is_run_cgroup(p->name)))
 		return ctl_err(c, EINVAL,
-			       "only a cgroup policy can be transient, and not persisted"),
+			       "a transient policy is halfopen run's: a cgroup " HO_RUN_PARENT
+			       "/NAME, not persisted"),
 		       -EINVAL;
 	return 0;
 }

@@ -249,54 +249,6 @@ static void put_status(struct daemon *d, struct ctl_client *c)
 	ctl_put(c, HO_CTL_STATUS_REP, &s, sizeof(s));
 }
 
-/*
- * Edit the settings file, atomically, keeping the rest of it: edit() returns
- * the new text (malloc'd), which must still parse. On failure the client is
- * told why and nothing changes.
- */
-int ctl_persist(struct daemon *d, struct ctl_client *c, const char *what,
-		char *(*edit)(const char *text, const void *arg), const void *arg)
-{
-	struct ho_config *check;
-	char err[512], msg[sizeof(((struct ho_ctl_err *)0)->msg)], *text, *out;
-	size_t n = 0;
-	FILE *f;
-
-	text = calloc(1, HO_CONFIG_MAX + 1);
-	check = malloc(sizeof(*check));
-	if (!text || !check) {
-		free(text);
-		free(check);
-		return ctl_err(c, ENOMEM, "out of memory"), -ENOMEM;
-	}
-	f = fopen(d->o.config, "re");
-	if (f) {
-		n = fread(text, 1, HO_CONFIG_MAX, f);
-		fclose(f);
-	}
-	text[n] = '\0';
-	out = edit(text, arg);
-	free(text);
-	config_defaults(check);
-	if (!out || config_parse(out, strlen(out), d->o.config, check, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "cannot persist: %.100s", out ? err : "out of memory");
-		free(out);
-		free(check);
-		return ctl_err(c, EINVAL, msg), -EINVAL;
-	}
-	free(check);
-	snprintf(err, sizeof(err), "%s", d->o.config);
-	mkdir(dirname(err), 0755); /* /etc/halfopen on a first --persist */
-	if (config_write_atomic(d->o.config, out, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "cannot persist: %.100s", err);
-		free(out);
-		return ctl_err(c, EIO, msg), -EIO;
-	}
-	free(out);
-	pr_notice("%s written to %s", what, d->o.config);
-	return 0;
-}
-
 static char *edit_limit(const char *text, const void *arg)
 {
 	char val[16];

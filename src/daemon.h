@@ -104,7 +104,7 @@ void ctl_accept(struct daemon *d);
 void ctl_event(struct daemon *d, int fd, uint32_t events);
 void ctl_close_all(struct daemon *d);
 void ctl_err(struct ctl_client *c, int err, const char *msg);
-/* Rewrite the settings file with edit(); on failure tells the client, -errno. */
+/* persist.c: rewrite the settings file with edit(); on failure tells the client, -errno. */
 int ctl_persist(struct daemon *d, struct ctl_client *c, const char *what,
 		char *(*edit)(const char *text, const void *arg), const void *arg);
 /* Queue a message for a client; -ENOBUFS past its bound. */

@@ -4,22 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "metrics.h"
+#include "text.h"
 
 static void head(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void label(FILE *f, const char *v)
-{
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			fprintf(f, "\\%c", *v);
-		else if (*v == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*v, f);
-	}
 }
 
 static void scalar(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
@@ -36,7 +25,7 @@ static void per_cgroup(FILE *f, const char *name, const char *type, const char *
 	head(f, name, type, help);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "%s{cgroup=\"", name);
-		label(f, rows[i].cgroup);
+		prom_label(f, rows[i].cgroup);
 		fprintf(f, "\"} %" PRIu64 "\n", field(&rows[i].s));
 	}
 }
@@ -80,7 +69,7 @@ static void per_policy(FILE *f, const char *name, const char *type, const char *
 
 		fprintf(f, "%s{scope=\"%s\",name=\"", name,
 			r->p.kind == HO_SCOPE_USER ? "user" : "cgroup");
-		label(f, r->p.name);
+		prom_label(f, r->p.name);
 		fprintf(f, "\"} %" PRIu64 "\n", v);
 	}
 }

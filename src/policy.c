@@ -28,10 +28,12 @@ int policy_check_path(const char *path, char *err, size_t errlen)
 	if (len == 1)
 		return snprintf(err, errlen, "the root cgroup is the namespace: use 'limit'"),
 		       -EINVAL;
+	/* what the settings file cannot hold in a word: blanks, controls, a comment */
 	for (p = path; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '#')
 			return snprintf(err, errlen,
-					"cgroup path with a space or control character"),
+					"cgroup path with a space, '#' or control character "
+					"(the settings file cannot hold it)"),
 			       -EINVAL;
 	for (p = path; p; p = strchr(p + 1, '/')) {
 		size_t n = strcspn(p + 1, "/");
@@ -101,6 +103,14 @@ int policy_parse(int argc, char *const argv[], bool with_rule, struct ho_policy 
 		FAIL(want, "unexpected '%s' after the rule", argv[want]);
 	*p = n;
 	return 0;
+}
+
+bool policy_is_run_cgroup(const char *path)
+{
+	size_t n = strlen(HO_RUN_PARENT);
+
+	return !strncmp(path, HO_RUN_PARENT "/", n + 1) && path[n + 1] &&
+	       !strchr(path + n + 1, '/') && !policy_check_path(path, NULL, 0);
 }
 
 const char *policy_format(const struct ho_policy *p, bool with_rule, char *buf, size_t len)

@@ -34,8 +34,19 @@ struct ho_policy {
  */
 int policy_parse(int argc, char *const argv[], bool with_rule, struct ho_policy *p, int *bad,
 		 char *err, size_t errlen);
-/* A cgroup path as policies take it: absolute, canonical, not the root. */
+/*
+ * A cgroup path as policies take it: absolute, canonical, not the root, and
+ * one word the settings file holds as it is (no blank, control character or
+ * '#'), so that every policy can be persisted and read back the same.
+ */
 int policy_check_path(const char *path, char *err, size_t errlen);
+/*
+ * The cgroups of halfopen run: /halfopen.run/NAME, one level below. Only they
+ * may carry a transient policy, whose cgroup halfopend removes when its owner
+ * is gone.
+ */
+#define HO_RUN_PARENT "/halfopen.run"
+bool policy_is_run_cgroup(const char *path);
 /* "cgroup PATH limit N", "user NAME exempt"; only the scope with with_rule false. */
 const char *policy_format(const struct ho_policy *p, bool with_rule, char *buf, size_t len);
 bool policy_same_scope(const struct ho_policy *a, const struct ho_policy *b);

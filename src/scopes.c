@@ -283,14 +283,17 @@ void scopes_tick(struct daemon *d)
 		if (!e->used || e->p.kind != HO_SCOPE_CGROUP)
 			continue;
 		if (e->owner && !proc_alive(e->owner) && !cgroup_populated(e->p.name)) {
-			/* halfopen run was killed: clean up after it */
+			/* halfopen run was killed: clean up after it, in its cgroups only */
 			snprintf(full, sizeof(full), "%s%s", cgroup2_root() ? cgroup2_root() : "",
 				 e->p.name);
-			if (rmdir(full) && errno != ENOENT)
-				pr_warn("cannot remove cgroup %s: %s", full, strerror(errno));
-			/* and /halfopen.run, if it was the last one */
-			*strrchr(full, '/') = '\0';
-			rmdir(full);
+			if (policy_is_run_cgroup(e->p.name) && cgroup2_root()) {
+				if (rmdir(full) && errno != ENOENT)
+					pr_warn("cannot remove cgroup %s: %s", full,
+						strerror(errno));
+				/* and /halfopen.run, if it was the last one */
+				*strrchr(full, '/') = '\0';
+				rmdir(full);
+			}
 			pr_notice("policy %s ended: its halfopen run (pid %u) is gone",
 				  policy_format(&e->p, true, what, sizeof(what)), e->owner);
 			drop(d, e);

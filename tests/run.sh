@@ -1,6 +1,7 @@
 #!/bin/bash
-# The whole test suite: unit tests (plain, then under ASan/UBSan) and the
-# namespace tests. Prints one line per test and ends with "N passed, N failed".
+# The whole test suite: unit tests (plain, then under ASan/UBSan), a short
+# run of each fuzz harness (FUZZ_SECONDS, default 3) and the namespace tests.
+# Prints one line per test and ends with "N passed, N failed, N skipped".
 # ONLY=test_name runs one namespace test; KEEP_LOGS=1 keeps the logs.
 cd "$(dirname "$0")/.." || exit 1
 export LOGDIR
@@ -22,6 +23,9 @@ for t in build/test_* build/asan/test_*; do
 		echo "$out" | tail -20 | sed 's/^/    /'
 	fi
 done | tee -a "$results"
+
+# the parsers fuzzed a few seconds each (make fuzz runs them longer)
+tests/fuzz/run.sh "${FUZZ_SECONDS:-3}" | tee -a "$results"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP namespace tests: they need root" | tee -a "$results"

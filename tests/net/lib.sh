@@ -84,11 +84,13 @@ ns_cleanup() {
 	# the cgroups of make_cgroup, and whatever still runs in them
 	local root
 	root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-	for p in "$root/halfopen-test-$$"/*/ "$root/halfopen-test-$$"; do
-		[ -d "$p" ] || continue
-		echo 1 >"$p/cgroup.kill" 2>/dev/null
-		wait_until 2 rmdir "$p" 2>/dev/null
-	done
+	if [ -n "$root" ] && [ -d "$root/halfopen-test-$$" ]; then
+		# deepest first: a test may nest cgroups
+		while read -r p; do
+			echo 1 >"$p/cgroup.kill" 2>/dev/null
+			wait_until 2 rmdir "$p" 2>/dev/null
+		done < <(find "$root/halfopen-test-$$" -depth -type d)
+	fi
 	[ -n "${C:-}" ] && ip netns del "$C" 2>/dev/null
 	[ -n "${P:-}" ] && ip netns del "$P" 2>/dev/null
 	[ -n "${T:-}" ] && rm -rf "$T"
@@ -97,7 +99,9 @@ ns_cleanup() {
 
 # Start halfopend in the client namespace with ARGS; wait for its start line.
 daemon_start() {
-	nsenter --net="/run/netns/$C" "$B/halfopend" "$@" >"$T/daemon.log" 2>&1 &
+	# emptied first: the start line of a daemon before must not count
+	: >"$T/daemon.log"
+	nsenter --net="/run/netns/$C" "$B/halfopend" "$@" >>"$T/daemon.log" 2>&1 &
 	DPID=$!
 	PIDS+=($DPID)
 	wait_until 10 grep -q 'started:' "$T/daemon.log" ||

@@ -292,7 +292,17 @@ test_scope_counts_balance() {
 	status_ge queued_total 2047 || fail "too few queued: $(ho status)"
 }
 
-run_leftovers() { find "$CG_ROOT/halfopen.run" -maxdepth 1 -type d 2>/dev/null | wc -l; }
+# halfopen run ARGS in the client namespace, its pid noted: /halfopen.run/PID
+# is its cgroup. Other tests (or test suites) may run theirs meanwhile: only
+# ours count as left over.
+ho_run() { cx sh -c 'echo $$ >>"$0"; exec "$@"' "$T/runs" "$B/halfopen" run "$@"; }
+run_leftovers() {
+	local pid n=0
+	while read -r pid; do
+		[ -d "$CG_ROOT/halfopen.run/$pid" ] && n=$((n + 1))
+	done < <(cat "$T/runs" 2>/dev/null)
+	echo "$n"
+}
 
 test_run_limit_exit_and_cleanup() {
 	local rc rpid
@@ -300,51 +310,52 @@ test_run_limit_exit_and_cleanup() {
 	daemon_start -l 100
 	capture_start
 	# the command's limit holds on the wire, stdin and stdout pass through
-	echo "waitall 1500" | cx "$B/halfopen" run --limit 3 -- "$B/hoconn" $PEER4 $DROP 10 >"$T/run.out" 2>&1 ||
+	echo "waitall 1500" | ho_run --limit 3 -- "$B/hoconn" $PEER4 $DROP 10 >"$T/run.out" 2>&1 ||
 		fail "run failed: $(cat "$T/run.out")"
 	grep -q "^results .*pending=10" "$T/run.out" || fail "run output: $(cat "$T/run.out")"
 	expect_eq "$(syn_count_to $DROP)" 3 "SYNs of the command run with --limit 3"
 	# exit status, also of a killed command, and nothing left behind
 	rc=0
-	cx "$B/halfopen" run -- sh -c 'exit 7' || rc=$?
+	ho_run -- sh -c 'exit 7' || rc=$?
 	expect_eq "$rc" 7 "exit status"
 	rc=0
-	cx "$B/halfopen" run --exempt -- sh -c 'sleep 30 & kill -9 $$' || rc=$?
+	ho_run --exempt -- sh -c 'sleep 30 & kill -9 $$' || rc=$?
 	expect_eq "$rc" 137 "status of a command killed by SIGKILL"
 	expect_eq "$(run_leftovers)" 0 "cgroups left"
 	expect_eq "$(policy_count)" 0 "policies left"
 	# signals sent to halfopen run reach the command
-	nsenter --net="/run/netns/$C" "$B/halfopen" run -- sh -c \
-		'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' >"$T/sig.out" &
+	: >"$T/runs"
+	ho_run -- sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done' >"$T/sig.out" &
 	rpid=$!
 	PIDS+=($rpid)
 	wait_until 5 grep -q ready "$T/sig.out" || fail "the command did not start"
-	kill -TERM "$rpid"
+	kill -TERM "$(cat "$T/runs")"
 	rc=0
 	wait "$rpid" || rc=$?
 	expect_eq "$rc" 42 "status after SIGTERM to halfopen run"
 	expect_eq "$(run_leftovers)" 0 "cgroups left"
 	rc=0
-	cx "$B/halfopen" run --limit 0 -- true 2>/dev/null || rc=$?
+	ho_run --limit 0 -- true 2>/dev/null || rc=$?
 	expect_eq "$rc" 2 "bad --limit"
 	rc=0
-	cx "$B/halfopen" run 2>/dev/null || rc=$?
+	ho_run 2>/dev/null || rc=$?
 	expect_eq "$rc" 2 "no command"
 }
 
 test_run_killed_is_cleaned_by_daemon() {
-	local rpid
+	local rpid run
 	[ -n "$CG_ROOT" ] || skip "no cgroup2 file system"
 	daemon_start
-	nsenter --net="/run/netns/$C" "$B/halfopen" run --limit 2 -- sleep 60 &
+	ho_run --limit 2 -- sleep 60 &
 	rpid=$!
 	PIDS+=($rpid)
 	wait_until 5 eval '[ "$(policy_count)" = 1 ]' || fail "no policy for the run"
-	kill -KILL "$rpid"
+	run=$(cat "$T/runs")
+	kill -KILL "$run"
 	wait "$rpid" 2>/dev/null || true
 	# its command still runs, under its limit, until it ends
 	expect_eq "$(policy_count)" 1 "policy while the command runs"
-	xargs -r kill -KILL <"$CG_ROOT/halfopen.run/$rpid/cgroup.procs"
+	xargs -r kill -KILL <"$CG_ROOT/halfopen.run/$run/cgroup.procs"
 	wait_until 5 eval '[ "$(policy_count)" = 0 ]' || fail "policy not removed: $(ho policy list)"
 	wait_until 5 eval '[ "$(run_leftovers)" = 0 ]' || fail "cgroup not removed"
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
 #include "unit.h"
@@ -51,6 +52,8 @@ static void test_errors(void)
 	expect_error("  queue-max 5x\n", "h.conf:1:13: invalid queue-max '5x'");
 	expect_error("limit 5 6\n", "h.conf:1:9: unexpected '6' after the value of 'limit'");
 	expect_error("limit\n", "h.conf:1:1: 'limit' needs a value");
+	expect_error("policy\n", "h.conf:1:1: 'policy' needs a scope and a rule");
+	expect_error("policy   # none\n", "h.conf:1:1: 'policy' needs a scope and a rule");
 	expect_error("limit   # none\n", "h.conf:1:9: 'limit' needs a value");
 	expect_error("limit 5\nlimit 6\n", "h.conf:2:1: 'limit' is set twice (first on line 1)");
 	expect_error("limit 5\x01\n", "h.conf:1:8: control character");
@@ -93,14 +96,85 @@ static void test_write_and_load(void)
 {
 	char dir[] = "/tmp/halfopen-unit.XXXXXX", path[128], err[256];
 	struct ho_config c;
+	struct stat st, after;
+	size_t len;
+	char *text;
 
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/h.conf", dir);
 	config_defaults(&c);
 	CHECK(config_load(path, &c, err, sizeof(err)) == -ENOENT);
-	CHECK(config_write_atomic(path, "limit 42\n", err, sizeof(err)) == 0);
+	CHECK(config_write_atomic(path, "limit 42\n", NULL, err, sizeof(err)) == 0);
 	CHECK(config_load(path, &c, err, sizeof(err)) == 0 && c.limit == 42);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0644);
+	/* a new file where none was expected is not replaced */
+	CHECK(config_write_atomic(path, "limit 1\n", NULL, err, sizeof(err)) == -EAGAIN);
+	/* a rewrite keeps the mode */
+	CHECK(chmod(path, 0600) == 0);
+	CHECK(config_read(path, &text, &len, &st, err, sizeof(err)) == 0 && len == 9);
+	free(text);
+	CHECK(config_write_atomic(path, "limit 43\n", &st, err, sizeof(err)) == 0);
+	CHECK(stat(path, &after) == 0 && (after.st_mode & 07777) == 0600);
+	CHECK(config_load(path, &c, err, sizeof(err)) == 0 && c.limit == 43);
+	/* ... and refuses to replace another file put there meanwhile */
+	CHECK(config_write_atomic(path, "limit 44\n", &st, err, sizeof(err)) == -EAGAIN);
+	CHECK(strstr(err, "changed while being rewritten") != NULL);
+	CHECK(config_load(path, &c, err, sizeof(err)) == 0 && c.limit == 43);
 	unlink(path);
+	rmdir(dir);
+}
+
+/* Only a regular file is read, never through a link, never waiting on a FIFO. */
+static void test_read_refuses(void)
+{
+	char dir[] = "/tmp/halfopen-unit.XXXXXX", path[128], target[128], err[256];
+	struct ho_config c;
+	struct stat st;
+	size_t len;
+	char *text, *big;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	config_defaults(&c);
+	snprintf(target, sizeof(target), "%s/secret", dir);
+	f = fopen(target, "w");
+	CHECK(f && fputs("SECRET-CONTENT\n", f) >= 0 && fclose(f) == 0);
+	snprintf(path, sizeof(path), "%s/link.conf", dir);
+	CHECK(symlink(target, path) == 0);
+	CHECK(config_load(path, &c, err, sizeof(err)) == -ELOOP);
+	CHECK(strstr(err, "is a symbolic link") && !strstr(err, "SECRET"));
+	snprintf(path, sizeof(path), "%s/fifo.conf", dir);
+	CHECK(mkfifo(path, 0600) == 0);
+	CHECK(config_load(path, &c, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "is a FIFO, not a regular file") != NULL);
+	CHECK(config_load(dir, &c, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "is a directory") != NULL);
+	CHECK(config_load("/dev/null", &c, err, sizeof(err)) == -EINVAL);
+	/* one byte over the bound */
+	snprintf(path, sizeof(path), "%s/big.conf", dir);
+	big = malloc(HO_CONFIG_MAX + 1);
+	memset(big, '\n', HO_CONFIG_MAX + 1);
+	f = fopen(path, "w");
+	CHECK(f && fwrite(big, 1, HO_CONFIG_MAX, f) == HO_CONFIG_MAX && fflush(f) == 0);
+	CHECK(config_read(path, &text, &len, &st, err, sizeof(err)) == 0 && len == HO_CONFIG_MAX);
+	free(text);
+	CHECK(fputc('\n', f) == '\n' && fclose(f) == 0);
+	CHECK(config_read(path, &text, &len, &st, err, sizeof(err)) == -EFBIG);
+	CHECK(strstr(err, "larger than 1048576 bytes") != NULL);
+	free(big);
+	snprintf(path, sizeof(path), "%s/nul.conf", dir);
+	f = fopen(path, "w");
+	CHECK(f && fwrite("limit 4\n\0limit 5\n", 1, 17, f) == 17 && fclose(f) == 0);
+	CHECK(config_load(path, &c, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "nul.conf:2:1: NUL byte") != NULL);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/big.conf", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/fifo.conf", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/link.conf", dir);
+	unlink(path);
+	unlink(target);
 	rmdir(dir);
 }
 
@@ -125,6 +199,7 @@ int main(void)
 	test_long_line();
 	test_rewrite();
 	test_write_and_load();
+	test_read_refuses();
 	test_overlay();
 	return unit_done("test_config");
 }

@@ -68,6 +68,27 @@ static void test_parse(void)
 	CHECK(parse("cgroup /a exempt now", true, &p, &bad, err) == -EINVAL && bad == 3);
 	CHECK(parse("cgroup /a limit 3 4", true, &p, &bad, err) == -EINVAL && bad == 4);
 	CHECK(parse("cgroup /a limit 3", false, &p, &bad, err) == -EINVAL && bad == 2);
+	/* what the settings file cannot hold is refused: a comment, a control */
+	CHECK(parse("cgroup /a#b limit 1", true, &p, &bad, err) == -EINVAL && bad == 1);
+	CHECK(strstr(err, "'#'") && strstr(err, "settings file cannot hold it"));
+	CHECK(policy_check_path("/a\tb", err, sizeof(err)) == -EINVAL);
+	CHECK(policy_check_path("/a\rb", err, sizeof(err)) == -EINVAL);
+	/* other bytes are taken as they are, and round-trip */
+	CHECK(parse("cgroup /caf\xc3\xa9/\xff:x@y\\x2d limit 4", true, &p, &bad, err) == 0);
+}
+
+/* Transient policies only on halfopen run's cgroups, one level below. */
+static void test_run_cgroup(void)
+{
+	CHECK(policy_is_run_cgroup("/halfopen.run/123"));
+	CHECK(policy_is_run_cgroup("/halfopen.run/x"));
+	CHECK(!policy_is_run_cgroup("/halfopen.run"));
+	CHECK(!policy_is_run_cgroup("/halfopen.run/"));
+	CHECK(!policy_is_run_cgroup("/halfopen.run/1/2"));
+	CHECK(!policy_is_run_cgroup("/halfopen.runner/1"));
+	CHECK(!policy_is_run_cgroup("/system.slice/x.service"));
+	CHECK(!policy_is_run_cgroup("/halfopen.run/.."));
+	CHECK(!policy_is_run_cgroup("/halfopen.run/a#b"));
 }
 
 static void test_same_scope(void)
@@ -173,5 +194,6 @@ int main(void)
 	test_release();
 	test_config_lines();
 	test_rewrite();
+	test_run_cgroup();
 	return unit_done("test_policy");
 }

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Names as JSON strings and Prometheus labels: always valid UTF-8. */
+#include <stdlib.h>
+#include <string.h>
+#include "text.h"
+#include "unit.h"
+
+static char *out(void (*fn)(FILE *, const char *), const char *s)
+{
+	static char buf[256];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	fn(f, s);
+	fclose(f);
+	return buf;
+}
+
+static void test_utf8_len(void)
+{
+	CHECK(utf8_len("a") == 1 && utf8_len("") == 0);
+	CHECK(utf8_len("\xc3\xa9") == 2);	  /* é */
+	CHECK(utf8_len("\xe2\x82\xac") == 3);	  /* € */
+	CHECK(utf8_len("\xf0\x9f\x98\x80") == 4); /* an emoji */
+	CHECK(utf8_len("\xff") == 0 && utf8_len("\x80") == 0);
+	CHECK(utf8_len("\xc0\xaf") == 0);	  /* overlong '/' */
+	CHECK(utf8_len("\xe0\x80\xaf") == 0);	  /* overlong */
+	CHECK(utf8_len("\xed\xa0\x80") == 0);	  /* a surrogate */
+	CHECK(utf8_len("\xf4\x90\x80\x80") == 0); /* over U+10FFFF */
+	CHECK(utf8_len("\xc3") == 0);		  /* cut at the end */
+	CHECK(utf8_len("\xe2\x82") == 0);	  /* cut at the end */
+}
+
+static void test_json(void)
+{
+	CHECK(!strcmp(out(json_str, "/a/b"), "\"/a/b\""));
+	CHECK(!strcmp(out(json_str, "q\"b\\\n\x1b"), "\"q\\\"b\\\\\\u000a\\u001b\""));
+	CHECK(!strcmp(out(json_str, "caf\xc3\xa9"), "\"caf\xc3\xa9\""));
+	/* each bad byte is one U+FFFD; what follows is kept */
+	CHECK(!strcmp(out(json_str, "/\xff\xfe/x"), "\"/\xef\xbf\xbd\xef\xbf\xbd/x\""));
+	CHECK(!strcmp(out(json_str, "/cut\xe2\x82"), "\"/cut\xef\xbf\xbd\xef\xbf\xbd\""));
+}
+
+static void test_label(void)
+{
+	CHECK(!strcmp(out(prom_label, "/a\"b\\c\nd"), "/a\\\"b\\\\c\\nd"));
+	CHECK(!strcmp(out(prom_label, "/\xff"), "/\xef\xbf\xbd"));
+	CHECK(!strcmp(out(prom_label, "\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80"));
+}
+
+int main(void)
+{
+	test_utf8_len();
+	test_json();
+	test_label();
+	return unit_done("test_text");
+}
