@@ -23,38 +23,21 @@
  * see find_scopes) that applies to it; an exempt scope's attempts take none.
  * The slot arithmetic is in slots.bpf.h.
  */
-#include "vmlinux.h"
+#include "kernel.h"
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "halfopen.h"
+#include "slots.bpf.h"
 
-#define AF_INET	       2
-#define AF_INET6       10
-#define IPPROTO_TCP_   6
-#define ECONNREFUSED_  111
-#define SLOT_CAS_TRIES 32
-
-_Static_assert((HO_SCOPES_MAX & (HO_SCOPES_MAX - 1)) == 0, "scope indexes are masked");
+#define AF_INET	      2
+#define AF_INET6      10
+#define IPPROTO_TCP_  6
+#define ECONNREFUSED_ 111
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Network namespace this daemon manages (SO_NETNS_COOKIE); set before load. */
 const volatile __u64 netns_cookie = 0;
-
-/* Limit, slot counts and counters; mapped into the daemon (skel->bss). */
-struct ho_kstate st;
-
-/* Cgroup and user scopes (policies), written by the daemon through the mapping. */
-struct ho_scope scopes[HO_SCOPES_MAX];
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, HO_SCOPES_MAX);
-	__type(key, struct ho_scope_key);
-	__type(value, __u32); /* index in scopes[] */
-} scope_index SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -92,8 +75,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
-
-#include "slots.bpf.h"
 
 static __always_inline void emit(__u32 type, __u32 outcome, __u64 cookie,
 				 const struct ho_attempt *a)
@@ -336,7 +317,7 @@ static __always_inline __u32 outcome_of(struct bpf_sock_ops *skops, __u32 newsta
 		return HO_OUT_ESTABLISHED;
 	tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
 	if (tp)
-		err = tp->inet_conn.icsk_inet.sk.sk_err;
+		err = ((struct sock *)tp)->sk_err;
 	if (err == ECONNREFUSED_)
 		return HO_OUT_REFUSED;
 	return err ? HO_OUT_FAILED : HO_OUT_CLOSED;

@@ -1,12 +1,40 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Slots: the namespace's (st.in_flight under st.limit) and those of the
- * cgroup and user scopes (scopes[]), taken all or none and given back.
- * Included once by halfopen.bpf.c, after the maps it uses (st, scopes,
- * scope_index).
+ * cgroup and user scopes (scopes[]), their storage and their arithmetic:
+ * taken all or none and given back. Stands alone (the build compiles it by
+ * itself); included by halfopen.bpf.c, the one program object.
+ *
+ * The rule for what is shared through the mapped .bss (st, scopes): every
+ * counter is changed with an atomic read-modify-write on both sides
+ * (__sync_* here, __atomic_* in the daemon) and read with one aligned load;
+ * the daemon alone writes limit, flags and gen, the kernel side alone the
+ * counts it takes and gives.
  */
 #ifndef HALFOPEN_SLOTS_BPF_H
 #define HALFOPEN_SLOTS_BPF_H
+
+#include <stdbool.h>
+#include "kernel.h"
+#include <bpf/bpf_helpers.h>
+#include "halfopen.h"
+
+#define SLOT_CAS_TRIES 32 /* compare-and-swap retries before giving up */
+
+_Static_assert((HO_SCOPES_MAX & (HO_SCOPES_MAX - 1)) == 0, "scope indexes are masked");
+
+/* Limit, slot counts and counters; mapped into the daemon (skel->bss). */
+struct ho_kstate st;
+
+/* Cgroup and user scopes (policies), written by the daemon through the mapping. */
+struct ho_scope scopes[HO_SCOPES_MAX];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HO_SCOPES_MAX);
+	__type(key, struct ho_scope_key);
+	__type(value, __u32); /* index in scopes[] */
+} scope_index SEC(".maps");
 
 /* One slot under a limit (0: none), by compare-and-swap. */
 static __always_inline bool take_under(__u32 *count, __u32 lim)
