@@ -58,8 +58,17 @@ static int open_request(uint16_t type, const void *req, uint32_t len)
 		return -1;
 	err = ho_ctl_send(fd, type, req, len);
 	if (err) {
+		char buf[HO_CTL_MAX_MSG];
+		struct ho_ctl_hdr hdr;
+		const void *payload;
+
+		/* refused at accept (too many connections): the daemon said why first */
+		if (ho_ctl_recv(fd, buf, sizeof(buf), &hdr, &payload) == 0 &&
+		    hdr.type == HO_CTL_ERR)
+			cli_fail("%s", ((const struct ho_ctl_err *)payload)->msg);
+		else
+			cli_fail("talking to halfopend: %s", strerror(-err));
 		close(fd);
-		cli_fail("talking to halfopend: %s", strerror(-err));
 		return -1;
 	}
 	return fd;

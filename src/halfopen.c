@@ -75,11 +75,14 @@ static void print_status(const struct ho_ctl_status *s)
 		       ",\"cancelled\":%" PRIu64 ",\"established\":%" PRIu64 ",\"failed\":%" PRIu64
 		       ",\"refused\":%" PRIu64 ",\"timed_out\":%" PRIu64 ",\"closed\":%" PRIu64
 		       ",\"dropped\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"skipped\":%" PRIu64
-		       ",\"repaired\":%" PRIu64 "}\n",
+		       ",\"repaired\":%" PRIu64 ",\"control_refused\":%" PRIu64
+		       ",\"control_dropped\":%" PRIu64 ",\"http_refused\":%" PRIu64
+		       ",\"http_dropped\":%" PRIu64 "}\n",
 		       s->in_flight, s->queued, s->held, s->queue_max, s->tracked_max, s->pid,
 		       s->queue_num, s->started, s->attempts, s->queued_total, s->released,
 		       s->cancelled, s->established, s->refused + s->failed, s->refused, s->failed,
-		       s->closed, s->dropped, s->untracked, s->skipped, s->repaired);
+		       s->closed, s->dropped, s->untracked, s->skipped, s->repaired,
+		       s->control_refused, s->control_dropped, s->http_refused, s->http_dropped);
 		return;
 	}
 	strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
@@ -97,12 +100,15 @@ static void print_status(const struct ho_ctl_status *s)
 	       "  closed      %" PRIu64 "  (closed in flight)\n"
 	       "  dropped     %" PRIu64 "  (SYNs dropped, queue full)\n"
 	       "  untracked   %" PRIu64 "  (table of %u full, let through)\n"
-	       "  repaired    %" PRIu64 "  (ends the kernel skipped: %" PRIu64 " skips)\n",
+	       "  repaired    %" PRIu64 "  (ends the kernel skipped: %" PRIu64 " skips)\n"
+	       "  clients     %" PRIu64 " refused, %" PRIu64 " dropped (control socket); %" PRIu64
+	       " refused, %" PRIu64 " dropped (metrics)\n",
 	       lim, format_release(s->release, rel, sizeof(rel)), s->policies, s->in_flight,
 	       s->exempt_in_flight, s->queued, s->held, s->queue_max, s->pid, since, s->queue_num,
 	       s->attempts, s->queued_total, s->released, s->cancelled, s->established,
 	       s->refused + s->failed, s->refused, s->failed, s->closed, s->dropped, s->untracked,
-	       s->tracked_max, s->repaired, s->skipped);
+	       s->tracked_max, s->repaired, s->skipped, s->control_refused, s->control_dropped,
+	       s->http_refused, s->http_dropped);
 }
 
 /* Strip -j/--json wherever it stands among a command's arguments. */
