@@ -137,6 +137,126 @@ time.sleep(30)
 	[ ! -e "${sock%.sock}.lock" ] || fail "the lock file is left after a clean stop"
 }
 
+# Finding 5: a client keeping the 16 connection slots of the metrics endpoint
+# busy made 100 of 100 scrapes fail.
+test_metrics_served_while_hogged() {
+	daemon_start --metrics-port 9426
+	cp "$ROOT/tests/net/ctlclient.py" "$T/"
+	chmod 755 "$T"
+	as_user 65534 /usr/bin/python3 -c '
+import socket, time
+socks, end, told = [], time.monotonic() + 30, False
+print("ready", flush=True)
+while time.monotonic() < end:
+    socks = [s for s in socks if s.fileno() >= 0]
+    while len(socks) < 200:
+        s = socket.socket()
+        s.settimeout(1)
+        try:
+            s.connect(("127.0.0.1", 9426))
+            s.send(b"GET /met")  # never finished
+        except OSError:
+            s.close()
+            break
+        socks.append(s)
+    if len(socks) >= 8 and not told:
+        print("holding", len(socks), flush=True)
+        told = True
+    for s in list(socks):
+        s.setblocking(False)
+        try:
+            if s.recv(100) == b"":
+                s.close()
+        except BlockingIOError:
+            pass
+        except OSError:
+            s.close()
+    time.sleep(0.01)
+' >"$T/hog.out" 2>&1 &
+	PIDS+=($!)
+	wait_until 5 grep -q ready "$T/hog.out" || fail "hog: $(cat "$T/hog.out")"
+	wait_until 5 grep -q "^holding" "$T/hog.out" || fail "hog: $(cat "$T/hog.out")"
+	as_user 65533 /usr/bin/python3 -c '
+import urllib.request
+ok = 0
+for i in range(100):
+    try:
+        body = urllib.request.urlopen("http://127.0.0.1:9426/metrics", timeout=2).read()
+        ok += b"halfopen_limit 10" in body
+    except OSError as e:
+        print("scrape", i, "failed:", e)
+print("ok", ok)
+' >"$T/scrapes.out" 2>&1
+	expect_eq "$(tail -1 "$T/scrapes.out")" "ok 100" "scrapes served: $(head -3 "$T/scrapes.out")"
+	status_ge http_refused 100 || fail "the hog was not refused: $(ho -j status)"
+}
+
+# A raw HTTP request to the metrics endpoint; prints the status line, then
+# "body N" (bytes after the header), then its Allow and Content-Length.
+http_raw() { # REQUEST (python bytes expression)
+	cx /usr/bin/python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", 9427), timeout=3)
+s.sendall(eval(sys.argv[1]))
+data = b""
+while True:
+    try:
+        b = s.recv(65536)
+    except ConnectionResetError:
+        print("reset")
+        break
+    if not b:
+        break
+    data += b
+head, _, body = data.partition(b"\r\n\r\n")
+lines = head.decode().split("\r\n")
+print(lines[0])
+print("body", len(body))
+for l in lines[1:]:
+    if l.lower().startswith("allow:") or l.lower().startswith("content-length:"):
+        print(l)
+' "$1"
+}
+
+# The status line the endpoint answers REQUEST with.
+http_status_is() { # REQUEST STATUS WHAT
+	expect_eq "$(http_raw "$1" | head -1)" "HTTP/1.1 $2" "$3"
+}
+
+# Finding 12, HTTP: HEAD, HTTP/1.0 and 1.1, and the statuses that fit.
+test_http_requests() {
+	daemon_start --metrics-port 9427
+	local out len
+	out=$(http_raw 'b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"')
+	expect_eq "$(echo "$out" | head -1)" "HTTP/1.1 200 OK" "GET HTTP/1.1"
+	len=$(echo "$out" | sed -n 's/^body //p')
+	((len > 1000)) || fail "GET body: $out"
+	out=$(http_raw 'b"HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n"')
+	expect_eq "$(echo "$out" | head -2 | tr '\n' ' ')" "HTTP/1.1 200 OK body 0 " "HEAD"
+	echo "$out" | grep -q "^Content-Length: $len\$" || fail "HEAD's Content-Length: $out"
+	out=$(http_raw 'b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n"')
+	expect_eq "$(echo "$out" | head -1)" "HTTP/1.1 405 Method Not Allowed" "POST"
+	echo "$out" | grep -q '^Allow: GET, HEAD$' || fail "405 without Allow: $out"
+	out=$(http_raw 'b"HEAD /other HTTP/1.1\r\n\r\n"')
+	expect_eq "$(echo "$out" | head -2 | tr '\n' ' ')" "HTTP/1.1 404 Not Found body 0 " "HEAD of another path"
+	http_status_is 'b"GET /metrics HTTP/1.0\r\n\r\n"' "200 OK" "GET HTTP/1.0"
+	http_status_is 'b"GET /metrics?x=1 HTTP/1.0\n\n"' "200 OK" "bare newlines and a query"
+	http_status_is 'b"GET /metrics\r\n"' "400 Bad Request" "no HTTP version"
+	http_status_is 'b"GET /metrics HTTP/2.0\r\n\r\n"' "505 HTTP Version Not Supported" "HTTP/2.0"
+	http_status_is 'b"GET /other HTTP/1.1\r\n\r\n"' "404 Not Found" "another path"
+	# requests are read up to 4 KiB (it was 2 KiB, and over it the connection was reset)
+	http_status_is 'b"GET /metrics HTTP/1.1\r\nX-Big: " + b"a" * 3000 + b"\r\n\r\n"' "200 OK" \
+		"3 KB of headers"
+	http_status_is 'b"GET /metrics HTTP/1.1\r\nX-Big: " + b"a" * 5000 + b"\r\n\r\n"' \
+		"431 Request Header Fields Too Large" "5 KB of headers"
+	http_status_is 'b"GET /metrics HTTP/1.1\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n"' \
+		"431 Request Header Fields Too Large" "100 KB of headers"
+	http_status_is 'b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\n\r\n"' "414 URI Too Long" \
+		"a 5 KB request line"
+	http_status_is 'b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"' "400 Bad Request" "TLS"
+	expect_eq "$(ho limit)" 10 "the daemon still answers"
+}
+
 # The requests that change something are root's, decided from the peer's
 # credentials at connect; anything not in the table is denied.
 test_unprivileged_requests() {
