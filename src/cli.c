@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +20,20 @@ int cli_fail(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
+}
+
+int cli_bad_option(const char *cmd, int c, char *const *argv)
+{
+	const char *arg = argv[optind - 1];
+	int len = (int)strcspn(arg, "=");
+	char opt[3] = {'-', (char)optopt, '\0'};
+
+	/* a long option by its name, a short one by its letter (even in "-bx") */
+	if (strncmp(arg, "--", 2) && optopt)
+		arg = opt, len = 2;
+	if (c == ':')
+		return cli_fail("%s: option '%.*s' needs a value", cmd, len, arg), 2;
+	return cli_fail("%s: unknown option '%.*s' (try: halfopen --help)", cmd, len, arg), 2;
 }
 
 int cli_connect(void)

@@ -4,6 +4,7 @@
  * network namespace over the control socket (ctl_proto.h). This file holds
  * main, status and limit; the other commands live in cli_*.c.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,10 @@ static int cmd_limit(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--persist"))
 			req.flags |= HO_LIMIT_F_PERSIST;
+		else if (argv[i][0] == '-' && !isdigit((unsigned char)argv[i][1]))
+			return cli_fail("limit: unknown option '%s' (try: halfopen --help)",
+					argv[i]),
+			       2; /* "-1" is a value, and an invalid one */
 		else
 			argv[n++] = argv[i];
 	}

@@ -257,6 +257,26 @@ test_http_requests() {
 	expect_eq "$(ho limit)" 10 "the daemon still answers"
 }
 
+# halfopen ARGS exits 2 (bad usage) saying MESSAGE.
+usage_error_is() { # MESSAGE ARGS...
+	local want=$1 out rc=0
+	shift
+	out=$(ho "$@" 2>&1) || rc=$?
+	expect_eq "$rc" 2 "exit status of halfopen $*"
+	expect_eq "$out" "$want" "halfopen $*"
+}
+
+# Finding 12, the command line: messages start with "halfopen:" and say
+# what was wrong.
+test_cli_option_messages() {
+	usage_error_is "halfopen: ps: unknown option '--bogus' (try: halfopen --help)" ps --bogus
+	usage_error_is "halfopen: ps: unknown option '-x' (try: halfopen --help)" ps -x
+	usage_error_is "halfopen: ps: option '-p' needs a value" ps -p
+	usage_error_is "halfopen: top: option '--iterations' needs a value" top --iterations
+	usage_error_is "halfopen: top: unknown option '-z' (try: halfopen --help)" top -z
+	usage_error_is "halfopen: limit: unknown option '--bogus' (try: halfopen --help)" limit 5 --bogus
+}
+
 # The requests that change something are root's, decided from the peer's
 # credentials at connect; anything not in the table is denied.
 test_unprivileged_requests() {
