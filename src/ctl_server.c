@@ -234,6 +234,7 @@ void ctl_accept(struct daemon *d)
 							.uid = cred.uid,
 							.pid = cred.pid,
 							.restricted = cred.uid != 0,
+							.events = EPOLLIN,
 							.active_ns = now_ns(),
 							.budget = &d->budget};
 	}
@@ -283,6 +284,20 @@ static void ctl_kick(struct daemon *d, struct ctl_client *c, const char *why)
 	ctl_drop(d, c);
 }
 
+/*
+ * Wait for what the client's state calls for: the socket taking more of a
+ * reply (and no request meanwhile: one in flight), or its next request,
+ * unless it was told to wait.
+ */
+static void set_events(struct daemon *d, struct ctl_client *c)
+{
+	uint32_t want = c->len > c->off ? EPOLLOUT : c->paused ? 0 : EPOLLIN;
+	struct epoll_event ev = {.events = want, .data.u64 = EV_CLIENT | (uint64_t)c->fd};
+
+	if (c->events != want && epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->events = want;
+}
+
 void ctl_expire(struct daemon *d)
 {
 	uint64_t now = now_ns();
@@ -290,6 +305,10 @@ void ctl_expire(struct daemon *d)
 	for (int i = 0; i < HO_MAX_CLIENTS; i++) {
 		struct ctl_client *c = &d->clients[i];
 
+		if (c->fd >= 0 && c->paused) {
+			c->paused = false;
+			set_events(d, c);
+		}
 		if (c->fd < 0 || !c->restricted || now - c->active_ns <= USER_TIMEOUT_NS)
 			continue;
 		if (c->len > c->off)
@@ -365,19 +384,6 @@ int ctl_put(struct ctl_client *c, uint16_t type, const void *payload, uint32_t l
 	return 0;
 }
 
-/*
- * Wait for the socket to take more (and read no request meanwhile: one in
- * flight), or for the next request.
- */
-static void want_out(struct daemon *d, struct ctl_client *c, bool on)
-{
-	struct epoll_event ev = {.events = on ? EPOLLOUT : EPOLLIN,
-				 .data.u64 = EV_CLIENT | (uint64_t)c->fd};
-
-	if (c->want_out != on && epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-		c->want_out = on;
-}
-
 void ctl_flush(struct daemon *d, struct ctl_client *c)
 {
 	uint32_t size;
@@ -387,7 +393,7 @@ void ctl_flush(struct daemon *d, struct ctl_client *c)
 		memcpy(&size, c->out + c->off, sizeof(size));
 		n = send(c->fd, c->out + c->off + sizeof(size), size, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			want_out(d, c, true);
+			set_events(d, c);
 			return;
 		}
 		if (n != (ssize_t)size) {
@@ -402,7 +408,7 @@ void ctl_flush(struct daemon *d, struct ctl_client *c)
 	/* a big reply leaves a big buffer: give it back */
 	if (c->cap > 65536)
 		set_cap(c, 0);
-	want_out(d, c, false);
+	set_events(d, c);
 }
 
 /* Unprivileged lists being sent now: the gate counts nothing else. */
@@ -603,6 +609,21 @@ static const struct ctl_request *request_of(uint16_t type)
 	return NULL;
 }
 
+/*
+ * What the event loop spends on unprivileged clients (building a ps walks
+ * the attempt table; sending it is a system call a row) is owed, and paid
+ * off at 1/HO_USERS_SHARE of the time that passes. Over 100 ms owed, their
+ * lists wait; root never does.
+ */
+static bool users_may_work(struct daemon *d)
+{
+	uint64_t now = now_ns(), paid = (now - d->users_work_at) / HO_USERS_SHARE;
+
+	d->users_work_ns = d->users_work_ns > paid ? d->users_work_ns - paid : 0;
+	d->users_work_at = now;
+	return d->users_work_ns < 100000000ull;
+}
+
 static void handle(struct daemon *d, struct ctl_client *c)
 {
 	char buf[HO_CTL_MAX_MSG];
@@ -633,6 +654,10 @@ static void handle(struct daemon *d, struct ctl_client *c)
 		ctl_err(c, EPERM, r->denied ? r->denied : "only root may do that");
 	} else if (c->restricted && (r->flags & LIST) && lists_busy(d) >= HO_MAX_LISTS) {
 		ctl_err(c, EBUSY, "busy sending other lists: try again");
+		c->paused = true;
+	} else if (c->restricted && (r->flags & LIST) && !users_may_work(d)) {
+		ctl_err(c, EBUSY, "busy with other users' lists: try again");
+		c->paused = true;
 	} else {
 		c->list = r->flags & LIST;
 		r->fn(d, c, payload);
@@ -647,12 +672,17 @@ static void handle(struct daemon *d, struct ctl_client *c)
 void ctl_event(struct daemon *d, int fd, uint32_t events)
 {
 	struct ctl_client *c = client_of(d, fd);
+	uint64_t t0 = now_ns();
+	bool restricted;
 
 	if (!c)
 		return;
+	restricted = c->restricted;
 	/* a reply on its way: the next request waits until it is sent */
 	if (c->len > c->off)
 		ctl_flush(d, c);
 	else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		handle(d, c);
+	if (restricted)
+		d->users_work_ns += now_ns() - t0;
 }

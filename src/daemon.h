@@ -30,6 +30,7 @@
 #define HO_CLIENTS_USERS   96		/* of them, unprivileged at most */
 #define HO_CLIENTS_PER_UID 16		/* of them, one unprivileged uid at most */
 #define HO_MAX_LISTS	   4		/* unprivileged list replies being sent at once */
+#define HO_USERS_SHARE	   5		/* their clients take 1/5 of the daemon's time at most */
 #define HO_OUT_MAX_ROOT	   (64u << 20)	/* reply bytes queued for one root client */
 #define HO_OUT_MAX_USER	   (4u << 20)	/* ... for one unprivileged client */
 #define HO_OUT_USERS	   (32u << 20)	/* ... for all unprivileged clients together */
@@ -64,7 +65,8 @@ struct ctl_client {
 	bool restricted;    /* not root: only what the request table allows anyone */
 	bool follow;	    /* halfopen events -f */
 	bool list;	    /* the reply being sent is a list */
-	bool want_out;	    /* waiting for EPOLLOUT, not reading requests */
+	bool paused;	    /* told "busy": its next request waits for the next tick */
+	uint32_t events;    /* what epoll waits for on it now */
 	bool failed;	    /* a reply could not be queued (out of memory) */
 	uint64_t active_ns; /* accepted, last request, or last reply bytes taken */
 	char *out;	    /* records: uint32_t size, then the message */
@@ -103,6 +105,8 @@ struct daemon {
 	struct ctl_budget budget; /* reply buffers of the control clients */
 	uint64_t ctl_refused;	  /* control connections refused: a bound was reached */
 	uint64_t ctl_dropped;	  /* control clients dropped: idle, not reading */
+	uint64_t users_work_ns;	  /* time owed for building unprivileged lists */
+	uint64_t users_work_at;	  /* when it was last paid off */
 	uint64_t ctl_log_ns;	  /* drops logged in the second that began here */
 	uint32_t ctl_logged;
 	int ratefd; /* --release rate:R: one tick per release, at most 1 kHz */

@@ -8,6 +8,9 @@
 #       N connections sending requests (TYPES: comma-separated names) as fast
 #       as the daemon takes them and never reading a reply; a connection the
 #       daemon closes is opened again 20 ms later
+#   ctlclient.py SOCK lists N SECONDS
+#       N connections each asking for ps and reading it to its end, again and
+#       again, as fast as the daemon answers
 #   ctlclient.py SOCK root N SECONDS
 #       root's commands, timed: N rounds (at most SECONDS) of one connection
 #       setting the limit (3, 4, 3, ...) and one reading ps, each a request
@@ -99,6 +102,35 @@ def flood(path, n, seconds, types):
     print("done connects=%d sent=%d closed=%d" % (connects, sent, closed), flush=True)
 
 
+def lists(path, n, seconds):
+    ask = message("ps")
+    socks = [connect(path) for _ in range(n)]
+    socks = [s for s in socks if s]
+    for s in socks:
+        s.send(ask)
+    asked, got, busy = len(socks), 0, 0
+    print("ready %d" % len(socks), flush=True)
+    end = time.monotonic() + seconds
+    while socks and time.monotonic() < end:
+        readable, _, _ = select.select(socks, [], [], 0.1)
+        for s in readable:
+            try:
+                m = s.recv(2048)
+            except OSError:
+                m = b""
+            if not m:
+                socks.remove(s)
+                s.close()
+                continue
+            rtype = struct.unpack("<HHI", m[:8])[1]
+            if rtype in (65, 69):  # ERR (busy) or END: ask again
+                busy += rtype == 65
+                got += rtype == 69
+                s.send(ask)
+                asked += 1
+    print("done asked=%d lists=%d busy=%d" % (asked, got, busy), flush=True)
+
+
 def command(path, name, payload, reply_type):
     """One root command: connect, send, read the reply to its end; (ms, what)."""
     t0 = time.monotonic()
@@ -140,6 +172,8 @@ def main():
     path, mode, n, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     if mode == "idle":
         idle(path, n, seconds)
+    elif mode == "lists":
+        lists(path, n, seconds)
     elif mode == "root":
         root(path, n, seconds)
     else:

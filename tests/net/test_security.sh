@@ -295,6 +295,27 @@ test_unprivileged_requests() {
 	expect_eq "$(ho limit)" 7 "nothing changed"
 }
 
+# Other users' lists cannot take the daemon's time from root: 16 connections
+# asking for ps again and again, reading it all, while 3000 attempts are
+# queued (a list costs the daemon tens of ms then).
+test_lists_leave_time_for_root() {
+	DAEMON_SESSION=1 daemon_start -l 1 -Q 10000
+	conn_start a $PEER4 $DROP 3000
+	wait_until 20 status_is queued 2999 || fail "queued: $(status_field queued)"
+	ctl_user readers 65534 lists 16 8
+	cx setsid /usr/bin/python3 "$T/ctlclient.py" "$(ctl_sock)" root 100 8 >"$T/root.txt" 2>"$T/root.err" ||
+		fail "root's client: $(tail -3 "$T/root.err")"
+	wait_until 10 grep -q '^done' "$T/readers.out" || fail "readers: $(cat "$T/readers.out")"
+	cat "$T/readers.out"
+	sort -n -k2 "$T/root.txt" | awk '{ ms[NR] = $2 } END {
+		printf "%d root commands: median %.1f ms, slowest %.1f ms\n", NR, ms[int((NR + 1) / 2)], ms[NR] }'
+	awk '$1 == "limit" && $3 != "ok" || $1 == "ps" && $3 < 2998 { print "FAIL: " $0; bad = 1 }
+		END { exit bad }' "$T/root.txt" >&2 || fail "root was refused"
+	awk '$2 >= 150 { print "FAIL: root served in " $2 " ms: " $0; bad = 1 } END { exit bad }' \
+		"$T/root.txt" >&2 || fail "root waited behind other users' lists"
+	grep -q ' busy=[1-9]' "$T/readers.out" || fail "the readers were never told to wait"
+}
+
 # 200 unprivileged connections (8 users) flood the daemon with requests they
 # never read while root changes the limit and reads ps: root is served within
 # 100 ms every time, and the daemon's RSS grows by less than 48 MiB.
