@@ -11,6 +11,7 @@
  * queued per client and sent as the socket takes them, so a slow or stuck
  * client never blocks the event loop.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "ctl_proto.h"
 #include "daemon.h"
@@ -75,6 +77,24 @@ static void say_locked(int fd, const char *path)
 }
 
 /*
+ * flock, waiting 200 ms at most: another daemon's sweep() holds a lock of a
+ * namespace whose daemon is gone for a moment. 0, or -1 with errno.
+ */
+static int lock_soon(int fd)
+{
+	const struct timespec step = {0, 10000000};
+
+	for (int i = 0; i < 20; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return -1;
+		nanosleep(&step, NULL);
+	}
+	return -1;
+}
+
+/*
  * The single-instance lock: an flock on the lock file, which then holds our
  * pid. A daemon that stops removes the file it held, so what we locked must
  * still be the file at that path, or another daemon could lock a new one.
@@ -88,7 +108,7 @@ static int take_lock(struct daemon *d)
 		fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (fd < 0)
 			return pr_err("cannot open %s: %s", d->lock_path, strerror(errno)), -errno;
-		if (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (lock_soon(fd)) {
 			err = -errno;
 			if (err == -EWOULDBLOCK)
 				say_locked(fd, d->lock_path);
@@ -108,6 +128,44 @@ static int take_lock(struct daemon *d)
 		close(fd);
 	}
 	return pr_err("cannot lock %s: it keeps being replaced", d->lock_path), -EAGAIN;
+}
+
+/*
+ * Remove the files of daemons that are gone (killed, in a namespace since
+ * deleted): a lock no one holds. What a daemon starting meanwhile opened
+ * is then no longer at its path, which its take_lock() sees.
+ */
+static void sweep(struct daemon *d)
+{
+	char lock[sizeof(d->lock_path)], sock[sizeof(d->ctl_path)];
+	DIR *dir = opendir(HO_RUN_DIR);
+	struct dirent *e;
+	size_t len;
+	int fd, n = 0;
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir)) && n++ < 4096) {
+		len = strlen(e->d_name);
+		if (strncmp(e->d_name, "net-", 4) || len < 10 ||
+		    strcmp(e->d_name + len - 5, ".lock"))
+			continue;
+		snprintf(lock, sizeof(lock), HO_RUN_DIR "/%s", e->d_name);
+		if (!strcmp(lock, d->lock_path))
+			continue;
+		fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			snprintf(sock, sizeof(sock), HO_RUN_DIR "/%.*s.sock", (int)len - 5,
+				 e->d_name);
+			unlink(sock);
+			unlink(lock);
+			pr_debug("removed %s and its socket: its daemon is gone", lock);
+		}
+		close(fd);
+	}
+	closedir(dir);
 }
 
 static void unlock(struct daemon *d)
@@ -140,6 +198,7 @@ int ctl_listen(struct daemon *d)
 		return err;
 	/* the lock is ours: a socket file there was left by a daemon killed with SIGKILL */
 	unlink(d->ctl_path);
+	sweep(d);
 	memcpy(sun.sun_path, d->ctl_path, sizeof(d->ctl_path));
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

@@ -109,7 +109,20 @@ time.sleep(30)
 	PIDS+=($!)
 	wait_until 5 grep -q ready "$T/squat.out" || fail "squatter: $(cat "$T/squat.out")"
 	as_user 65534 touch "/run/halfopen/net-x.sock" 2>/dev/null && fail "nobody made a file in /run/halfopen"
+	# files of a daemon that is gone go; those of a live one (its lock held) stay
+	mkdir -p /run/halfopen
+	touch /run/halfopen/net-1.lock /run/halfopen/net-1.sock /run/halfopen/net-2.sock
+	flock /run/halfopen/net-2.lock sleep 30 &
+	PIDS+=($!)
+	local holder=$!
+	wait_until 5 test -e /run/halfopen/net-2.lock || fail "no lock held"
 	daemon_start -l 7
+	[ ! -e /run/halfopen/net-1.lock ] && [ ! -e /run/halfopen/net-1.sock ] ||
+		fail "the files of a gone daemon stay: $(ls /run/halfopen)"
+	[ -e /run/halfopen/net-2.lock ] && [ -e /run/halfopen/net-2.sock ] ||
+		fail "the files of a live daemon went: $(ls /run/halfopen)"
+	kill "$holder"
+	rm -f /run/halfopen/net-2.lock /run/halfopen/net-2.sock
 	expect_eq "$(ho limit)" 7 "the daemon started and answers"
 	expect_eq "$(stat -c %U:%a /run/halfopen)" root:755 "the directory"
 	expect_eq "$(stat -c %U:%a "$(ctl_sock)")" root:666 "the socket"
