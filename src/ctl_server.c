@@ -267,9 +267,11 @@ void ctl_accept(struct daemon *d)
 	struct ucred cred;
 	socklen_t clen;
 	char why[96];
-	int fd;
+	int fd, n = 0;
 
-	while ((fd = accept4(d->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	/* a backlog's worth a turn: a storm of connects does not hold the loop */
+	while (n++ < CTL_BACKLOG &&
+	       (fd = accept4(d->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		/* privilege is decided here, once: the credentials of connect() */
 		clen = sizeof(cred);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {

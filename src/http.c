@@ -35,6 +35,7 @@
 #define LINGER_NS	 (1 * SEC_NS) /* after the reply, the client has this long to close */
 #define LINGER_MAX	 (1 << 20)    /* bytes read and thrown away after the reply, at most */
 #define HTTP_UID_UNKNOWN UINT32_MAX
+#define BACKLOG		 64 /* also what one turn of the loop accepts at most */
 
 int http_listen(struct daemon *d)
 {
@@ -48,7 +49,7 @@ int http_listen(struct daemon *d)
 		return 0;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 64) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, BACKLOG) ||
 	    epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		int err = -errno;
 
@@ -161,10 +162,10 @@ void http_accept(struct daemon *d)
 	socklen_t plen = sizeof(peer), llen = sizeof(local);
 	struct http_conn *h;
 	uint32_t uid;
-	int fd;
+	int fd, n = 0;
 
-	while ((fd = accept4(d->http_fd, (struct sockaddr *)&peer, &plen,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	while (n++ < BACKLOG && (fd = accept4(d->http_fd, (struct sockaddr *)&peer, &plen,
+					      SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		uid = getsockname(fd, (struct sockaddr *)&local, &llen) == 0
 			      ? peer_uid(d, &peer, &local)
 			      : HTTP_UID_UNKNOWN;
