@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +20,20 @@ int cli_fail(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
+}
+
+int cli_bad_option(const char *cmd, int c, char *const *argv)
+{
+	const char *arg = argv[optind - 1];
+	int len = (int)strcspn(arg, "=");
+	char opt[3] = {'-', (char)optopt, '\0'};
+
+	/* a long option by its name, a short one by its letter (even in "-bx") */
+	if (strncmp(arg, "--", 2) && optopt)
+		arg = opt, len = 2;
+	if (c == ':')
+		return cli_fail("%s: option '%.*s' needs a value", cmd, len, arg), 2;
+	return cli_fail("%s: unknown option '%.*s' (try: halfopen --help)", cmd, len, arg), 2;
 }
 
 int cli_connect(void)
@@ -58,8 +73,17 @@ static int open_request(uint16_t type, const void *req, uint32_t len)
 		return -1;
 	err = ho_ctl_send(fd, type, req, len);
 	if (err) {
+		char buf[HO_CTL_MAX_MSG];
+		struct ho_ctl_hdr hdr;
+		const void *payload;
+
+		/* refused at accept (too many connections): the daemon said why first */
+		if (ho_ctl_recv(fd, buf, sizeof(buf), &hdr, &payload) == 0 &&
+		    hdr.type == HO_CTL_ERR)
+			cli_fail("%s", ((const struct ho_ctl_err *)payload)->msg);
+		else
+			cli_fail("talking to halfopend: %s", strerror(-err));
 		close(fd);
-		cli_fail("talking to halfopend: %s", strerror(-err));
 		return -1;
 	}
 	return fd;

@@ -15,6 +15,13 @@ extern bool cli_json;
 /* "halfopen: ..." on stderr; returns 1 (the exit status of a failure). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * What getopt found wrong (c is ':' or '?', with opterr 0 and optstring
+ * starting with ':'), said as "halfopen: CMD: ..."; argv is getopt's.
+ * Returns 2, the exit status of bad usage.
+ */
+int cli_bad_option(const char *cmd, int c, char *const *argv);
+
 /* Connect to the daemon; fd, or -1 after saying why. */
 int cli_connect(void);
 /* One request, one STATUS_REP reply. 0, or 1 after saying why. */

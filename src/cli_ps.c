@@ -64,7 +64,8 @@ int cmd_ps(int argc, char **argv)
 	int c, err;
 
 	optind = 1;
-	while ((c = CMD_GETOPT(argc, argv, "p:u:c:s:n:", opts)) != -1) {
+	opterr = 0;
+	while ((c = CMD_GETOPT(argc, argv, ":p:u:c:s:n:", opts)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_u32(optarg, 1, INT32_MAX, &req.pid))
@@ -99,7 +100,7 @@ int cmd_ps(int argc, char **argv)
 				return cli_fail("invalid row count '%s' (1..1000000)", optarg), 2;
 			break;
 		default:
-			return 2;
+			return cli_bad_option("ps", c, argv - 1);
 		}
 	}
 	if (optind <= argc)

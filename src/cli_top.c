@@ -350,13 +350,14 @@ int cmd_top(int argc, char **argv)
 	int c, err = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc + 1, argv - 1, "bn:", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc + 1, argv - 1, ":bn:", opts, NULL)) != -1) {
 		if (c == 'b')
 			t.batch = true;
-		else if (c == 'n' && parse_u32(optarg, 1, 1000000, &iters) == 0)
-			;
-		else
-			return c == 'n' ? cli_fail("invalid iteration count '%s'", optarg), 2 : 2;
+		else if (c != 'n')
+			return cli_bad_option("top", c, argv - 1);
+		else if (parse_u32(optarg, 1, 1000000, &iters))
+			return cli_fail("invalid iteration count '%s'", optarg), 2;
 	}
 	if (optind <= argc)
 		return cli_fail("top: unexpected argument '%s'", argv[optind - 1]), 2;

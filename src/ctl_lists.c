@@ -3,7 +3,7 @@
  * The control replies that are lists: ps (attempts now), stats (counters per
  * process or cgroup), events (the limit events kept), and the history that
  * `halfopen top` draws. Rows are queued on the client (ctl_server.c) and end
- * with HO_CTL_END, which says whether the bound cut the list short.
+ * with HO_CTL_END, which says whether a bound of reply memory cut the list.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -110,8 +110,9 @@ static void put_rows(struct ctl_client *c, uint16_t type, const void *rows, size
 	ctl_put(c, HO_CTL_END, &end, sizeof(end));
 }
 
-void list_ps(struct daemon *d, struct ctl_client *c, const struct ho_ctl_ps_req *req)
+void list_ps(struct daemon *d, struct ctl_client *c, const void *payload)
 {
+	const struct ho_ctl_ps_req *req = payload;
 	struct ps_ctx x = {.d = d, .req = req, .now = now_ns()};
 	struct hq_entry *e;
 	uint32_t pos = 1;
@@ -182,8 +183,9 @@ int collect_stats(struct daemon *d, bool cgroups, struct ho_ctl_stats_row **rows
 	return x.oom ? -ENOMEM : 0;
 }
 
-void list_stats(struct daemon *d, struct ctl_client *c, const struct ho_ctl_stats_req *req)
+void list_stats(struct daemon *d, struct ctl_client *c, const void *payload)
 {
+	const struct ho_ctl_stats_req *req = payload;
 	struct ho_ctl_stats_row *rows;
 	size_t n;
 	int err = collect_stats(d, req->kind == HO_STATS_CGROUPS, &rows, &n);
@@ -192,21 +194,26 @@ void list_stats(struct daemon *d, struct ctl_client *c, const struct ho_ctl_stat
 	free(rows);
 }
 
-void list_events(struct daemon *d, struct ctl_client *c, const struct ho_ctl_events_req *req)
+void list_events(struct daemon *d, struct ctl_client *c, const void *payload)
 {
-	struct ho_ctl_end end = {.rows = d->events.count};
+	const struct ho_ctl_events_req *req = payload;
+	struct ho_ctl_end end = {0};
 
-	for (uint32_t i = 0; i < d->events.count; i++)
-		ctl_put(c, HO_CTL_EVENT_ROW, event_log_get(&d->events, i),
-			sizeof(struct ho_ctl_event_row));
+	for (; end.rows < d->events.count; end.rows++)
+		if (ctl_put(c, HO_CTL_EVENT_ROW, event_log_get(&d->events, end.rows),
+			    sizeof(struct ho_ctl_event_row))) {
+			end.truncated = 1;
+			break;
+		}
 	ctl_put(c, HO_CTL_END, &end, sizeof(end));
 	c->follow = req->follow;
 }
 
-void send_history(struct daemon *d, struct ctl_client *c)
+void send_history(struct daemon *d, struct ctl_client *c, const void *req)
 {
 	struct ho_ctl_history h = {.n = d->hist.n};
 
+	(void)req;
 	for (uint32_t i = 0; i < HO_HISTORY_LEN; i++) {
 		uint32_t from = (d->hist.next + i) % HO_HISTORY_LEN;
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Control requests about policies: halfopen policy set|del|list, and the
- * transient policies of halfopen run. Changes are root's only, checked again
- * here whatever the CLI checked, and take effect on what is queued at once.
+ * transient policies of halfopen run. Changes are root's only (the request
+ * table of ctl_server.c), checked again here whatever the CLI checked, and
+ * take effect on what is queued at once.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include "daemon.h"
 #include "log.h"
 #include "parse.h"
@@ -57,14 +57,19 @@ size_t policy_rows(struct daemon *d, struct ho_ctl_policy_row *out, size_t max)
 	return n;
 }
 
-void policy_list(struct daemon *d, struct ctl_client *c)
+void policy_list(struct daemon *d, struct ctl_client *c, const void *req)
 {
 	static struct ho_ctl_policy_row rows[HO_POLICIES_MAX];
 	struct ho_ctl_end end = {0};
+	size_t n;
 
-	end.rows = (uint32_t)policy_rows(d, rows, HO_POLICIES_MAX);
-	for (uint32_t i = 0; i < end.rows; i++)
-		ctl_put(c, HO_CTL_POLICY_ROW, &rows[i], sizeof(rows[i]));
+	(void)req;
+	n = policy_rows(d, rows, HO_POLICIES_MAX);
+	for (; end.rows < n; end.rows++)
+		if (ctl_put(c, HO_CTL_POLICY_ROW, &rows[end.rows], sizeof(rows[0]))) {
+			end.truncated = 1;
+			break;
+		}
 	ctl_put(c, HO_CTL_END, &end, sizeof(end));
 }
 
@@ -115,26 +120,19 @@ static char *edit_policy(const char *text, const void *arg)
 	return config_rewrite_policy(text, a->p, a->remove);
 }
 
-void policy_request(struct daemon *d, struct ctl_client *c, uint16_t type,
-		    const struct ho_ctl_policy *req)
+static void policy_change(struct daemon *d, struct ctl_client *c, bool set,
+			  const struct ho_ctl_policy *req)
 {
-	bool set = type == HO_CTL_POLICY_SET;
 	char err[256], what[HO_POLICY_NAME_LEN + 64];
 	struct ho_ctl_policy_row row;
 	struct ho_policy p;
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
 	uint32_t owner = 0;
 	int rc;
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) || cred.uid != 0) {
-		ctl_err(c, EPERM, "only root may change policies");
-		return;
-	}
 	if (check(c, req, set, &p))
 		return;
 	if (req->flags & HO_POLICY_F_TRANSIENT)
-		owner = (uint32_t)cred.pid;
+		owner = (uint32_t)c->pid; /* the pid that connected */
 	/* everything that can go wrong first: then the file, then the change */
 	if (set) {
 		rc = scopes_check(d, &p, err, sizeof(err));
@@ -163,11 +161,11 @@ void policy_request(struct daemon *d, struct ctl_client *c, uint16_t type,
 	}
 	policy_format(&p, true, what, sizeof(what));
 	if (set)
-		pr_notice("policy %s set by pid %d uid %u%s", what, cred.pid, cred.uid,
+		pr_notice("policy %s set by pid %d uid %u%s", what, c->pid, c->uid,
 			  owner ? " (halfopen run)" : "");
 	else
 		pr_notice("policy %s removed by pid %d uid %u",
-			  policy_format(&p, false, what, sizeof(what)), cred.pid, cred.uid);
+			  policy_format(&p, false, what, sizeof(what)), c->pid, c->uid);
 	/* at once: what is queued is looked at again */
 	limiter_release(d);
 	if (set) {
@@ -181,4 +179,14 @@ void policy_request(struct daemon *d, struct ctl_client *c, uint16_t type,
 
 		ctl_put(c, HO_CTL_END, &end, sizeof(end));
 	}
+}
+
+void policy_set(struct daemon *d, struct ctl_client *c, const void *req)
+{
+	policy_change(d, c, true, req);
+}
+
+void policy_del(struct daemon *d, struct ctl_client *c, const void *req)
+{
+	policy_change(d, c, false, req);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "ctl_proto.h"
@@ -168,32 +169,36 @@ int ho_ctl_recv(int fd, void *buf, size_t size, struct ho_ctl_hdr *hdr, const vo
 	return ho_ctl_decode(buf, (size_t)n, hdr, payload);
 }
 
-socklen_t ho_ctl_addr(void *p)
+int ho_ctl_path(char *buf, size_t len, const char *suffix)
 {
-	struct sockaddr_un *sun = p;
+	struct stat st;
+	int n;
 
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	memcpy(sun->sun_path + 1, HO_CTL_NAME, strlen(HO_CTL_NAME));
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(HO_CTL_NAME));
+	if (stat("/proc/self/ns/net", &st))
+		return -errno;
+	n = snprintf(buf, len, HO_RUN_DIR "/net-%lu.%s", (unsigned long)st.st_ino, suffix);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 int ho_ctl_connect(void)
 {
-	struct sockaddr_un sun;
-	socklen_t len = ho_ctl_addr(&sun), clen;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	socklen_t clen;
 	struct ucred cred;
 	int fd, err;
 
+	err = ho_ctl_path(sun.sun_path, sizeof(sun.sun_path), "sock");
+	if (err)
+		return err;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, len)) {
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
-	/* anyone can bind an abstract name: only talk to a daemon run by root */
+	/* only root can bind there; still, only talk to a daemon run by root */
 	clen = sizeof(cred);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) || cred.uid != 0) {
 		close(fd);

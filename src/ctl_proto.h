@@ -2,15 +2,17 @@
 /*
  * The control protocol between halfopen (CLI) and halfopend.
  *
- * Transport: a SOCK_SEQPACKET unix socket bound to an abstract name. Abstract
- * names belong to a network namespace, so the CLI reaches the daemon of its
- * own namespace with no flag, a second daemon in the same namespace cannot
- * bind, and nothing is left on disk when the daemon dies.
+ * Transport: a SOCK_SEQPACKET unix socket at HO_RUN_DIR/net-INODE.sock, INODE
+ * that of the network namespace (/proc/self/ns/net), so the CLI reaches the
+ * daemon of its own namespace with no flag. Only root can write HO_RUN_DIR:
+ * no one else can take the name first. The daemon's single-instance lock is
+ * an flock(2) on HO_RUN_DIR/net-INODE.lock, which holds its pid.
  *
  * Each message is one packet: a header and a fixed-size payload whose length
- * must match its type exactly; anything else is refused. Changing requests
- * are allowed to root only (SO_PEERCRED); the CLI in turn only trusts a
- * daemon running as root.
+ * must match its type exactly; anything else is refused. Which requests a
+ * client may send is decided from its credentials at connect (SO_PEERCRED):
+ * see the table in ctl_server.c. The CLI in turn only trusts a daemon running
+ * as root.
  */
 #ifndef HO_CTL_PROTO_H
 #define HO_CTL_PROTO_H
@@ -22,7 +24,7 @@
 #include "halfopen.h"
 #include "policy.h"
 
-#define HO_CTL_NAME    "halfopen/ctl" /* abstract: "\0halfopen/ctl" */
+#define HO_RUN_DIR     "/run/halfopen" /* root's only: 0755, owned by root */
 #define HO_CTL_VERSION 1
 #define HO_CTL_MAX_MSG 1024
 #define HO_CGROUP_LEN  192 /* cgroup paths are cut to this, NUL included */
@@ -82,12 +84,16 @@ struct ho_ctl_status {
 	uint64_t cancelled;
 	uint64_t established;
 	uint64_t refused;
-	uint64_t failed;    /* timed out or other error */
-	uint64_t closed;    /* in flight, closed by the application */
-	uint64_t dropped;   /* SYN dropped, queue full */
-	uint64_t untracked; /* attempt table full, let through */
-	uint64_t late_syns; /* released SYNs dropped: their socket ended first */
-	uint64_t repaired;  /* attempts forgotten: their end went unreported */
+	uint64_t failed;	  /* timed out or other error */
+	uint64_t closed;	  /* in flight, closed by the application */
+	uint64_t dropped;	  /* SYN dropped, queue full */
+	uint64_t untracked;	  /* attempt table full, let through */
+	uint64_t late_syns;	  /* released SYNs dropped: their socket ended first */
+	uint64_t repaired;	  /* attempts forgotten: their end went unreported */
+	uint64_t control_refused; /* control connections refused: a bound was reached */
+	uint64_t control_dropped; /* control clients dropped: idle or not reading */
+	uint64_t http_refused;	  /* metrics connections refused: a bound was reached */
+	uint64_t http_dropped;	  /* metrics connections closed: too slow */
 };
 
 /* ps filters: only the fields whose HO_PS_F_* flag is set are compared. */
@@ -220,8 +226,11 @@ int ho_ctl_send_err(int fd, int err, const char *fmt, ...) __attribute__((format
 /* Receive one message into buf (HO_CTL_MAX_MSG); -EMSGSIZE if truncated. */
 int ho_ctl_recv(int fd, void *buf, size_t size, struct ho_ctl_hdr *hdr, const void **payload);
 
-/* Fill a sockaddr_un for the abstract name; returns its length. */
-socklen_t ho_ctl_addr(void *sun);
+/*
+ * The file of this network namespace with suffix ("sock" or "lock"):
+ * HO_RUN_DIR/net-INODE.SUFFIX. 0, or -errno (no /proc, name too long).
+ */
+int ho_ctl_path(char *buf, size_t len, const char *suffix);
 /* Connect to the daemon of this network namespace; fd or negative errno. */
 int ho_ctl_connect(void);
 

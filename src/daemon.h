@@ -13,16 +13,35 @@
 #include "queue.h"
 #include "scopes.h"
 
-#define HO_MAX_CLIENTS	    64
 #define HO_REPORT_GATHER_MS 200		 /* let a burst queue up before naming its top process */
-#define HO_MAX_LISTS	    4		 /* list replies being sent at once */
-#define HO_OUT_MAX	    (48 << 20)	 /* bytes queued for one client at most */
-#define HO_FOLLOW_MAX	    (1 << 20)	 /* an events follower this far behind is dropped */
 #define EV_CLIENT	    (1ull << 32) /* epoll tag of a control client: EV_CLIENT | fd */
 #define EV_HTTP		    (1ull << 33) /* epoll tag of a metrics connection: EV_HTTP | fd */
 #define EV_HTTP_LISTEN	    6
 #define HO_RECONCILE_S	    10 /* seconds between checks that tracked sockets exist */
-#define HO_MAX_HTTP	    16
+
+/*
+ * Bounds of the control socket (stated in halfopend(8)). Root is always
+ * served: unprivileged clients can never take the last HO_MAX_CLIENTS -
+ * HO_CLIENTS_USERS slots, nor more than their share of reply memory, and
+ * they are dropped when idle or not reading. Every client has one request in
+ * flight at most: the next is not read before the reply to the last is sent.
+ */
+#define HO_MAX_CLIENTS	   128		/* control connections at once */
+#define HO_CLIENTS_USERS   96		/* of them, unprivileged at most */
+#define HO_CLIENTS_PER_UID 16		/* of them, one unprivileged uid at most */
+#define HO_MAX_LISTS	   4		/* unprivileged list replies being sent at once */
+#define HO_USERS_SHARE	   5		/* their clients take 1/5 of the daemon's time at most */
+#define HO_OUT_MAX_ROOT	   (64u << 20)	/* reply bytes queued for one root client */
+#define HO_OUT_MAX_USER	   (4u << 20)	/* ... for one unprivileged client */
+#define HO_OUT_USERS	   (32u << 20)	/* ... for all unprivileged clients together */
+#define HO_OUT_TOTAL	   (128u << 20) /* ... for all clients together */
+#define HO_FOLLOW_MAX	   (1 << 20)	/* an events follower this far behind is dropped */
+#define HO_USER_TIMEOUT_S  5		/* an unprivileged client idle or not reading is dropped */
+
+/* Bounds of the metrics endpoint (http.c). */
+#define HO_MAX_HTTP	    64 /* connections at once */
+#define HO_HTTP_PER_UID	    8  /* of them, from sockets of one uid at most */
+#define HO_HTTP_REQUEST_MAX 4096
 
 struct daemon_opts {
 	struct ho_config c;   /* in force: defaults, then the file, then the command line */
@@ -32,22 +51,38 @@ struct daemon_opts {
 	int verbose;
 };
 
+/* Reply memory of the control clients: buffers allocated, in bytes. */
+struct ctl_budget {
+	size_t all;
+	size_t users; /* of unprivileged clients */
+};
+
 /* A control client and what is still to be sent to it. */
 struct ctl_client {
-	int fd;	       /* -1: free */
-	bool follow;   /* halfopen events -f */
-	bool want_out; /* waiting for EPOLLOUT */
-	char *out;     /* records: uint32_t size, then the message */
+	int fd;	      /* -1: free */
+	uint32_t uid; /* the peer's credentials, taken once at accept */
+	int32_t pid;
+	bool restricted;    /* not root: only what the request table allows anyone */
+	bool follow;	    /* halfopen events -f */
+	bool list;	    /* the reply being sent is a list */
+	bool paused;	    /* told "busy": its next request waits for the next tick */
+	uint32_t events;    /* what epoll waits for on it now */
+	bool failed;	    /* a reply could not be queued (out of memory) */
+	uint64_t active_ns; /* accepted, last request, or last reply bytes taken */
+	char *out;	    /* records: uint32_t size, then the message */
 	size_t len, off, cap;
+	struct ctl_budget *budget; /* the daemon's, that cap counts in */
 };
 
 struct http_conn {
-	int fd; /* -1: free */
-	char in[2048];
+	int fd;		   /* -1: free */
+	uint32_t uid;	   /* owner of the connecting socket, or HTTP_UID_UNKNOWN */
+	bool closing;	   /* reply sent, our side shut: reading what is left */
+	uint64_t start_ns; /* accepted; then, when closing: since */
+	char in[HO_HTTP_REQUEST_MAX];
 	size_t inlen;
 	char *out;
 	size_t len, off;
-	uint64_t start_ns;
 };
 
 struct history {
@@ -64,11 +99,25 @@ struct daemon {
 	struct scopes sc;
 	struct limit_event ev;
 	int epfd, sigfd, timerfd, ctl_fd;
+	int lock_fd;		  /* flock of HO_RUN_DIR/net-INODE.lock: one daemon a namespace */
+	char ctl_path[108];	  /* the control socket, removed at exit */
+	char lock_path[108];	  /* the lock file, removed at exit */
+	struct ctl_budget budget; /* reply buffers of the control clients */
+	uint64_t ctl_refused;	  /* control connections refused: a bound was reached */
+	uint64_t ctl_dropped;	  /* control clients dropped: idle, not reading */
+	uint64_t users_work_ns;	  /* time owed for building unprivileged lists */
+	uint64_t users_work_at;	  /* when it was last paid off */
+	uint64_t ctl_log_ns;	  /* drops logged in the second that began here */
+	uint32_t ctl_logged;
 	int ratefd; /* --release rate:R: one tick per release, at most 1 kHz */
 	uint32_t rate_per_tick;
 	struct ctl_client clients[HO_MAX_CLIENTS];
 	int http_fd;
+	int diag_fd; /* sock_diag: who owns a metrics connection */
+	uint32_t diag_seq;
 	struct http_conn http[HO_MAX_HTTP];
+	uint64_t http_refused; /* metrics connections refused: a bound was reached */
+	uint64_t http_dropped; /* metrics connections closed: too slow */
 	struct event_log events;
 	struct history hist;
 	time_t started;
@@ -102,31 +151,35 @@ int limiter_report(struct daemon *d);
 int ctl_listen(struct daemon *d);
 void ctl_accept(struct daemon *d);
 void ctl_event(struct daemon *d, int fd, uint32_t events);
+/* Drop unprivileged clients idle or not reading; from the 1 s timer. */
+void ctl_expire(struct daemon *d);
 void ctl_close_all(struct daemon *d);
 void ctl_err(struct ctl_client *c, int err, const char *msg);
 /* persist.c: rewrite the settings file with edit(); on failure tells the client, -errno. */
 int ctl_persist(struct daemon *d, struct ctl_client *c, const char *what,
 		char *(*edit)(const char *text, const void *arg), const void *arg);
-/* Queue a message for a client; -ENOBUFS past its bound. */
+/*
+ * Queue a message for a client. Rows of lists are bounded (-ENOBUFS past the
+ * client's or the daemon's reply memory); a single reply or END always goes.
+ */
 int ctl_put(struct ctl_client *c, uint16_t type, const void *payload, uint32_t len);
 void ctl_flush(struct daemon *d, struct ctl_client *c);
-int ctl_lists_busy(const struct daemon *d);
 /* Send a new limit event to every follower. */
 void ctl_broadcast_event(struct daemon *d, const struct ho_ctl_event_row *r);
 void fill_status(struct daemon *d, struct ho_ctl_status *s);
 
-/* ctl_policy.c: halfopen policy and halfopen run */
-void policy_request(struct daemon *d, struct ctl_client *c, uint16_t type,
-		    const struct ho_ctl_policy *req);
-void policy_list(struct daemon *d, struct ctl_client *c);
+/* ctl_policy.c: halfopen policy and halfopen run (req: struct ho_ctl_policy) */
+void policy_set(struct daemon *d, struct ctl_client *c, const void *req);
+void policy_del(struct daemon *d, struct ctl_client *c, const void *req);
+void policy_list(struct daemon *d, struct ctl_client *c, const void *req);
 /* The policies as rows, for metrics; how many were written. */
 size_t policy_rows(struct daemon *d, struct ho_ctl_policy_row *out, size_t max);
 
-/* ctl_lists.c: replies that are lists */
-void list_ps(struct daemon *d, struct ctl_client *c, const struct ho_ctl_ps_req *req);
-void list_stats(struct daemon *d, struct ctl_client *c, const struct ho_ctl_stats_req *req);
-void list_events(struct daemon *d, struct ctl_client *c, const struct ho_ctl_events_req *req);
-void send_history(struct daemon *d, struct ctl_client *c);
+/* ctl_lists.c: replies that are lists; req is the request's checked payload */
+void list_ps(struct daemon *d, struct ctl_client *c, const void *req);
+void list_stats(struct daemon *d, struct ctl_client *c, const void *req);
+void list_events(struct daemon *d, struct ctl_client *c, const void *req);
+void send_history(struct daemon *d, struct ctl_client *c, const void *req);
 /* Counters per process or cgroup, for lists and metrics; *rows is malloc'd. */
 int collect_stats(struct daemon *d, bool cgroups, struct ho_ctl_stats_row **rows, size_t *n);
 

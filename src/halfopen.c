@@ -4,6 +4,7 @@
  * network namespace over the control socket (ctl_proto.h). This file holds
  * main, status and limit; the other commands live in cli_*.c.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,11 +76,14 @@ static void print_status(const struct ho_ctl_status *s)
 		       ",\"cancelled\":%" PRIu64 ",\"established\":%" PRIu64 ",\"failed\":%" PRIu64
 		       ",\"refused\":%" PRIu64 ",\"timed_out\":%" PRIu64 ",\"closed\":%" PRIu64
 		       ",\"dropped\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"late_syns\":%" PRIu64
-		       ",\"repaired\":%" PRIu64 "}\n",
+		       ",\"repaired\":%" PRIu64 ",\"control_refused\":%" PRIu64
+		       ",\"control_dropped\":%" PRIu64 ",\"http_refused\":%" PRIu64
+		       ",\"http_dropped\":%" PRIu64 "}\n",
 		       s->in_flight, s->queued, s->held, s->queue_max, s->tracked_max, s->pid,
 		       s->queue_num, s->started, s->attempts, s->queued_total, s->released,
 		       s->cancelled, s->established, s->refused + s->failed, s->refused, s->failed,
-		       s->closed, s->dropped, s->untracked, s->late_syns, s->repaired);
+		       s->closed, s->dropped, s->untracked, s->late_syns, s->repaired,
+		       s->control_refused, s->control_dropped, s->http_refused, s->http_dropped);
 		return;
 	}
 	strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
@@ -98,12 +102,15 @@ static void print_status(const struct ho_ctl_status *s)
 	       "  dropped     %" PRIu64 "  (SYNs dropped, queue full)\n"
 	       "  untracked   %" PRIu64 "  (table of %u full, let through)\n"
 	       "  late SYNs   %" PRIu64 "  (released, dropped: the socket had ended)\n"
-	       "  repaired    %" PRIu64 "  (ends the kernel did not report)\n",
+	       "  repaired    %" PRIu64 "  (ends the kernel did not report)\n"
+	       "  clients     %" PRIu64 " refused, %" PRIu64 " dropped (control socket); %" PRIu64
+	       " refused, %" PRIu64 " dropped (metrics)\n",
 	       lim, format_release(s->release, rel, sizeof(rel)), s->policies, s->in_flight,
 	       s->exempt_in_flight, s->queued, s->held, s->queue_max, s->pid, since, s->queue_num,
 	       s->attempts, s->queued_total, s->released, s->cancelled, s->established,
 	       s->refused + s->failed, s->refused, s->failed, s->closed, s->dropped, s->untracked,
-	       s->tracked_max, s->late_syns, s->repaired);
+	       s->tracked_max, s->late_syns, s->repaired, s->control_refused, s->control_dropped,
+	       s->http_refused, s->http_dropped);
 }
 
 /* Strip -j/--json wherever it stands among a command's arguments. */
@@ -142,6 +149,10 @@ static int cmd_limit(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--persist"))
 			req.flags |= HO_LIMIT_F_PERSIST;
+		else if (argv[i][0] == '-' && !isdigit((unsigned char)argv[i][1]))
+			return cli_fail("limit: unknown option '%s' (try: halfopen --help)",
+					argv[i]),
+			       2; /* "-1" is a value, and an invalid one */
 		else
 			argv[n++] = argv[i];
 	}

@@ -3,7 +3,7 @@
  * halfopend: limit the outbound TCP connection attempts of this network
  * namespace that are half-open at once, and queue the rest.
  *
- * Start-up reads as a list: bind the control socket (one daemon per
+ * Start-up reads as a list: lock and bind the control socket (one daemon per
  * namespace), clean up what a dead daemon left, load BPF, bind NFQUEUE,
  * install the rules, attach. Then one epoll loop; SIGTERM undoes it all.
  */
@@ -256,6 +256,7 @@ static int run_loop(struct daemon *d)
 				if (read(d->timerfd, &ticks, sizeof(ticks)) > 0) {
 					limiter_housekeeping(d);
 					http_expire(d);
+					ctl_expire(d);
 					notify_status(d);
 				}
 				break;
@@ -307,8 +308,14 @@ static void shutdown_all(struct daemon *d, const char *pin)
 }
 
 /* static: the event log and client table are too big for the stack */
-static struct daemon d = {
-	.epfd = -1, .sigfd = -1, .timerfd = -1, .ratefd = -1, .ctl_fd = -1, .http_fd = -1};
+static struct daemon d = {.epfd = -1,
+			  .sigfd = -1,
+			  .timerfd = -1,
+			  .ratefd = -1,
+			  .ctl_fd = -1,
+			  .lock_fd = -1,
+			  .http_fd = -1,
+			  .diag_fd = -1};
 
 int main(int argc, char **argv)
 {
@@ -342,7 +349,7 @@ int main(int argc, char **argv)
 		pr_err("must run as root (it loads BPF programs and changes netfilter rules)");
 		return 1;
 	}
-	/* one daemon per network namespace: the abstract socket name is the lock */
+	/* one daemon per network namespace: the lock next to the control socket */
 	if (ctl_listen(&d))
 		return 1;
 	pin_path(pin, sizeof(pin));

@@ -17,6 +17,15 @@ static void scalar(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "%s %" PRIu64 "\n", name, v);
 }
 
+/* A counter of the control socket and of the metrics endpoint. */
+static void per_endpoint(FILE *f, const char *name, const char *help, uint64_t control,
+			 uint64_t http)
+{
+	head(f, name, "counter", help);
+	fprintf(f, "%s{endpoint=\"control\"} %" PRIu64 "\n", name, control);
+	fprintf(f, "%s{endpoint=\"metrics\"} %" PRIu64 "\n", name, http);
+}
+
 /* One metric with a line per cgroup; field picks the value from a row. */
 static void per_cgroup(FILE *f, const char *name, const char *type, const char *help,
 		       const struct ho_ctl_stats_row *rows, size_t n,
@@ -115,6 +124,13 @@ int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
 	       "Released SYNs dropped because their socket had ended first.", s->late_syns);
 	scalar(f, "halfopen_repaired_total", "counter",
 	       "Attempts forgotten because their end went unreported.", s->repaired);
+	per_endpoint(f, "halfopen_clients_refused_total",
+		     "Connections refused because a bound was reached, by endpoint.",
+		     s->control_refused, s->http_refused);
+	per_endpoint(f, "halfopen_clients_dropped_total",
+		     "Connections closed because they were idle, too slow or did not read, by "
+		     "endpoint.",
+		     s->control_dropped, s->http_dropped);
 	per_cgroup(f, "halfopen_cgroup_in_flight", "gauge", "Attempts half-open now, by cgroup.",
 		   cg, n, cg_in_flight);
 	per_cgroup(f, "halfopen_cgroup_queued", "gauge", "Attempts queued now, by cgroup.", cg, n,

@@ -98,13 +98,16 @@ ns_cleanup() {
 }
 
 # Start halfopend in the client namespace with ARGS; wait for its start line.
+# With DAEMON_SESSION=1 it runs in a session of its own, as under systemd (the
+# scheduler then shares the CPU between it and the test's processes).
+# The log of an earlier daemon goes first: its start line must not be taken
+# for this one's (the background job truncates the file only when it runs).
 daemon_start() {
-	# emptied first: the start line of a daemon before must not count
-	: >"$T/daemon.log"
-	nsenter --net="/run/netns/$C" "$B/halfopend" "$@" >>"$T/daemon.log" 2>&1 &
+	rm -f "$T/daemon.log"
+	${DAEMON_SESSION:+setsid} nsenter --net="/run/netns/$C" "$B/halfopend" "$@" >"$T/daemon.log" 2>&1 &
 	DPID=$!
 	PIDS+=($DPID)
-	wait_until 10 grep -q 'started:' "$T/daemon.log" ||
+	wait_until 10 grep -qs 'started:' "$T/daemon.log" ||
 		fail "halfopend did not start: $(cat "$T/daemon.log")"
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "ctl_proto.h"
 #include "unit.h"
@@ -148,6 +150,18 @@ static void test_transport(void)
 	close(sv[1]);
 }
 
+/* The socket and lock of this network namespace, named by its inode. */
+static void test_path(void)
+{
+	char buf[108], want[108], tiny[20];
+	struct stat st;
+
+	CHECK(stat("/proc/self/ns/net", &st) == 0);
+	snprintf(want, sizeof(want), "/run/halfopen/net-%lu.sock", (unsigned long)st.st_ino);
+	CHECK(ho_ctl_path(buf, sizeof(buf), "sock") == 0 && !strcmp(buf, want));
+	CHECK(ho_ctl_path(tiny, sizeof(tiny), "lock") == -ENAMETOOLONG);
+}
+
 int main(void)
 {
 	test_policy();
@@ -155,5 +169,6 @@ int main(void)
 	test_refused();
 	test_lists();
 	test_transport();
+	test_path();
 	return unit_done("test_ctl_proto");
 }
