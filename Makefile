@@ -29,7 +29,7 @@ CLI     := halfopen cli cli_ps cli_events cli_top cli_metrics cli_policy cli_run
 UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet test_config test_policy test_text test_repair
 
 .PHONY: all clean check unit test demo bench format format-check install uninstall doc fuzz fuzz-build
-all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/test_mapwalk $(BUILD)/hoctl $(BUILD)/hobench doc
+all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5
 doc: $(MANS) $(BUILD)/halfopend.service
@@ -98,6 +98,9 @@ $(BUILD)/hostorm: tests/tools/hostorm.c | $(BUILD)
 # needs root (it makes a BPF map): run by tests/net/test_exact.sh
 $(BUILD)/test_mapwalk: tests/tools/test_mapwalk.c src/mapwalk.c src/mapwalk.h | $(BUILD)
 	$(CC) $(CFLAGS) tests/tools/test_mapwalk.c src/mapwalk.c -o $@ $(LDLIBS)
+# forges a lost end for the repair's test (tests/net/test_exact.sh)
+$(BUILD)/holeak: tests/tools/holeak.c $(BUILD)/halfopen.skel.h bpf/halfopen.h | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 $(BUILD)/hoctl: tests/tools/hoctl.c src/ctl_proto.c $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
 	$(CC) $(CFLAGS) $< src/ctl_proto.c -o $@
 

@@ -70,7 +70,7 @@ ns_setup() {
 	px ip6tables -A INPUT -p tcp --dport $DROP -j DROP
 	nsenter --net="/run/netns/$P" "$B/hopeer" $ACCEPT >"$T/peer.out" 2>&1 &
 	PIDS+=($!)
-	wait_until 5 grep -q ready "$T/peer.out" || fail "peer did not start"
+	wait_until 5 grep -qs ready "$T/peer.out" || fail "peer did not start"
 }
 
 ns_cleanup() {
