@@ -130,10 +130,15 @@ $(BUILD)/nfq_accept: bench/nfq_accept.c $(BUILD)/daemon/nfq.o $(BUILD)/lib/log.o
 bench: all $(BUILD)/nfq_accept
 	bench/run.sh
 
-# Unit tests, plain and sanitized.
+# Unit tests, plain and sanitized: of lib/, and of the daemon's parts that
+# need no kernel (the release engine), built with what they test only.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_INC := $(LIB_INC)
 UNIT_SRC := $(LIB_SRC)
+DAEMON_UNIT := $(BUILD)/test_release $(BUILD)/asan/test_release
+$(DAEMON_UNIT): UNIT_INC := -Idaemon $(LIB_INC)
+$(DAEMON_UNIT): UNIT_SRC := daemon/release.c $(LIB_SRC)
+$(DAEMON_UNIT): daemon/release.c daemon/release.h daemon/shared.h
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
 	$(CC) $(CFLAGS) $(UNIT_INC) -Itests/unit $< $(UNIT_SRC) -o $@
 $(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)

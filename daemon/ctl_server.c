@@ -520,7 +520,7 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s)
 		.started = (uint64_t)d->started,
 		.attempts = ks->attempts,
 		.queued_total = ks->queued_total,
-		.released = d->released,
+		.released = d->rel.released,
 		.cancelled = ks->cancelled,
 		.established = ks->established,
 		.refused = ks->refused,

@@ -11,6 +11,7 @@
 #include "limit_event.h"
 #include "nfq.h"
 #include "queue.h"
+#include "release.h"
 #include "scopes.h"
 
 #define HO_REPORT_GATHER_MS 200		 /* let a burst queue up before naming its top process */
@@ -125,8 +126,8 @@ struct daemon {
 	bool rt;	       /* running at SCHED_FIFO now */
 	uint64_t limit_hit_ns; /* first attempt queued since the last report check, or 0 */
 	struct ho_attempt last_queued;
+	struct release_engine rel;
 	/* counters kept in userspace; the rest live in the kernel (struct ho_kstate) */
-	uint64_t released;
 	uint64_t dropped;    /* SYN dropped: too many held */
 	uint64_t duplicates; /* retransmitted SYN of an attempt already held */
 	uint64_t adopted;    /* queued attempts found in the table, not via an event */
@@ -136,6 +137,8 @@ struct daemon {
 };
 
 /* limiter.c: the queue engine */
+/* Set up the release engine, once the kernel side is loaded. */
+void limiter_init(struct daemon *d);
 int limiter_on_event(void *ctx, void *data, size_t len);
 void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len);
 /* Release what the slots allow (not in rate mode: see limiter_release_some). */

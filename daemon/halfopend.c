@@ -375,6 +375,7 @@ int main(int argc, char **argv)
 	err = kern_open(&d.k, d.o.c.limit, d.o.c.tracked_max, limiter_on_event, &d);
 	if (err)
 		goto out;
+	limiter_init(&d);
 	/* a listener before the rules, so no SYN meets an empty queue */
 	err = nfqueue_open(&d.nfq, (uint16_t)d.o.c.queue_num, d.o.c.queue_max + 1024);
 	if (err)
@@ -419,6 +420,7 @@ out:
 	if (d.ratefd >= 0)
 		close(d.ratefd);
 	if (!err)
-		pr_info("stopped: %lu attempts released, rules removed", (unsigned long)d.released);
+		pr_info("stopped: %lu attempts released, rules removed",
+			(unsigned long)d.rel.released);
 	return err ? 1 : 0;
 }

@@ -26,15 +26,9 @@
 #include "parse.h"
 #include "procinfo.h"
 #include "reconcile.h"
+#include "release.h"
 #include "scopes.h"
 #include "u64vec.h"
-
-static void drop_entry(struct daemon *d, struct hq_entry *e, uint32_t verdict)
-{
-	if (e->has_pkt)
-		nfqueue_verdict(&d->nfq, e->pkt_id, verdict);
-	hq_remove(&d->q, e);
-}
 
 int limiter_on_event(void *ctx, void *data, size_t len)
 {
@@ -56,7 +50,8 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 	case HO_EV_CANCELLED:
 		e = hq_find(&d->q, ev->cookie);
 		if (e)
-			drop_entry(d, e, NF_DROP); /* its socket is closed: never send it */
+			nfqueue_forget(&d->nfq, &d->q, e,
+				       NF_DROP); /* its socket is closed: never send it */
 		break;
 	case HO_EV_SLOT_FREED:
 		break; /* limiter_release() runs after every batch */
@@ -116,139 +111,43 @@ void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len)
 	}
 }
 
-/* Tell the kernel whether queued attempts wait for a slot of the namespace. */
-static void set_wait(struct daemon *d, uint32_t wait)
+static void engine_scopes_of(void *ctx, struct hq_entry *e, struct ho_scope_set *set)
 {
-	__atomic_store_n(&kern_state(&d->k)->global_wait, wait, __ATOMIC_SEQ_CST);
+	scopes_of(ctx, e, set);
 }
 
-/*
- * Full by the counts the kernel shares with us: HO_REL_SCOPE_FULL,
- * HO_REL_NO_SLOT, or 0 when the release program has to decide. Only ever
- * early: a slot that frees after this look wakes us again (SLOT_FREED).
- */
-static int precheck(struct daemon *d, const struct ho_scope_set *set)
+static int engine_release(void *ctx, uint64_t cookie, bool force, const struct ho_scope_set *set)
 {
-	const struct ho_kstate *ks = kern_state(&d->k);
-	uint32_t lim = __atomic_load_n(&ks->limit, __ATOMIC_RELAXED);
-	int r = 0;
+	struct daemon *d = ctx;
 
-	for (int i = 0; i < HO_ATTEMPT_SCOPES && set->s[i].idx; i++) {
-		const struct ho_scope *k = &kern_scopes(&d->k)[set->s[i].idx];
-
-		if ((uint16_t)__atomic_load_n(&k->gen, __ATOMIC_RELAXED) != set->s[i].gen)
-			continue;
-		if (__atomic_load_n(&k->flags, __ATOMIC_RELAXED) & HO_SCOPE_F_EXEMPT)
-			return 0;
-		if (scope_full(k))
-			r = HO_REL_SCOPE_FULL;
-	}
-	if (!r && lim && __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED) >= lim)
-		r = HO_REL_NO_SLOT;
-	return r;
+	return kern_release(&d->k, cookie, force, set);
 }
 
-/*
- * Release one attempt with the scopes that apply to it now: enum
- * ho_release_result or negative errno. Released and gone attempts leave the
- * queue (e is freed).
- */
-static int try_release(struct daemon *d, struct hq_entry *e, bool force)
+static void engine_leave(void *ctx, struct hq_entry *e, uint32_t verdict)
 {
-	struct ho_scope_set set;
-	int r;
+	struct daemon *d = ctx;
 
-	scopes_of(d, e, &set);
-	/* what the mapped counts already say needs no system call */
-	r = force ? 0 : precheck(d, &set);
-	if (!r)
-		r = kern_release(&d->k, e->cookie, force, &set);
-	if (r == HO_REL_RELEASED) {
-		d->released++;
-		drop_entry(d, e, NF_REPEAT);
-	} else if (r == HO_REL_GONE) {
-		drop_entry(d, e, NF_DROP); /* its socket left SYN_SENT */
-	} else if (r < 0) {
-		pr_err("releasing an attempt: %s", strerror(-r)); /* the timer tries again */
-	}
-	return r;
+	nfqueue_forget(&d->nfq, &d->q, e, verdict);
 }
 
-/*
- * Fair: the cgroups with queued attempts take turns, FIFO inside each. A
- * cgroup whose own scope is full sits this pass out; a full namespace ends it.
- */
-static void release_fair(struct daemon *d, bool force, uint32_t budget, uint64_t pass)
+static const struct release_ops engine_ops = {
+	.scopes_of = engine_scopes_of,
+	.release = engine_release,
+	.leave = engine_leave,
+};
+
+void limiter_init(struct daemon *d)
 {
-	size_t blocked = 0;
-	struct hq_sub *s;
-
-	while ((s = hq_turn(&d->q)) && blocked < d->q.nsubs) {
-		bool last = s->count == 1;
-		int r;
-
-		if (s->blocked_pass == pass) {
-			hq_next_turn(&d->q);
-			continue;
-		}
-		if (!budget) {
-			set_wait(d, 1);
-			return;
-		}
-		r = try_release(d, s->head, force);
-		if (r == HO_REL_RELEASED) {
-			budget--;
-			if (!last) /* else its sub-queue went, and the turn with it */
-				hq_next_turn(&d->q);
-		} else if (r == HO_REL_SCOPE_FULL) {
-			s->blocked_pass = pass;
-			blocked++;
-			hq_next_turn(&d->q);
-		} else if (r != HO_REL_GONE) {
-			set_wait(d, 1); /* the namespace is full (or an error) */
-			return;
-		}
-	}
-	set_wait(d, 0);
-}
-
-/* FIFO: one order for all, as the original; attempts whose own scope is full wait. */
-static void release_fifo(struct daemon *d, bool force, uint32_t budget, uint64_t pass)
-{
-	struct hq_entry *e, *next;
-
-	for (e = hq_head(&d->q); e; e = next) {
-		struct hq_sub *s = e->sub;
-		int r;
-
-		next = e->next;
-		if (s->blocked_pass == pass)
-			continue;
-		if (!budget) {
-			set_wait(d, 1);
-			return;
-		}
-		r = try_release(d, e, force);
-		if (r == HO_REL_RELEASED) {
-			budget--;
-		} else if (r == HO_REL_SCOPE_FULL) {
-			s->blocked_pass = pass;
-		} else if (r != HO_REL_GONE) {
-			set_wait(d, 1); /* the namespace is full (or an error) */
-			return;
-		}
-	}
-	set_wait(d, 0);
+	d->rel = (struct release_engine){.q = &d->q,
+					 .ks = kern_state(&d->k),
+					 .scopes = kern_scopes(&d->k),
+					 .ops = &engine_ops,
+					 .ctx = d};
 }
 
 static void release(struct daemon *d, bool force, uint32_t budget)
 {
-	static uint64_t pass;
-
-	if (release_mode(d->o.c.release) == HO_RELEASE_FIFO)
-		release_fifo(d, force, budget, ++pass);
-	else
-		release_fair(d, force, budget, ++pass);
+	release_run(&d->rel, release_mode(d->o.c.release) == HO_RELEASE_FIFO, force, budget);
 }
 
 void limiter_release(struct daemon *d)
@@ -351,9 +250,9 @@ void limiter_housekeeping(struct daemon *d)
 	 */
 	if (tick % HO_RECONCILE_S == 0 && (ks->in_flight || ks->queued || d->q.count))
 		reconcile(d, true);
-	else if (d->q.count && d->released == d->released_seen)
+	else if (d->q.count && d->rel.released == d->released_seen)
 		reconcile(d, false);
-	d->released_seen = d->released;
+	d->released_seen = d->rel.released;
 	if (untracked != d->seen_untracked) {
 		pr_warn("attempt table full (%u): %" PRIu64 " attempts were let through "
 			"untracked; raise --tracked-max",

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "queue.h"
 
 struct mnl_socket;
 
@@ -34,7 +35,16 @@ int nfqueue_receive(struct nfqueue *q, nfqueue_packet_fn fn, void *ctx);
  * reached us, so that they are not held forever. Number dropped, or -errno.
  */
 int nfqueue_repair(struct nfqueue *q);
-/* NF_ACCEPT or NF_DROP for one packet. */
+/* NF_ACCEPT, NF_DROP or NF_REPEAT for one packet. */
 int nfqueue_verdict(struct nfqueue *q, uint32_t id, uint32_t verdict);
+
+/* An attempt leaves the queue: its held SYN, if any, gets verdict; e is freed. */
+static inline void nfqueue_forget(struct nfqueue *nfq, struct hqueue *q, struct hq_entry *e,
+				  uint32_t verdict)
+{
+	if (e->has_pkt)
+		(void)nfqueue_verdict(nfq, e->pkt_id, verdict);
+	hq_remove(q, e);
+}
 
 #endif

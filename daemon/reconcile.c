@@ -158,11 +158,8 @@ static void drop_queued(struct daemon *d, uint64_t cookie)
 {
 	struct hq_entry *e = hq_find(&d->q, cookie);
 
-	if (!e)
-		return;
-	if (e->has_pkt)
-		nfqueue_verdict(&d->nfq, e->pkt_id, NF_DROP);
-	hq_remove(&d->q, e);
+	if (e)
+		nfqueue_forget(&d->nfq, &d->q, e, NF_DROP);
 }
 
 int reconcile(struct daemon *d, bool full)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "policy.h"
+#include "shared.h"
 #include "u64vec.h"
 
 struct scope_entry {
@@ -55,14 +56,6 @@ void scopes_load(struct daemon *d, const struct ho_config *c);
 void scopes_tick(struct daemon *d);
 /* The policy of kernel scope entry idx, or NULL. */
 const struct scope_entry *scopes_at(struct daemon *d, uint32_t idx);
-
-/* Is a kernel scope entry at its limit (by the counts it shares with us)? */
-static inline bool scope_full(const struct ho_scope *k)
-{
-	uint32_t lim = __atomic_load_n(&k->limit, __ATOMIC_RELAXED);
-
-	return lim && __atomic_load_n(&k->in_flight, __ATOMIC_RELAXED) >= (int32_t)lim;
-}
 
 /* The scopes that apply to a queued attempt now (user first, then cgroups outermost first). */
 void scopes_of(struct daemon *d, struct hq_entry *e, struct ho_scope_set *set);
