@@ -27,10 +27,7 @@ static void print_row(const struct ho_ctl_policy_row *r, bool first)
 		       r->in_flight, r->queued, r->attempts, r->queued_total);
 		return;
 	}
-	if (p->flags & HO_SCOPE_F_EXEMPT)
-		snprintf(rule, sizeof(rule), "exempt");
-	else
-		snprintf(rule, sizeof(rule), "limit %u", p->limit);
+	policy_rule(p, rule, sizeof(rule));
 	if (p->kind == HO_SCOPE_CGROUP && !r->id)
 		snprintf(note, sizeof(note), "  (no such cgroup now)");
 	else if (r->transient)

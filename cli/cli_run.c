@@ -188,7 +188,7 @@ int cmd_run(int argc, char **argv)
 		return usage_error("give --limit or --exempt, not both", NULL);
 	if (i == argc)
 		return usage_error("no command given", NULL);
-	if (geteuid() != 0)
+	if (!is_root())
 		return cli_fail("run needs root: it makes a cgroup and sets its policy"), 1;
 	if (!cgroup2_root())
 		return cli_fail("run: no cgroup2 file system is mounted"), 1;

@@ -113,14 +113,12 @@ static int active(const struct top_row *r)
 	       (r->r.s.queued_now > 0 ? r->r.s.queued_now : 0);
 }
 
-static enum top_sort cur_sort;
-
-static int cmp_rows(const void *a, const void *b)
+static int cmp_rows(const void *a, const void *b, void *arg)
 {
 	const struct top_row *x = a, *y = b;
 	double dx, dy;
 
-	switch (cur_sort) {
+	switch (*(const enum top_sort *)arg) {
 	case SORT_RATE:
 		dx = x->rate, dy = y->rate;
 		break;
@@ -137,6 +135,11 @@ static int cmp_rows(const void *a, const void *b)
 	if (dx != dy)
 		return dx > dy ? -1 : 1;
 	return x->r.key < y->r.key ? -1 : x->r.key > y->r.key;
+}
+
+static void sort_rows(struct top *t)
+{
+	qsort_r(t->rows, t->n, sizeof(*t->rows), cmp_rows, &t->sort);
 }
 
 /* One round of requests; 0, or 1 if the daemon could not be asked. */
@@ -174,8 +177,7 @@ static int sample(struct top *t)
 		if (t->have_prev && t->dt > 0)
 			r->rate = (double)(r->r.s.attempts - (p ? p->r.s.attempts : 0)) / t->dt;
 	}
-	cur_sort = t->sort;
-	qsort(t->rows, t->n, sizeof(*t->rows), cmp_rows);
+	sort_rows(t);
 	return 0;
 }
 
@@ -259,10 +261,7 @@ static void draw(struct top *t)
 		const struct ho_ctl_policy_row *r = &t->pol[i];
 		char rule[24];
 
-		if (r->p.flags & HO_SCOPE_F_EXEMPT)
-			snprintf(rule, sizeof(rule), "exempt");
-		else
-			snprintf(rule, sizeof(rule), "limit %u", r->p.limit);
+		policy_rule(&r->p, rule, sizeof(rule));
 		line(t, "policy %-6s %-12s in flight %-5d queued %-6d %s",
 		     r->p.kind == HO_SCOPE_USER ? "user" : "cgroup", rule, r->in_flight, r->queued,
 		     r->p.name);
@@ -330,8 +329,7 @@ static bool keys(struct top *t, int ms)
 			return false;
 		if (c == 's' || c == 'S') {
 			t->sort = (t->sort + 1) % SORT_N;
-			cur_sort = t->sort;
-			qsort(t->rows, t->n, sizeof(*t->rows), cmp_rows);
+			sort_rows(t);
 			draw(t);
 		}
 	}

@@ -11,8 +11,7 @@
 #include <time.h>
 #include "cli.h"
 #include "parse.h"
-
-#define HO_VERSION "0.1.0"
+#include "version.h"
 
 static void usage(FILE *f)
 {

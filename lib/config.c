@@ -66,7 +66,12 @@ static uint32_t *field(struct ho_config *c, const struct cfg_option *o)
 
 uint32_t config_get(const struct ho_config *c, const struct cfg_option *o)
 {
-	return *(const uint32_t *)((const char *)c + o->off);
+	return *field((struct ho_config *)c, o);
+}
+
+void config_put(struct ho_config *c, const struct cfg_option *o, uint32_t v)
+{
+	*field(c, o) = v;
 }
 
 int config_set(struct ho_config *c, const struct cfg_option *o, const char *value)

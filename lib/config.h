@@ -61,6 +61,8 @@ int config_set(struct ho_config *c, const struct cfg_option *o, const char *valu
 /* What the option accepts, for messages: "1..1000000, default or unlimited". */
 const char *config_range(const struct cfg_option *o, char *buf, size_t len);
 uint32_t config_get(const struct ho_config *c, const struct cfg_option *o);
+/* Store a value already checked (one of a loaded config's). */
+void config_put(struct ho_config *c, const struct cfg_option *o, uint32_t v);
 /* A value as the file writes it. */
 const char *config_format(const struct cfg_option *o, uint32_t v, char *buf, size_t len);
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ void log_msg(int level, const char *fmt, ...)
 		[HO_LOG_INFO] = "",	  [HO_LOG_DEBUG] = "debug: ",
 	};
 	char line[1024];
+	int saved = errno;
 	va_list ap;
 
 	if (level > log_level)
@@ -40,4 +42,5 @@ void log_msg(int level, const char *fmt, ...)
 		fprintf(stderr, "<%d>%s\n", level, line);
 	else
 		fprintf(stderr, "%s: %s%s\n", log_ident, names[level], line);
+	errno = saved;
 }

@@ -113,15 +113,22 @@ bool policy_is_run_cgroup(const char *path)
 	       !strchr(path + n + 1, '/') && !policy_check_path(path, NULL, 0);
 }
 
+const char *policy_rule(const struct ho_policy *p, char *buf, size_t len)
+{
+	if (p->flags & HO_SCOPE_F_EXEMPT)
+		snprintf(buf, len, "exempt");
+	else
+		snprintf(buf, len, "limit %u", p->limit);
+	return buf;
+}
+
 const char *policy_format(const struct ho_policy *p, bool with_rule, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s %s", p->kind == HO_SCOPE_USER ? "user" : "cgroup", p->name);
 
-	if (with_rule && n > 0 && (size_t)n < len) {
-		if (p->flags & HO_SCOPE_F_EXEMPT)
-			snprintf(buf + n, len - (size_t)n, " exempt");
-		else
-			snprintf(buf + n, len - (size_t)n, " limit %u", p->limit);
+	if (with_rule && n > 0 && (size_t)n + 1 < len) {
+		buf[n] = ' ';
+		policy_rule(p, buf + n + 1, len - (size_t)n - 1);
 	}
 	return buf;
 }

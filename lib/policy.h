@@ -49,6 +49,8 @@ int policy_check_path(const char *path, char *err, size_t errlen);
 bool policy_is_run_cgroup(const char *path);
 /* "cgroup PATH limit N", "user NAME exempt"; only the scope with with_rule false. */
 const char *policy_format(const struct ho_policy *p, bool with_rule, char *buf, size_t len);
+/* The rule alone: "exempt" or "limit N". */
+const char *policy_rule(const struct ho_policy *p, char *buf, size_t len);
 bool policy_same_scope(const struct ho_policy *a, const struct ho_policy *b);
 
 #endif

@@ -203,3 +203,19 @@ bool proc_alive(uint32_t tgid)
 {
 	return tgid && (kill((pid_t)tgid, 0) == 0 || errno != ESRCH);
 }
+
+bool cgroup_below(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (!strcmp(prefix, "/"))
+		return true;
+	while (n > 1 && prefix[n - 1] == '/')
+		n--; /* "/a/" is "/a" */
+	return !strncmp(path, prefix, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+bool is_root(void)
+{
+	return geteuid() == 0;
+}

@@ -16,6 +16,10 @@ const char *cgroup_path(uint64_t cgid, uint32_t tgid, char *buf, size_t len);
 bool cgroup_exists(uint64_t cgid);
 /* Where the cgroup v2 file system is mounted, or NULL. */
 const char *cgroup2_root(void);
+/* Does this process run as root (what changing the kernel's settings takes)? */
+bool is_root(void);
+/* Is cgroup path at or below prefix ("/" holds all; "/a/" is "/a")? */
+bool cgroup_below(const char *path, const char *prefix);
 /* The cgroup id (inode) of a path from the cgroup2 root; 0 if it is not a cgroup. */
 uint64_t cgroup_id_of(const char *path);
 /* Does the cgroup (path from the root) hold a process, itself or below? */

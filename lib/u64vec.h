@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include "vec.h"
 
 struct u64vec {
 	uint64_t *v;
@@ -15,15 +16,8 @@ struct u64vec {
 /* 0, or -ENOMEM with the array unchanged (a caller's next round gets it). */
 static inline int u64vec_push(struct u64vec *x, uint64_t val)
 {
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 256;
-		uint64_t *v = realloc(x->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		x->v = v;
-		x->cap = cap;
-	}
+	if (vec_reserve(&x->v, &x->cap, x->n, sizeof(*x->v), 256))
+		return -ENOMEM;
 	x->v[x->n++] = val;
 	return 0;
 }
