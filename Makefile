@@ -15,7 +15,7 @@ BPFTOOL ?= bpftool
 PKGS    := libbpf libmnl libnetfilter_queue
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Wshadow -Werror -D_GNU_SOURCE
 # Each folder is compiled with only the include paths it may use: the shared
 # code (lib/) knows neither program, the CLI does not know the daemon.
 LIB_INC    := -Ilib -Ibpf

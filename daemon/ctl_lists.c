@@ -11,6 +11,8 @@
 #include "ctl_proto.h"
 #include "daemon.h"
 #include "log.h"
+#include "snapshot.h"
+#include "vec.h"
 #include "procinfo.h"
 
 #define PS_MAX_ROWS 200000
@@ -23,17 +25,6 @@ struct ps_ctx {
 	uint64_t now;
 	bool oom;
 };
-
-static bool cgroup_match(const char *path, const char *want)
-{
-	size_t n = strlen(want);
-
-	if (!strcmp(want, "/"))
-		return true;
-	while (n > 1 && want[n - 1] == '/')
-		n--; /* "/a/" is "/a" */
-	return !strncmp(path, want, n) && (path[n] == '\0' || path[n] == '/');
-}
 
 static void ps_add(struct ps_ctx *x, const struct ho_attempt *a, uint32_t position)
 {
@@ -48,16 +39,11 @@ static void ps_add(struct ps_ctx *x, const struct ho_attempt *a, uint32_t positi
 		return;
 	if ((r->flags & HO_PS_F_QUEUED) && a->state != HO_ST_QUEUED)
 		return;
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 256;
-		struct ho_ctl_ps_row *p;
-
-		if (x->n >= PS_MAX_ROWS || !(p = realloc(x->rows, cap * sizeof(*p)))) {
-			x->oom = true;
-			return;
-		}
-		x->rows = p;
-		x->cap = cap;
+	/* the bound is looked at when the array must grow */
+	if ((x->n == x->cap && x->n >= PS_MAX_ROWS) ||
+	    vec_reserve(&x->rows, &x->cap, x->n, sizeof(*x->rows), 256)) {
+		x->oom = true;
+		return;
 	}
 	row = &x->rows[x->n];
 	memset(row, 0, sizeof(*row));
@@ -66,7 +52,7 @@ static void ps_add(struct ps_ctx *x, const struct ho_attempt *a, uint32_t positi
 	row->age_ns = x->now > a->start_ns ? x->now - a->start_ns : 0;
 	row->a = *a;
 	cgroup_path(a->cgid, a->tgid, row->cgroup, sizeof(row->cgroup));
-	if ((r->flags & HO_PS_F_CGROUP) && !cgroup_match(row->cgroup, r->cgroup))
+	if ((r->flags & HO_PS_F_CGROUP) && !cgroup_below(row->cgroup, r->cgroup))
 		return;
 	x->n++;
 }
@@ -129,58 +115,6 @@ void list_ps(struct daemon *d, struct ctl_client *c, const void *payload)
 	n = req->max_rows && req->max_rows < x.n ? req->max_rows : x.n;
 	put_rows(c, HO_CTL_PS_ROW, x.rows, sizeof(*x.rows), n, x.oom);
 	free(x.rows);
-}
-
-struct stats_ctx {
-	struct daemon *d;
-	bool cgroups;
-	struct ho_ctl_stats_row *rows;
-	size_t n, cap;
-	struct hq_group *groups;
-	size_t ngroups;
-	uint64_t now;
-	bool oom;
-};
-
-static void stats_add(void *ctx, uint64_t key, const void *val)
-{
-	struct stats_ctx *x = ctx;
-	const struct ho_stats *s = val;
-	const struct hq_group *g;
-	struct ho_ctl_stats_row *row;
-
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 64;
-		struct ho_ctl_stats_row *p = realloc(x->rows, cap * sizeof(*p));
-
-		if (!p) {
-			x->oom = true;
-			return;
-		}
-		x->rows = p;
-		x->cap = cap;
-	}
-	row = &x->rows[x->n++];
-	memset(row, 0, sizeof(*row));
-	row->key = key;
-	row->s = *s;
-	g = hq_group_find(x->groups, x->ngroups, key);
-	if (g && x->now > g->oldest->info.start_ns)
-		row->oldest_wait_ns = x->now - g->oldest->info.start_ns;
-	cgroup_path(s->cgid, s->tgid, row->cgroup, sizeof(row->cgroup));
-	row->alive = x->cgroups ? strncmp(row->cgroup, "cgroup:", 7) != 0 : proc_alive(s->tgid);
-}
-
-int collect_stats(struct daemon *d, bool cgroups, struct ho_ctl_stats_row **rows, size_t *n)
-{
-	struct stats_ctx x = {.d = d, .cgroups = cgroups, .now = now_ns()};
-
-	hq_group_by(&d->q, x.cgroups, &x.groups, &x.ngroups);
-	kern_walk(&d->k, x.cgroups ? KM_CGROUP_STATS : KM_PROC_STATS, stats_add, &x);
-	free(x.groups);
-	*rows = x.rows;
-	*n = x.n;
-	return x.oom ? -ENOMEM : 0;
 }
 
 void list_stats(struct daemon *d, struct ctl_client *c, const void *payload)

@@ -7,70 +7,29 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "daemon.h"
 #include "log.h"
 #include "parse.h"
+#include "snapshot.h"
 #include "procinfo.h"
-
-/*
- * Queued attempts per scope entry as the policies are now: the kernel's gauge
- * only knows those queued after a policy came, the queue knows them all.
- */
-static void queued_per_scope(struct daemon *d, uint32_t *counts)
-{
-	struct ho_scope_set set;
-
-	memset(counts, 0, HO_SCOPES_MAX * sizeof(*counts));
-	if (!d->sc.n)
-		return;
-	for (struct hq_entry *e = hq_head(&d->q); e; e = e->next) {
-		scopes_of(d, e, &set);
-		for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[i].idx; i++)
-			counts[set.s[i].idx]++;
-	}
-}
-
-static void fill_row(struct daemon *d, const struct scope_entry *e, const uint32_t *queued,
-		     struct ho_ctl_policy_row *r)
-{
-	const struct ho_scope *ks = &kern_scopes(&d->k)[e->idx];
-
-	*r = (struct ho_ctl_policy_row){.p = e->p, .id = e->id, .transient = e->owner};
-	r->in_flight = __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED);
-	r->queued = (int32_t)queued[e->idx];
-	r->attempts = __atomic_load_n(&ks->attempts, __ATOMIC_RELAXED);
-	r->queued_total = __atomic_load_n(&ks->queued_total, __ATOMIC_RELAXED);
-	if (r->in_flight < 0)
-		r->in_flight = 0;
-}
-
-size_t policy_rows(struct daemon *d, struct ho_ctl_policy_row *out, size_t max)
-{
-	static uint32_t queued[HO_SCOPES_MAX];
-	size_t n = 0;
-
-	queued_per_scope(d, queued);
-	for (uint32_t i = 0; i < HO_POLICIES_MAX && n < max; i++)
-		if (d->sc.e[i].used)
-			fill_row(d, &d->sc.e[i], queued, &out[n++]);
-	return n;
-}
 
 void policy_list(struct daemon *d, struct ctl_client *c, const void *req)
 {
-	static struct ho_ctl_policy_row rows[HO_POLICIES_MAX];
-	struct ho_ctl_end end = {0};
+	struct ho_ctl_policy_row *rows = calloc(HO_POLICIES_MAX, sizeof(*rows));
+	struct ho_ctl_end end = {.truncated = !rows};
 	size_t n;
 
 	(void)req;
-	n = policy_rows(d, rows, HO_POLICIES_MAX);
+	n = rows ? policy_rows(d, rows, HO_POLICIES_MAX) : 0;
 	for (; end.rows < n; end.rows++)
 		if (ctl_put(c, HO_CTL_POLICY_ROW, &rows[end.rows], sizeof(rows[0]))) {
 			end.truncated = 1;
 			break;
 		}
 	ctl_put(c, HO_CTL_END, &end, sizeof(end));
+	free(rows);
 }
 
 /* What the CLI sent, checked as if nothing had been: 0 or an error sent. */
@@ -135,8 +94,8 @@ static void policy_change(struct daemon *d, struct ctl_client *c, bool set,
 		owner = (uint32_t)c->pid; /* the pid that connected */
 	/* everything that can go wrong first: then the file, then the change */
 	if (set) {
-		rc = scopes_check(d, &p, err, sizeof(err));
-	} else if (!scopes_find(d, &p)) {
+		rc = scopes_check(&d->sc, &p, err, sizeof(err));
+	} else if (!scopes_find(&d->sc, &p)) {
 		snprintf(err, sizeof(err), "no policy for %.150s",
 			 policy_format(&p, false, what, sizeof(what)));
 		rc = -ENOENT;
@@ -154,7 +113,8 @@ static void policy_change(struct daemon *d, struct ctl_client *c, bool set,
 		if (ctl_persist(d, c, what, edit_policy, &a))
 			return; /* not written: nothing changed */
 	}
-	rc = set ? scopes_set(d, &p, owner, err, sizeof(err)) : scopes_del(d, &p, err, sizeof(err));
+	rc = set ? scopes_set(&d->sc, &p, owner, err, sizeof(err))
+		 : scopes_del(&d->sc, &p, err, sizeof(err));
 	if (rc) {
 		ctl_err(c, -rc, err);
 		return;
@@ -169,10 +129,7 @@ static void policy_change(struct daemon *d, struct ctl_client *c, bool set,
 	/* at once: what is queued is looked at again */
 	limiter_release(d);
 	if (set) {
-		static uint32_t queued[HO_SCOPES_MAX];
-
-		queued_per_scope(d, queued);
-		fill_row(d, scopes_find(d, &p), queued, &row);
+		policy_row(d, scopes_find(&d->sc, &p), &row);
 		ctl_put(c, HO_CTL_POLICY_ROW, &row, sizeof(row));
 	} else {
 		struct ho_ctl_end end = {0};

@@ -28,6 +28,8 @@
 #include "ctl_proto.h"
 #include "daemon.h"
 #include "log.h"
+#include "shared.h"
+#include "snapshot.h"
 #include "parse.h"
 
 #define CTL_BACKLOG	  128
@@ -42,21 +44,21 @@ static int run_dir(void)
 	struct stat st;
 
 	if (mkdir(HO_RUN_DIR, 0755) == 0)
-		chmod(HO_RUN_DIR, 0755); /* whatever the umask: anyone may reach the socket */
+		(void)chmod(HO_RUN_DIR, 0755); /* whatever the umask: anyone may reach the socket */
 	else if (errno != EEXIST)
-		return pr_err("cannot make " HO_RUN_DIR ": %s", strerror(errno)), -errno;
+		return pr_err_ret(-errno, "cannot make " HO_RUN_DIR ": %s", strerror(errno));
 	if (lstat(HO_RUN_DIR, &st))
-		return pr_err("cannot read " HO_RUN_DIR ": %s", strerror(errno)), -errno;
+		return pr_err_ret(-errno, "cannot read " HO_RUN_DIR ": %s", strerror(errno));
 	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
-		return pr_err(HO_RUN_DIR
-			      " is not a directory that only root can write "
-			      "(%s, owner uid %u, mode %04o): not putting the control socket "
-			      "there",
-			      S_ISLNK(st.st_mode)   ? "a symbolic link"
-			      : S_ISDIR(st.st_mode) ? "a directory"
-						    : "not a directory",
-			      st.st_uid, st.st_mode & 07777),
-		       -EPERM;
+		return pr_err_ret(-EPERM,
+				  HO_RUN_DIR
+				  " is not a directory that only root can write "
+				  "(%s, owner uid %u, mode %04o): not putting the control socket "
+				  "there",
+				  S_ISLNK(st.st_mode)	? "a symbolic link"
+				  : S_ISDIR(st.st_mode) ? "a directory"
+							: "not a directory",
+				  st.st_uid, st.st_mode & 07777);
 	return 0;
 }
 
@@ -107,7 +109,8 @@ static int take_lock(struct daemon *d)
 	for (int tries = 0; tries < 3; tries++) {
 		fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (fd < 0)
-			return pr_err("cannot open %s: %s", d->lock_path, strerror(errno)), -errno;
+			return pr_err_ret(-errno, "cannot open %s: %s", d->lock_path,
+					  strerror(errno));
 		if (lock_soon(fd)) {
 			err = -errno;
 			if (err == -EWOULDBLOCK)
@@ -127,7 +130,7 @@ static int take_lock(struct daemon *d)
 		}
 		close(fd);
 	}
-	return pr_err("cannot lock %s: it keeps being replaced", d->lock_path), -EAGAIN;
+	return pr_err_ret(-EAGAIN, "cannot lock %s: it keeps being replaced", d->lock_path);
 }
 
 /*
@@ -190,7 +193,7 @@ int ctl_listen(struct daemon *d)
 	if (!err)
 		err = ho_ctl_path(d->lock_path, sizeof(d->lock_path), "lock");
 	if (err)
-		return pr_err("cannot name the control socket: %s", strerror(-err)), err;
+		return pr_err_ret(err, "cannot name the control socket: %s", strerror(-err));
 	err = run_dir();
 	if (!err)
 		err = take_lock(d);
@@ -501,42 +504,6 @@ void ctl_broadcast_event(struct daemon *d, const struct ho_ctl_event_row *r)
 	}
 }
 
-void fill_status(struct daemon *d, struct ho_ctl_status *s)
-{
-	struct ho_kstate *ks = kern_state(&d->k);
-
-	*s = (struct ho_ctl_status){
-		.limit = __atomic_load_n(&ks->limit, __ATOMIC_RELAXED),
-		.release = d->o.c.release,
-		.exempt_in_flight = __atomic_load_n(&ks->exempt_in_flight, __ATOMIC_RELAXED),
-		.policies = d->sc.n,
-		.in_flight = __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED),
-		.queued = __atomic_load_n(&ks->queued, __ATOMIC_RELAXED),
-		.held = (uint32_t)d->q.held,
-		.queue_max = d->o.c.queue_max,
-		.tracked_max = d->o.c.tracked_max,
-		.pid = (uint32_t)getpid(),
-		.queue_num = d->o.c.queue_num,
-		.started = (uint64_t)d->started,
-		.attempts = ks->attempts,
-		.queued_total = ks->queued_total,
-		.released = d->rel.released,
-		.cancelled = ks->cancelled,
-		.established = ks->established,
-		.refused = ks->refused,
-		.failed = ks->failed,
-		.closed = ks->closed,
-		.dropped = d->dropped + d->nfq.lost + d->nfq.kernel_dropped,
-		.untracked = ks->untracked,
-		.late_syns = ks->tombs,
-		.repaired = ks->repaired,
-		.control_refused = d->ctl_refused,
-		.control_dropped = d->ctl_dropped,
-		.http_refused = d->http_refused,
-		.http_dropped = d->http_dropped,
-	};
-}
-
 void ctl_err(struct ctl_client *c, int err, const char *msg)
 {
 	struct ho_ctl_err e = {.err = err};
@@ -578,7 +545,7 @@ static void set_limit(struct daemon *d, struct ctl_client *c, const void *payloa
 	if ((req->flags & HO_LIMIT_F_PERSIST) &&
 	    (d->o.cli.set & (1u << (config_option("limit") - cfg_options))))
 		pr_warn("limit is also given on the command line, which wins at the next start");
-	prev = kern_state(&d->k)->limit;
+	prev = shared_get(kern_state(&d->k)->limit);
 	kern_set_limit(&d->k, req->limit);
 	d->o.c.limit = req->limit;
 	if (prev != req->limit)

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* halfopend's state, shared by its parts (halfopend.c, limiter.c, ctl_server.c). */
+/*
+ * halfopend's state: struct daemon ties the modules' own structs (kern,
+ * nfqueue, hqueue, scopes, release_engine, ...) together for the loop in
+ * halfopend.c; the functions below are grouped by the file that defines them.
+ */
 #ifndef HO_DAEMON_H
 #define HO_DAEMON_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include "clock.h"
 #include "config.h"
 #include "kern.h"
 #include "limit_event.h"
@@ -14,11 +19,21 @@
 #include "release.h"
 #include "scopes.h"
 
-#define HO_REPORT_GATHER_MS 200		 /* let a burst queue up before naming its top process */
-#define EV_CLIENT	    (1ull << 32) /* epoll tag of a control client: EV_CLIENT | fd */
-#define EV_HTTP		    (1ull << 33) /* epoll tag of a metrics connection: EV_HTTP | fd */
-#define EV_HTTP_LISTEN	    6
-#define HO_RECONCILE_S	    10 /* seconds between checks that tracked sockets exist */
+#define HO_REPORT_GATHER_MS 200 /* let a burst queue up before naming its top process */
+#define HO_RECONCILE_S	    10	/* seconds between checks that tracked sockets exist */
+
+/* The epoll tags of the event loop, all of them: one list, so none collide. */
+enum ev_tag {
+	EV_RINGBUF = 1,
+	EV_NFQ,
+	EV_CTL,
+	EV_SIGNAL,
+	EV_TIMER,
+	EV_HTTP_LISTEN,
+	EV_RATE,
+};
+#define EV_CLIENT (1ull << 32) /* a control client: EV_CLIENT | fd */
+#define EV_HTTP	  (1ull << 33) /* a metrics connection: EV_HTTP | fd */
 
 /*
  * Bounds of the control socket (stated in halfopend(8)). Root is always
@@ -122,6 +137,8 @@ struct daemon {
 	struct event_log events;
 	struct history hist;
 	time_t started;
+	char status_sent[128]; /* the last STATUS= told to systemd */
+	unsigned int ticks;    /* housekeeping runs, one a second */
 	bool stopping;
 	bool rt;	       /* running at SCHED_FIFO now */
 	uint64_t limit_hit_ns; /* first attempt queued since the last report check, or 0 */
@@ -147,8 +164,12 @@ void limiter_release(struct daemon *d);
 void limiter_release_some(struct daemon *d, uint32_t n);
 void limiter_release_all(struct daemon *d);
 void limiter_housekeeping(struct daemon *d);
-/* Report the limit event if due; returns ms until it should be called again, or -1. */
-int limiter_report(struct daemon *d);
+/*
+ * Report the limit event if due: logged, kept, and written to *out for the
+ * loop to send to followers (out->time_ns stays 0 if there was none). Returns
+ * ms until it should be called again, or -1.
+ */
+int limiter_report(struct daemon *d, struct ho_ctl_event_row *out);
 
 /* ctl_server.c: the control socket */
 int ctl_listen(struct daemon *d);
@@ -169,23 +190,16 @@ int ctl_put(struct ctl_client *c, uint16_t type, const void *payload, uint32_t l
 void ctl_flush(struct daemon *d, struct ctl_client *c);
 /* Send a new limit event to every follower. */
 void ctl_broadcast_event(struct daemon *d, const struct ho_ctl_event_row *r);
-void fill_status(struct daemon *d, struct ho_ctl_status *s);
 
 /* ctl_policy.c: halfopen policy and halfopen run (req: struct ho_ctl_policy) */
 void policy_set(struct daemon *d, struct ctl_client *c, const void *req);
 void policy_del(struct daemon *d, struct ctl_client *c, const void *req);
 void policy_list(struct daemon *d, struct ctl_client *c, const void *req);
-/* The policies as rows, for metrics; how many were written. */
-size_t policy_rows(struct daemon *d, struct ho_ctl_policy_row *out, size_t max);
 
 /* ctl_lists.c: replies that are lists; req is the request's checked payload */
 void list_ps(struct daemon *d, struct ctl_client *c, const void *req);
 void list_stats(struct daemon *d, struct ctl_client *c, const void *req);
 void list_events(struct daemon *d, struct ctl_client *c, const void *req);
 void send_history(struct daemon *d, struct ctl_client *c, const void *req);
-/* Counters per process or cgroup, for lists and metrics; *rows is malloc'd. */
-int collect_stats(struct daemon *d, bool cgroups, struct ho_ctl_stats_row **rows, size_t *n);
-
-uint64_t now_ns(void);
 
 #endif

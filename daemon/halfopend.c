@@ -24,28 +24,16 @@
 #include <linux/magic.h>
 #include "daemon.h"
 #include "log.h"
+#include "shared.h"
 #include "http.h"
 #include "options.h"
 #include "sdnotify.h"
 #include "parse.h"
+#include "procinfo.h"
+#include "version.h"
 #include "rules.h"
 
-#define HO_VERSION "0.1.0"
-#define BPFFS	   "/sys/fs/bpf"
-#define EV_RINGBUF 1
-#define EV_NFQ	   2
-#define EV_CTL	   3
-#define EV_SIGNAL  4
-#define EV_TIMER   5
-#define EV_RATE	   7
-
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#define BPFFS "/sys/fs/bpf"
 
 static int ensure_bpffs(void)
 {
@@ -100,7 +88,7 @@ static int setup_loop(struct daemon *d)
 	    epoll_add(d->epfd, nfqueue_fd(&d->nfq), EV_NFQ) ||
 	    epoll_add(d->epfd, d->ctl_fd, EV_CTL) || epoll_add(d->epfd, d->sigfd, EV_SIGNAL) ||
 	    epoll_add(d->epfd, d->timerfd, EV_TIMER) || epoll_add(d->epfd, d->ratefd, EV_RATE))
-		return pr_err("cannot set up the event loop: %s", strerror(errno)), -errno;
+		return pr_err_ret(-errno, "cannot set up the event loop: %s", strerror(errno));
 	return 0;
 }
 
@@ -118,7 +106,7 @@ static void set_rate(struct daemon *d)
 		t.it_interval = (struct timespec){ns / 1000000000L, ns % 1000000000L};
 		t.it_value = t.it_interval;
 	}
-	timerfd_settime(d->ratefd, 0, &t, NULL);
+	(void)timerfd_settime(d->ratefd, 0, &t, NULL); /* cannot fail: a valid timerfd */
 }
 
 static void on_rate(struct daemon *d)
@@ -134,16 +122,21 @@ static void on_rate(struct daemon *d)
 /* SIGHUP: read the file again; a bad file changes nothing. */
 static void reload(struct daemon *d)
 {
-	static struct ho_config c; /* big: policies */
+	struct ho_config *c = malloc(sizeof(*c)); /* big: policies */
 	char err[512], a[24], b[24];
 
-	if (options_load(&d->o, &c, err, sizeof(err))) {
+	if (!c) {
+		pr_err("reload: out of memory; keeping the running settings");
+		return;
+	}
+	if (options_load(&d->o, c, err, sizeof(err))) {
 		pr_err("reload: %s; keeping the running settings", err);
+		free(c);
 		return;
 	}
 	for (size_t i = 0; i < cfg_noptions; i++) {
 		const struct cfg_option *o = &cfg_options[i];
-		uint32_t old = config_get(&d->o.c, o), now = config_get(&c, o);
+		uint32_t old = config_get(&d->o.c, o), now = config_get(c, o);
 
 		if (old == now)
 			continue;
@@ -154,11 +147,12 @@ static void reload(struct daemon *d)
 		}
 		pr_notice("reload: %s %s -> %s", o->name, config_format(o, old, a, sizeof(a)),
 			  config_format(o, now, b, sizeof(b)));
-		*(uint32_t *)((char *)&d->o.c + o->off) = now;
+		config_put(&d->o.c, o, now);
 	}
 	kern_set_limit(&d->k, d->o.c.limit);
 	set_rate(d);
-	scopes_load(d, &c);
+	scopes_load(&d->sc, c);
+	free(c);
 	d->ev.interval_ns = (uint64_t)d->o.c.event_interval * 1000000000ull;
 	limiter_release(d);
 	pr_info("reloaded %s", d->o.config);
@@ -182,17 +176,15 @@ static void on_signal(struct daemon *d)
 /* STATUS= for systemctl status, when it changed. */
 static void notify_status(struct daemon *d)
 {
-	static char last[128];
 	struct ho_kstate *ks = kern_state(&d->k);
-	char now[128], lim[16];
+	char now[sizeof(d->status_sent)], lim[16];
 
 	snprintf(now, sizeof(now), "limit %s, %u in flight, %u queued",
-		 format_limit(ks->limit, lim, sizeof(lim)),
-		 __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED),
-		 __atomic_load_n(&ks->queued, __ATOMIC_RELAXED));
-	if (strcmp(now, last)) {
+		 format_limit(shared_get(ks->limit), lim, sizeof(lim)), shared_get(ks->in_flight),
+		 shared_get(ks->queued));
+	if (strcmp(now, d->status_sent)) {
 		sd_notifyf("STATUS=%s", now);
-		strcpy(last, now);
+		strcpy(d->status_sent, now);
 	}
 }
 
@@ -222,6 +214,7 @@ static void sched_as(struct daemon *d, bool rt)
 static int run_loop(struct daemon *d)
 {
 	struct epoll_event evs[16];
+	struct ho_ctl_event_row ev;
 	uint64_t ticks;
 	int n, i, timeout = -1;
 
@@ -231,7 +224,7 @@ static int run_loop(struct daemon *d)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return pr_err("epoll_wait: %s", strerror(errno)), -errno;
+			return pr_err_ret(-errno, "epoll_wait: %s", strerror(errno));
 		}
 		for (i = 0; i < n; i++) {
 			uint64_t tag = evs[i].data.u64;
@@ -276,7 +269,10 @@ static int run_loop(struct daemon *d)
 				break;
 			}
 		}
-		timeout = limiter_report(d);
+		ev = (struct ho_ctl_event_row){0};
+		timeout = limiter_report(d, &ev);
+		if (ev.time_ns)
+			ctl_broadcast_event(d, &ev);
 		sched_as(d, true);
 		limiter_release(d);
 	}
@@ -295,7 +291,7 @@ static void shutdown_all(struct daemon *d, const char *pin)
 		}
 	}
 	rules_remove();
-	unlink(pin);
+	(void)unlink(pin);
 	if (d->nfq.nl) {
 		/* SYNs that reached the queue while the rules went away */
 		nfqueue_receive(&d->nfq, limiter_on_packet, d);
@@ -345,7 +341,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	kern_set_verbosity(d.o.verbose);
-	if (geteuid() != 0) {
+	if (!is_root()) {
 		pr_err("must run as root (it loads BPF programs and changes netfilter rules)");
 		return 1;
 	}
@@ -355,7 +351,7 @@ int main(int argc, char **argv)
 	pin_path(pin, sizeof(pin));
 	/* a daemon killed with SIGKILL left rules (they fail open); remove them */
 	rules_remove();
-	unlink(pin);
+	(void)unlink(pin); /* there only if a daemon was killed */
 	if (mode == OPT_CLEANUP) {
 		pr_info("removed rules and pins left by an earlier daemon");
 		ctl_close_all(&d);
@@ -366,8 +362,11 @@ int main(int argc, char **argv)
 		err = rules_check();
 	if (!err)
 		err = ensure_bpffs();
-	if (!err)
+	if (!err) {
 		err = hq_init(&d.q);
+		if (err)
+			pr_err("cannot set up the queue: %s", strerror(-err));
+	}
 	if (err)
 		goto out;
 	limit_event_init(&d.ev, (uint64_t)d.o.c.event_interval * 1000000000ull);
@@ -387,7 +386,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	err = rules_install(pin, (uint16_t)d.o.c.queue_num);
-	unlink(pin);
+	(void)unlink(pin);
 	if (err)
 		goto out;
 	err = kern_attach(&d.k);
@@ -399,7 +398,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 	set_rate(&d);
-	scopes_load(&d, &d.o.c);
+	scopes_load(&d.sc, &d.o.c);
 	d.started = time(NULL);
 	pr_info("halfopend " HO_VERSION " started: limit %s, queue %u, tracked %u, NFQUEUE %u, "
 		"release %s, %u policies, netns net:[%u]",

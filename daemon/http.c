@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "http.h"
 #include "log.h"
+#include "snapshot.h"
 #include "metrics.h"
 
 #define SEC_NS		 1000000000ull
@@ -277,9 +278,9 @@ static int parse(const struct http_conn *h, bool *head)
 
 static void answer(struct daemon *d, struct http_conn *h, int status, bool head)
 {
-	static struct ho_ctl_policy_row pol[HO_POLICIES_MAX];
 	static const char nf[] = "not found: try /metrics\n";
 	struct ho_ctl_stats_row *rows = NULL;
+	struct ho_ctl_policy_row *pol;
 	struct ho_ctl_status s;
 	char *text = NULL, msg[64];
 	size_t n = 0, len, npol;
@@ -292,13 +293,17 @@ static void answer(struct daemon *d, struct http_conn *h, int status, bool head)
 		respond(h, status, "text/plain", msg, strlen(msg), head);
 		return;
 	}
+	pol = calloc(HO_POLICIES_MAX, sizeof(*pol));
+	if (!pol)
+		return; /* no reply: the connection is closed */
 	fill_status(d, &s);
-	collect_stats(d, true, &rows, &n);
+	(void)collect_stats(d, true, &rows, &n); /* what fits in memory is reported */
 	npol = policy_rows(d, pol, HO_POLICIES_MAX);
 	if (metrics_format(&text, &len, &s, rows, n, pol, npol) == 0)
 		respond(h, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, head);
 	free(text);
 	free(rows);
+	free(pol);
 }
 
 /* After the reply: read and throw away what the client still sends, until it closes. */

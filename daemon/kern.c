@@ -17,6 +17,7 @@
 #include "halfopen.skel.h"
 #include "kern.h"
 #include "log.h"
+#include "shared.h"
 #include "mapwalk.h"
 
 static int libbpf_verbose;
@@ -99,10 +100,11 @@ static int cgroup2_root(void)
 		(void)mkdir(own, 0700);
 		if (mount("cgroup2", own, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) &&
 		    errno != EBUSY)
-			return pr_err("no cgroup v2 file system is mounted and mounting one at %s "
-				      "failed: %s",
-				      own, strerror(errno)),
-			       -errno;
+			return pr_err_ret(
+				-errno,
+				"no cgroup v2 file system is mounted and mounting one at %s "
+				"failed: %s",
+				own, strerror(errno));
 		pr_info("mounted the cgroup v2 hierarchy at %s", own);
 		snprintf(path, sizeof(path), "%s", own);
 	}
@@ -117,21 +119,21 @@ int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, ring_buffer_
 
 	*k = (struct kern){.attempts_fd = -1, .held_fd = -1, .release_fd = -1, .cgroup_fd = -1};
 	if (stat("/proc/self/ns/net", &ns))
-		return pr_err("cannot read /proc/self/ns/net: %s", strerror(errno)), -errno;
+		return pr_err_ret(-errno, "cannot read /proc/self/ns/net: %s", strerror(errno));
 	k->netns_ino = (uint32_t)ns.st_ino;
 	err = netns_cookie(&k->netns_cookie);
 	if (err)
-		return pr_err("cannot read this network namespace's cookie (SO_NETNS_COOKIE): %s",
-			      strerror(-err)),
-		       err;
+		return pr_err_ret(
+			err, "cannot read this network namespace's cookie (SO_NETNS_COOKIE): %s",
+			strerror(-err));
 	k->cgroup_fd = cgroup2_root();
 	if (k->cgroup_fd < 0)
-		return pr_err("cannot open the cgroup v2 root: %s", strerror(errno)), -errno;
+		return pr_err_ret(-errno, "cannot open the cgroup v2 root: %s", strerror(errno));
 
 	/* open: parse the object, nothing in the kernel yet */
 	k->skel = halfopen_bpf__open();
 	if (!k->skel)
-		return pr_err("cannot open the BPF object: %s", strerror(errno)), -errno;
+		return pr_err_ret(-errno, "cannot open the BPF object: %s", strerror(errno));
 	/* set what the programs only read, and the table sizes */
 	k->skel->rodata->netns_cookie = k->netns_cookie;
 	bpf_map__set_max_entries(k->skel->maps.attempts, tracked_max);
@@ -143,7 +145,7 @@ int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, ring_buffer_
 		       strerror(-err));
 		goto fail;
 	}
-	k->skel->bss->st.limit = limit;
+	shared_set(k->skel->bss->st.limit, limit);
 	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.events), fn, ctx, NULL);
 	if (!k->rb) {
 		err = -errno;
@@ -194,7 +196,7 @@ struct ho_kstate *kern_state(struct kern *k)
 
 void kern_set_limit(struct kern *k, uint32_t limit)
 {
-	__atomic_store_n(&k->skel->bss->st.limit, limit, __ATOMIC_SEQ_CST);
+	shared_set(k->skel->bss->st.limit, limit);
 }
 
 int kern_pin_filter(struct kern *k, const char *path)

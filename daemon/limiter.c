@@ -22,6 +22,7 @@
 #include <string.h>
 #include "daemon.h"
 #include "log.h"
+#include "shared.h"
 #include "packet.h"
 #include "parse.h"
 #include "procinfo.h"
@@ -113,7 +114,9 @@ void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len)
 
 static void engine_scopes_of(void *ctx, struct hq_entry *e, struct ho_scope_set *set)
 {
-	scopes_of(ctx, e, set);
+	struct daemon *d = ctx;
+
+	scopes_of(&d->sc, e, set);
 }
 
 static int engine_release(void *ctx, uint64_t cookie, bool force, const struct ho_scope_set *set)
@@ -138,6 +141,7 @@ static const struct release_ops engine_ops = {
 
 void limiter_init(struct daemon *d)
 {
+	d->sc.k = &d->k;
 	d->rel = (struct release_engine){.q = &d->q,
 					 .ks = kern_state(&d->k),
 					 .scopes = kern_scopes(&d->k),
@@ -213,10 +217,9 @@ static void age_stats(struct daemon *d, enum kern_map map)
 void limiter_housekeeping(struct daemon *d)
 {
 	struct history *h = &d->hist;
-	static unsigned int tick;
 	struct ho_kstate *ks = kern_state(&d->k);
-	uint64_t lost = __atomic_load_n(&ks->lost_events, __ATOMIC_RELAXED);
-	uint64_t untracked = __atomic_load_n(&ks->untracked, __ATOMIC_RELAXED);
+	uint64_t lost = shared_get(ks->lost_events);
+	uint64_t untracked = shared_get(ks->untracked);
 
 	if (lost != d->seen_lost_events) {
 		pr_warn("%" PRIu64 " kernel events were lost (ring buffer full); rescanning "
@@ -231,12 +234,12 @@ void limiter_housekeeping(struct daemon *d)
 	nfqueue_receive(&d->nfq, limiter_on_packet, d);
 	nfqueue_repair(&d->nfq);
 	/* one sample a second for halfopen top */
-	h->in_flight[h->next] = __atomic_load_n(&ks->in_flight, __ATOMIC_RELAXED);
-	h->queued[h->next] = __atomic_load_n(&ks->queued, __ATOMIC_RELAXED);
+	h->in_flight[h->next] = shared_get(ks->in_flight);
+	h->queued[h->next] = shared_get(ks->queued);
 	h->next = (h->next + 1) % HO_HISTORY_LEN;
 	if (h->n < HO_HISTORY_LEN)
 		h->n++;
-	if (++tick % 5 == 0) {
+	if (++d->ticks % 5 == 0) {
 		age_stats(d, KM_PROC_STATS);
 		age_stats(d, KM_CGROUP_STATS);
 		/* big replies and storms leave free heap behind: give it back */
@@ -248,10 +251,11 @@ void limiter_housekeeping(struct daemon *d)
 	 * slots), and the whole table every HO_RECONCILE_S while anything is
 	 * tracked.
 	 */
-	if (tick % HO_RECONCILE_S == 0 && (ks->in_flight || ks->queued || d->q.count))
-		reconcile(d, true);
+	if (d->ticks % HO_RECONCILE_S == 0 &&
+	    (shared_get(ks->in_flight) || shared_get(ks->queued) || d->q.count))
+		reconcile(&d->k, &d->q, &d->nfq, true);
 	else if (d->q.count && d->rel.released == d->released_seen)
-		reconcile(d, false);
+		reconcile(&d->k, &d->q, &d->nfq, false);
 	d->released_seen = d->rel.released;
 	if (untracked != d->seen_untracked) {
 		pr_warn("attempt table full (%u): %" PRIu64 " attempts were let through "
@@ -259,7 +263,7 @@ void limiter_housekeeping(struct daemon *d)
 			d->o.c.tracked_max, untracked - d->seen_untracked);
 		d->seen_untracked = untracked;
 	}
-	scopes_tick(d);
+	scopes_tick(&d->sc);
 	limiter_release(d);
 }
 
@@ -273,20 +277,20 @@ static void full_scope(struct daemon *d, uint32_t tgid, struct ho_ctl_event_row 
 	struct ho_scope_set set;
 	struct hq_entry *e;
 
-	r->limit = ks->limit;
-	if (!d->sc.n || (ks->limit && ks->in_flight >= ks->limit))
+	r->limit = shared_get(ks->limit);
+	if (!d->sc.n || (r->limit && shared_get(ks->in_flight) >= r->limit))
 		return;
 	for (e = hq_head(&d->q); e && e->info.tgid != tgid; e = e->next)
 		;
 	if (!e)
 		return;
-	scopes_of(d, e, &set);
+	scopes_of(&d->sc, e, &set);
 	for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[i].idx; i++) {
 		const struct ho_scope *k = &kern_scopes(&d->k)[set.s[i].idx];
-		const struct scope_entry *se = scopes_at(d, set.s[i].idx);
+		const struct scope_entry *se = scopes_at(&d->sc, set.s[i].idx);
 
 		if (se && scope_full(k)) {
-			r->limit = k->limit;
+			r->limit = shared_get(k->limit);
 			policy_format(&se->p, false, r->scope, sizeof(r->scope));
 			return;
 		}
@@ -294,7 +298,7 @@ static void full_scope(struct daemon *d, uint32_t tgid, struct ho_ctl_event_row 
 }
 
 /* halfopen's Event 4226: first time the limit is reached, then once per interval. */
-int limiter_report(struct daemon *d)
+int limiter_report(struct daemon *d, struct ho_ctl_event_row *out)
 {
 	struct ho_ctl_event_row r = {0};
 	struct top_proc top;
@@ -321,7 +325,7 @@ int limiter_report(struct daemon *d)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	full_scope(d, top.tgid, &r);
-	r.in_flight = kern_state(&d->k)->in_flight;
+	r.in_flight = shared_get(kern_state(&d->k)->in_flight);
 	r.queued = (uint32_t)d->q.count;
 	r.top_tgid = top.tgid;
 	r.top_uid = top.uid;
@@ -335,6 +339,6 @@ int limiter_report(struct daemon *d)
 		r.scope[0] ? " of " : "", r.scope, format_limit(r.limit, lim, sizeof(lim)),
 		r.queued, r.top_tgid, r.top_comm, r.top_uid,
 		user_name(r.top_uid, user, sizeof(user)), r.top_cgroup, r.top_queued);
-	ctl_broadcast_event(d, &r);
+	*out = r;
 	return -1;
 }

@@ -46,7 +46,7 @@ int nfqueue_open(struct nfqueue *q, uint16_t num, uint32_t maxlen)
 	q->bufsize = 0xffff + (MNL_SOCKET_BUFFER_SIZE / 2);
 	q->buf = malloc(q->bufsize);
 	if (!q->buf)
-		return -ENOMEM;
+		return pr_err_ret(-ENOMEM, "cannot bind NFQUEUE %u: out of memory", num);
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!q->nl || mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;

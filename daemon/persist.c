@@ -70,7 +70,7 @@ int ctl_persist(struct daemon *d, struct ctl_client *c, const char *what,
 		goto out;
 	if (fresh) {
 		snprintf(err, sizeof(err), "%s", path);
-		mkdir(dirname(err), 0755); /* /etc/halfopen on a first --persist */
+		(void)mkdir(dirname(err), 0755); /* /etc/halfopen on a first --persist */
 	}
 	rc = config_write_atomic(path, out, fresh ? NULL : &st, err, sizeof(err));
 out:

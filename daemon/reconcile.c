@@ -19,8 +19,10 @@
 #include <time.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
-#include "daemon.h"
+#include "clock.h"
+#include "kern.h"
 #include "log.h"
+#include "nfq.h"
 #include "reconcile.h"
 #include "repair.h"
 #include "u64vec.h"
@@ -154,15 +156,15 @@ static void judge_one(void *ctx, uint64_t cookie, const void *val)
 }
 
 /* The daemon's side of an attempt that has ended: its place and its held SYN. */
-static void drop_queued(struct daemon *d, uint64_t cookie)
+static void drop_queued(struct hqueue *q, struct nfqueue *nfq, uint64_t cookie)
 {
-	struct hq_entry *e = hq_find(&d->q, cookie);
+	struct hq_entry *e = hq_find(q, cookie);
 
 	if (e)
-		nfqueue_forget(&d->nfq, &d->q, e, NF_DROP);
+		nfqueue_forget(nfq, q, e, NF_DROP);
 }
 
-int reconcile(struct daemon *d, bool full)
+int reconcile(struct kern *k, struct hqueue *q, struct nfqueue *nfq, bool full)
 {
 	static const uint64_t none;
 	struct cookies alive = {0};
@@ -186,24 +188,24 @@ int reconcile(struct daemon *d, bool full)
 		j.v.alive = alive.c.n ? alive.c.v : &none;
 		j.v.nalive = alive.c.n;
 	}
-	kern_walk(&d->k, KM_ATTEMPTS, judge_one, &j);
+	kern_walk(k, KM_ATTEMPTS, judge_one, &j);
 	for (size_t i = 0; i < j.check.n; i++) {
 		uint64_t cookie = j.check.v[i];
 
-		if (kern_lookup(&d->k, cookie, &a) || a.state == HO_ST_GONE)
+		if (kern_lookup(k, cookie, &a) || a.state == HO_ST_GONE)
 			continue; /* ended meanwhile, as it should */
 		if (still_connecting(nl, cookie, &a) != 0)
 			continue; /* alive, or we cannot tell: keep it */
-		if (kern_forget(&d->k, cookie) == 1) {
+		if (kern_forget(k, cookie) == 1) {
 			forgotten++;
-			drop_queued(d, cookie);
+			drop_queued(q, nfq, cookie);
 		}
 	}
 	for (size_t i = 0; i < j.del.n; i++) {
-		if (kern_lookup(&d->k, j.del.v[i], &a) || a.state != HO_ST_GONE)
+		if (kern_lookup(k, j.del.v[i], &a) || a.state != HO_ST_GONE)
 			continue;
-		drop_queued(d, j.del.v[i]);
-		if (!kern_delete(&d->k, KM_ATTEMPTS, j.del.v[i]))
+		drop_queued(q, nfq, j.del.v[i]);
+		if (!kern_delete(k, KM_ATTEMPTS, j.del.v[i]))
 			deleted++;
 	}
 	if (forgotten)

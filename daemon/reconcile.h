@@ -5,12 +5,15 @@
 
 #include <stdbool.h>
 
-struct daemon;
+struct hqueue;
+struct kern;
+struct nfqueue;
 
 /*
- * full: every tracked attempt, against a dump of the SYN_SENT sockets; else
+ * Attempts that ended are forgotten by the kernel side (k) and leave the
+ * queue (q), their held SYN dropped (nfq). full: every tracked attempt, against a dump of the SYN_SENT sockets; else
  * only the attempts that hold a slot (the queue stalled). 0 or -errno.
  */
-int reconcile(struct daemon *d, bool full);
+int reconcile(struct kern *k, struct hqueue *q, struct nfqueue *nfq, bool full);
 
 #endif

@@ -30,6 +30,7 @@ struct scope_entry {
 };
 
 struct scopes {
+	struct kern *k; /* the kernel's scope entries and keys */
 	struct scope_entry e[HO_POLICIES_MAX];
 	uint32_t n;	   /* used entries */
 	uint32_t next_idx; /* kernel entries are handed out round robin */
@@ -37,27 +38,27 @@ struct scopes {
 	uint32_t keys[3];  /* keys in the kernel per kind */
 };
 
-struct daemon;
+struct kern;
 struct hq_entry;
 struct ho_config;
 
 /* Could p be set? A cgroup must exist, a new policy needs room. 0 or -errno, err set. */
-int scopes_check(struct daemon *d, const struct ho_policy *p, char *err, size_t errlen);
+int scopes_check(struct scopes *sc, const struct ho_policy *p, char *err, size_t errlen);
 /* Set a policy (new or changed): 0, or -errno with a reason in err and nothing changed. */
-int scopes_set(struct daemon *d, const struct ho_policy *p, uint32_t owner, char *err,
+int scopes_set(struct scopes *sc, const struct ho_policy *p, uint32_t owner, char *err,
 	       size_t errlen);
 /* Remove the policy of p's scope; -ENOENT if there is none. */
-int scopes_del(struct daemon *d, const struct ho_policy *p, char *err, size_t errlen);
-struct scope_entry *scopes_find(struct daemon *d, const struct ho_policy *p);
+int scopes_del(struct scopes *sc, const struct ho_policy *p, char *err, size_t errlen);
+struct scope_entry *scopes_find(struct scopes *sc, const struct ho_policy *p);
 /* The settings file's policies replace all but transient ones (start, SIGHUP). */
-void scopes_load(struct daemon *d, const struct ho_config *c);
+void scopes_load(struct scopes *sc, const struct ho_config *c);
 /* Once a second: follow cgroups that came, went or were made again; end
  * transient policies whose halfopen run is gone and whose cgroup is empty. */
-void scopes_tick(struct daemon *d);
+void scopes_tick(struct scopes *sc);
 /* The policy of kernel scope entry idx, or NULL. */
-const struct scope_entry *scopes_at(struct daemon *d, uint32_t idx);
+const struct scope_entry *scopes_at(struct scopes *sc, uint32_t idx);
 
 /* The scopes that apply to a queued attempt now (user first, then cgroups outermost first). */
-void scopes_of(struct daemon *d, struct hq_entry *e, struct ho_scope_set *set);
+void scopes_of(struct scopes *sc, struct hq_entry *e, struct ho_scope_set *set);
 
 #endif
