@@ -15,18 +15,27 @@ BPFTOOL ?= bpftool
 PKGS    := libbpf libmnl libnetfilter_queue
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I$(BUILD) -Ibpf -Isrc
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Wshadow -Werror -D_GNU_SOURCE
+# Each folder is compiled with only the include paths it may use: the shared
+# code (lib/) knows neither program, the CLI does not know the daemon.
+LIB_INC    := -Ilib -Ibpf
+CLI_INC    := -Icli -Ilib -Ibpf
+DAEMON_INC := -Idaemon -Ilib -Ibpf -I$(BUILD)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -lnetfilter_queue) -lelf -lz
 # The BPF side needs no vmlinux.h (bpf/kernel.h): the UAPI headers, found in
 # the build machine's multiarch include directory, and CO-RE for the rest.
 MULTIARCH  := $(shell $(CC) -dumpmachine)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror -Ibpf -I/usr/include/$(MULTIARCH)
 
-# Pure logic: no kernel, no root; unit-tested, also under ASan/UBSan.
-LOGIC   := queue parse ctl_proto limit_event packet config policy procinfo text repair
-DAEMON  := halfopend options sdnotify http metrics reconcile kern mapwalk nfq rules limiter ctl_server ctl_lists scopes ctl_policy persist log
-CLI     := halfopen cli cli_ps cli_events cli_top cli_metrics cli_policy cli_run metrics parse ctl_proto procinfo policy text
-UNIT    := test_queue test_parse test_ctl_proto test_limit_event test_packet test_config test_policy test_text test_repair
+# lib/: the code both programs share; no kernel, no root; unit-tested, also under ASan/UBSan.
+LIB     := $(basename $(notdir $(wildcard lib/*.c)))
+DAEMON  := $(basename $(notdir $(wildcard daemon/*.c)))
+CLI     := $(basename $(notdir $(wildcard cli/*.c)))
+LIB_O    := $(addprefix $(BUILD)/lib/,$(addsuffix .o,$(LIB)))
+DAEMON_O := $(addprefix $(BUILD)/daemon/,$(addsuffix .o,$(DAEMON)))
+CLI_O    := $(addprefix $(BUILD)/cli/,$(addsuffix .o,$(CLI)))
+LIB_SRC  := $(wildcard lib/*.c)
+UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
 .PHONY: all clean check unit test demo bench format format-check install uninstall doc fuzz fuzz-build
 all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
@@ -66,7 +75,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/halfopen 2>/dev/null
 
 $(BUILD):
-	mkdir -p $@ $@/asan
+	mkdir -p $@ $@/asan $@/lib $@/daemon $@/cli
 
 # Each BPF header must compile on its own, not only inside halfopen.bpf.c.
 $(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/halfopen.h bpf/kernel.h | $(BUILD)
@@ -77,15 +86,26 @@ $(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/halfopen.h bpf/k
 $(BUILD)/halfopen.skel.h: $(BUILD)/halfopen.bpf.o
 	$(BPFTOOL) gen skeleton $< name halfopen_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/kern.o: $(BUILD)/halfopen.skel.h
+$(BUILD)/daemon/kern.o: $(BUILD)/halfopen.skel.h
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
-	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LIB_INC) -c $< -o $@
+$(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h lib/*.h) bpf/halfopen.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CLI_INC) -c $< -o $@
+$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h lib/*.h) bpf/halfopen.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DAEMON_INC) -c $< -o $@
 
-$(BUILD)/halfopend: $(addprefix $(BUILD)/,$(addsuffix .o,$(DAEMON) $(LOGIC)))
+# lib/ as an archive: each program takes only the objects it uses.
+$(BUILD)/libhalfopen.a: $(LIB_O)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/halfopend: $(DAEMON_O) $(BUILD)/libhalfopen.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/halfopen: $(addprefix $(BUILD)/,$(addsuffix .o,$(CLI)))
+$(BUILD)/halfopen: $(CLI_O) $(BUILD)/libhalfopen.a
 	$(CC) $(CFLAGS) $^ -o $@
 
 # Test tools: a connecting client, a peer and a raw control request, driven by the namespace tests.
@@ -96,29 +116,36 @@ $(BUILD)/hopeer: tests/tools/hopeer.c | $(BUILD)
 $(BUILD)/hostorm: tests/tools/hostorm.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
 # needs root (it makes a BPF map): run by tests/net/test_exact.sh
-$(BUILD)/test_mapwalk: tests/tools/test_mapwalk.c src/mapwalk.c src/mapwalk.h | $(BUILD)
-	$(CC) $(CFLAGS) tests/tools/test_mapwalk.c src/mapwalk.c -o $@ $(LDLIBS)
+$(BUILD)/test_mapwalk: tests/tools/test_mapwalk.c daemon/mapwalk.c daemon/mapwalk.h | $(BUILD)
+	$(CC) $(CFLAGS) -Idaemon tests/tools/test_mapwalk.c daemon/mapwalk.c -o $@ $(LDLIBS)
 # forges a lost end for the repair's test (tests/net/test_exact.sh)
 $(BUILD)/holeak: tests/tools/holeak.c $(BUILD)/halfopen.skel.h bpf/halfopen.h | $(BUILD)
-	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
-$(BUILD)/hoctl: tests/tools/hoctl.c src/ctl_proto.c $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
-	$(CC) $(CFLAGS) $< src/ctl_proto.c -o $@
+	$(CC) $(CFLAGS) -Ibpf -I$(BUILD) $< -o $@ $(LDLIBS)
+$(BUILD)/hoctl: tests/tools/hoctl.c lib/ctl_proto.c $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
+	$(CC) $(CFLAGS) $(LIB_INC) $< lib/ctl_proto.c -o $@
 
 # Benchmarks: see bench/run.sh and docs/benchmarks.md.
 $(BUILD)/hobench: bench/hobench.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
-$(BUILD)/nfq_accept: bench/nfq_accept.c $(BUILD)/nfq.o $(BUILD)/log.o
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/nfq_accept: bench/nfq_accept.c $(BUILD)/daemon/nfq.o $(BUILD)/lib/log.o
+	$(CC) $(CFLAGS) $(DAEMON_INC) $^ -o $@ $(LDLIBS)
 
 bench: all $(BUILD)/nfq_accept
 	bench/run.sh
 
-# Unit tests, plain and sanitized.
+# Unit tests, plain and sanitized: of lib/, and of the daemon's parts that
+# need no kernel (the release engine), built with what they test only.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-$(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(addprefix src/,$(addsuffix .c,$(LOGIC))) $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
-	$(CC) $(CFLAGS) -Itests/unit $< $(addprefix src/,$(addsuffix .c,$(LOGIC))) -o $@
-$(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(addprefix src/,$(addsuffix .c,$(LOGIC))) $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
-	$(CC) $(CFLAGS) -O1 $(SAN) -Itests/unit $< $(addprefix src/,$(addsuffix .c,$(LOGIC))) -o $@
+UNIT_INC := $(LIB_INC)
+UNIT_SRC := $(LIB_SRC)
+DAEMON_UNIT := $(BUILD)/test_release $(BUILD)/asan/test_release
+$(DAEMON_UNIT): UNIT_INC := -Idaemon $(LIB_INC)
+$(DAEMON_UNIT): UNIT_SRC := daemon/release.c $(LIB_SRC)
+$(DAEMON_UNIT): daemon/release.c daemon/release.h daemon/shared.h
+$(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
+	$(CC) $(CFLAGS) $(UNIT_INC) -Itests/unit $< $(UNIT_SRC) -o $@
+$(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
+	$(CC) $(CFLAGS) -O1 $(SAN) $(UNIT_INC) -Itests/unit $< $(UNIT_SRC) -o $@
 
 unit: $(addprefix $(BUILD)/,$(UNIT)) $(addprefix $(BUILD)/asan/,$(UNIT))
 
@@ -128,9 +155,9 @@ unit: $(addprefix $(BUILD)/,$(UNIT)) $(addprefix $(BUILD)/asan/,$(UNIT))
 FUZZ	  := fuzz_config fuzz_policy fuzz_ctl_proto fuzz_packet
 FUZZ_TIME ?= 60
 FUZZ_SAN  := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(addprefix src/,$(addsuffix .c,$(LOGIC))) $(wildcard src/*.h) bpf/halfopen.h | $(BUILD)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
 	@mkdir -p $(BUILD)/fuzz
-	$(CLANG) -g -O1 $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ibpf -Isrc $< $(addprefix src/,$(addsuffix .c,$(LOGIC))) -o $@
+	$(CLANG) -g -O1 $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(LIB_INC) $< $(LIB_SRC) -o $@
 
 fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ))
 fuzz: fuzz-build
@@ -143,7 +170,7 @@ check test: all unit fuzz-build
 demo: all
 	demo/demo.sh
 
-FORMAT_FILES := $(wildcard src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c tests/fuzz/*.c bench/*.c)
+FORMAT_FILES := $(wildcard lib/*.c lib/*.h daemon/*.c daemon/*.h cli/*.c cli/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c tests/fuzz/*.c bench/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

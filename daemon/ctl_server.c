@@ -1,0 +1,668 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The daemon's end of the control socket: see ctl_proto.h for the protocol.
+ *
+ * Privilege is decided once, at accept, from the peer's credentials: root's
+ * clients may send anything, others only what the request table at the end
+ * of this file allows anyone (it denies by default). Root is always served:
+ * unprivileged clients get a bounded share of the connection slots and of
+ * the reply memory, one request in flight each, and are dropped when idle or
+ * not reading (numbers in daemon.h, stated in halfopend(8)). Replies are
+ * queued per client and sent as the socket takes them, so a slow or stuck
+ * client never blocks the event loop.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include "ctl_proto.h"
+#include "daemon.h"
+#include "log.h"
+#include "shared.h"
+#include "snapshot.h"
+#include "parse.h"
+
+#define CTL_BACKLOG	  128
+#define USER_TIMEOUT_NS	  ((uint64_t)HO_USER_TIMEOUT_S * 1000000000ull)
+#define DROP_LOGS_PER_SEC 10
+#define STR_(x)		  #x
+#define STR(x)		  STR_(x)
+
+/* HO_RUN_DIR, made if missing; refused unless it is a directory only root can write. */
+static int run_dir(void)
+{
+	struct stat st;
+
+	if (mkdir(HO_RUN_DIR, 0755) == 0)
+		(void)chmod(HO_RUN_DIR, 0755); /* whatever the umask: anyone may reach the socket */
+	else if (errno != EEXIST)
+		return pr_err_ret(-errno, "cannot make " HO_RUN_DIR ": %s", strerror(errno));
+	if (lstat(HO_RUN_DIR, &st))
+		return pr_err_ret(-errno, "cannot read " HO_RUN_DIR ": %s", strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
+		return pr_err_ret(-EPERM,
+				  HO_RUN_DIR
+				  " is not a directory that only root can write "
+				  "(%s, owner uid %u, mode %04o): not putting the control socket "
+				  "there",
+				  S_ISLNK(st.st_mode)	? "a symbolic link"
+				  : S_ISDIR(st.st_mode) ? "a directory"
+							: "not a directory",
+				  st.st_uid, st.st_mode & 07777);
+	return 0;
+}
+
+/* Say who holds the lock: its pid is in the file. */
+static void say_locked(int fd, const char *path)
+{
+	char buf[16] = "";
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	unsigned int pid;
+
+	if (n > 0 && sscanf(buf, "%u", &pid) == 1)
+		pr_err("another halfopend (pid %u) is running in this network namespace (it holds "
+		       "%s)",
+		       pid, path);
+	else
+		pr_err("another halfopend is running in this network namespace (it holds %s)",
+		       path);
+}
+
+/*
+ * flock, waiting 200 ms at most: another daemon's sweep() holds a lock of a
+ * namespace whose daemon is gone for a moment. 0, or -1 with errno.
+ */
+static int lock_soon(int fd)
+{
+	const struct timespec step = {0, 10000000};
+
+	for (int i = 0; i < 20; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return -1;
+		nanosleep(&step, NULL);
+	}
+	return -1;
+}
+
+/*
+ * The single-instance lock: an flock on the lock file, which then holds our
+ * pid. A daemon that stops removes the file it held, so what we locked must
+ * still be the file at that path, or another daemon could lock a new one.
+ */
+static int take_lock(struct daemon *d)
+{
+	struct stat a, b;
+	int fd, err;
+
+	for (int tries = 0; tries < 3; tries++) {
+		fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0)
+			return pr_err_ret(-errno, "cannot open %s: %s", d->lock_path,
+					  strerror(errno));
+		if (lock_soon(fd)) {
+			err = -errno;
+			if (err == -EWOULDBLOCK)
+				say_locked(fd, d->lock_path);
+			else
+				pr_err("cannot lock %s: %s", d->lock_path, strerror(-err));
+			close(fd);
+			return err == -EWOULDBLOCK ? -EEXIST : err;
+		}
+		if (fstat(fd, &a) == 0 && stat(d->lock_path, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino) {
+			if (ftruncate(fd, 0) || dprintf(fd, "%d\n", (int)getpid()) < 0)
+				pr_warn("cannot write our pid to %s: %s", d->lock_path,
+					strerror(errno));
+			d->lock_fd = fd;
+			return 0;
+		}
+		close(fd);
+	}
+	return pr_err_ret(-EAGAIN, "cannot lock %s: it keeps being replaced", d->lock_path);
+}
+
+/*
+ * Remove the files of daemons that are gone (killed, in a namespace since
+ * deleted): a lock no one holds. What a daemon starting meanwhile opened
+ * is then no longer at its path, which its take_lock() sees.
+ */
+static void sweep(struct daemon *d)
+{
+	char lock[sizeof(d->lock_path)], sock[sizeof(d->ctl_path)];
+	DIR *dir = opendir(HO_RUN_DIR);
+	struct dirent *e;
+	size_t len;
+	int fd, n = 0;
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir)) && n++ < 4096) {
+		len = strlen(e->d_name);
+		if (strncmp(e->d_name, "net-", 4) || len < 10 ||
+		    strcmp(e->d_name + len - 5, ".lock"))
+			continue;
+		snprintf(lock, sizeof(lock), HO_RUN_DIR "/%s", e->d_name);
+		if (!strcmp(lock, d->lock_path))
+			continue;
+		fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			snprintf(sock, sizeof(sock), HO_RUN_DIR "/%.*s.sock", (int)len - 5,
+				 e->d_name);
+			unlink(sock);
+			unlink(lock);
+			pr_debug("removed %s and its socket: its daemon is gone", lock);
+		}
+		close(fd);
+	}
+	closedir(dir);
+}
+
+static void unlock(struct daemon *d)
+{
+	if (d->lock_fd < 0)
+		return;
+	unlink(d->lock_path); /* still ours: we hold the lock */
+	close(d->lock_fd);
+	d->lock_fd = -1;
+}
+
+int ctl_listen(struct daemon *d)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	mode_t mask;
+	int fd, err;
+
+	for (int i = 0; i < HO_MAX_CLIENTS; i++)
+		d->clients[i] = (struct ctl_client){.fd = -1};
+	d->lock_fd = -1;
+	err = ho_ctl_path(d->ctl_path, sizeof(d->ctl_path), "sock");
+	if (!err)
+		err = ho_ctl_path(d->lock_path, sizeof(d->lock_path), "lock");
+	if (err)
+		return pr_err_ret(err, "cannot name the control socket: %s", strerror(-err));
+	err = run_dir();
+	if (!err)
+		err = take_lock(d);
+	if (err)
+		return err;
+	/* the lock is ours: a socket file there was left by a daemon killed with SIGKILL */
+	unlink(d->ctl_path);
+	sweep(d);
+	memcpy(sun.sun_path, d->ctl_path, sizeof(d->ctl_path));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("cannot create the control socket: %s", strerror(-err));
+		unlock(d);
+		return err;
+	}
+	/* 0666: anyone may connect; what each may ask is decided at accept */
+	mask = umask(0111);
+	err = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;
+	umask(mask);
+	if (!err && listen(fd, CTL_BACKLOG))
+		err = -errno;
+	if (err) {
+		pr_err("cannot listen on %s: %s", d->ctl_path, strerror(-err));
+		close(fd);
+		unlink(d->ctl_path);
+		unlock(d);
+		return err;
+	}
+	d->ctl_fd = fd;
+	return 0;
+}
+
+static struct ctl_client *client_of(struct daemon *d, int fd)
+{
+	for (int i = 0; i < HO_MAX_CLIENTS; i++)
+		if (d->clients[i].fd == fd)
+			return &d->clients[i];
+	return NULL;
+}
+
+/* NULL if a client of uid may have one more connection, or why not. */
+static const char *admit(const struct daemon *d, uint32_t uid, char *why, size_t len)
+{
+	int used = 0, users = 0, same = 0;
+
+	for (int i = 0; i < HO_MAX_CLIENTS; i++) {
+		const struct ctl_client *c = &d->clients[i];
+
+		if (c->fd < 0)
+			continue;
+		used++;
+		users += c->restricted;
+		same += c->restricted && c->uid == uid;
+	}
+	if (used >= HO_MAX_CLIENTS)
+		snprintf(why, len, "too many control connections (%d): try again later",
+			 HO_MAX_CLIENTS);
+	else if (uid != 0 && same >= HO_CLIENTS_PER_UID)
+		snprintf(why, len, "too many control connections of uid %u (%d): try again later",
+			 uid, HO_CLIENTS_PER_UID);
+	else if (uid != 0 && users >= HO_CLIENTS_USERS)
+		snprintf(why, len,
+			 "too many control connections of unprivileged users (%d): try again later",
+			 HO_CLIENTS_USERS);
+	else
+		return NULL;
+	return why;
+}
+
+void ctl_accept(struct daemon *d)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct ucred cred;
+	socklen_t clen;
+	char why[96];
+	int fd, n = 0;
+
+	/* a backlog's worth a turn: a storm of connects does not hold the loop */
+	while (n++ < CTL_BACKLOG &&
+	       (fd = accept4(d->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		/* privilege is decided here, once: the credentials of connect() */
+		clen = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
+			close(fd);
+			continue;
+		}
+		if (admit(d, cred.uid, why, sizeof(why))) {
+			pr_debug("refusing a control connection of pid %d uid %u: %s", cred.pid,
+				 cred.uid, why);
+			ho_ctl_send_err(fd, EUSERS, "%s", why);
+			close(fd);
+			d->ctl_refused++;
+			continue;
+		}
+		ev.data.u64 = EV_CLIENT | (uint64_t)fd;
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			close(fd);
+			continue;
+		}
+		*client_of(d, -1) = (struct ctl_client){.fd = fd,
+							.uid = cred.uid,
+							.pid = cred.pid,
+							.restricted = cred.uid != 0,
+							.events = EPOLLIN,
+							.active_ns = now_ns(),
+							.budget = &d->budget};
+	}
+}
+
+/* The reply buffer of c becomes cap bytes (or is freed, cap 0); the budget follows. */
+static int set_cap(struct ctl_client *c, size_t cap)
+{
+	char *p = NULL;
+
+	if (cap) {
+		p = realloc(c->out, cap);
+		if (!p)
+			return -ENOMEM;
+	} else {
+		free(c->out);
+	}
+	c->budget->all = c->budget->all - c->cap + cap;
+	if (c->restricted)
+		c->budget->users = c->budget->users - c->cap + cap;
+	c->out = p;
+	c->cap = cap;
+	return 0;
+}
+
+/* Close a client's connection; nothing is counted (it left, or it is over). */
+static void ctl_drop(struct daemon *d, struct ctl_client *c)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	set_cap(c, 0);
+	*c = (struct ctl_client){.fd = -1};
+}
+
+/* Close a client's connection because of what it did: counted, and logged within reason. */
+static void ctl_kick(struct daemon *d, struct ctl_client *c, const char *why)
+{
+	uint64_t now = now_ns();
+
+	if (now - d->ctl_log_ns > 1000000000ull) {
+		d->ctl_log_ns = now;
+		d->ctl_logged = 0;
+	}
+	if (d->ctl_logged++ < DROP_LOGS_PER_SEC)
+		pr_info("dropping control client pid %d uid %u: %s", c->pid, c->uid, why);
+	d->ctl_dropped++;
+	ctl_drop(d, c);
+}
+
+/*
+ * Wait for what the client's state calls for: the socket taking more of a
+ * reply (and no request meanwhile: one in flight), or its next request,
+ * unless it was told to wait.
+ */
+static void set_events(struct daemon *d, struct ctl_client *c)
+{
+	uint32_t want = c->len > c->off ? EPOLLOUT : c->paused ? 0 : EPOLLIN;
+	struct epoll_event ev = {.events = want, .data.u64 = EV_CLIENT | (uint64_t)c->fd};
+
+	if (c->events != want && epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->events = want;
+}
+
+void ctl_expire(struct daemon *d)
+{
+	uint64_t now = now_ns();
+
+	for (int i = 0; i < HO_MAX_CLIENTS; i++) {
+		struct ctl_client *c = &d->clients[i];
+
+		if (c->fd >= 0 && c->paused) {
+			c->paused = false;
+			set_events(d, c);
+		}
+		if (c->fd < 0 || !c->restricted || now - c->active_ns <= USER_TIMEOUT_NS)
+			continue;
+		if (c->len > c->off)
+			ctl_kick(d, c, "not reading its replies for " STR(HO_USER_TIMEOUT_S) " s");
+		else if (!c->follow)
+			ctl_kick(d, c, "idle for " STR(HO_USER_TIMEOUT_S) " s");
+	}
+}
+
+void ctl_close_all(struct daemon *d)
+{
+	for (int i = 0; i < HO_MAX_CLIENTS; i++)
+		if (d->clients[i].fd >= 0)
+			ctl_drop(d, &d->clients[i]);
+	if (d->ctl_fd >= 0) {
+		close(d->ctl_fd);
+		unlink(d->ctl_path);
+	}
+	d->ctl_fd = -1;
+	unlock(d);
+}
+
+static bool is_row(uint16_t type)
+{
+	return type == HO_CTL_PS_ROW || type == HO_CTL_STATS_ROW || type == HO_CTL_EVENT_ROW ||
+	       type == HO_CTL_POLICY_ROW;
+}
+
+/* Would a reply buffer of cap bytes for c go over a bound? */
+static bool over_budget(const struct ctl_client *c, size_t cap)
+{
+	size_t all = c->budget->all - c->cap + cap, users = c->budget->users - c->cap + cap;
+
+	if (cap > (c->restricted ? HO_OUT_MAX_USER : HO_OUT_MAX_ROOT) || all > HO_OUT_TOTAL)
+		return true;
+	return c->restricted && users > HO_OUT_USERS;
+}
+
+int ctl_put(struct ctl_client *c, uint16_t type, const void *payload, uint32_t len)
+{
+	char msg[HO_CTL_MAX_MSG];
+	int n = ho_ctl_encode(msg, sizeof(msg), type, payload, len);
+	uint32_t size;
+	size_t need, cap;
+
+	if (n < 0)
+		return n;
+	if (c->off && c->off == c->len)
+		c->off = c->len = 0;
+	need = c->len + sizeof(size) + (size_t)n;
+	if (need > c->cap) {
+		for (cap = c->cap ? c->cap * 2 : 4096; cap < need;)
+			cap *= 2;
+		/*
+		 * Rows stop at the bounds (the list says it was cut); a single
+		 * reply or an END always goes, to the byte: one request in
+		 * flight a client keeps those small.
+		 */
+		if (over_budget(c, cap)) {
+			if (is_row(type))
+				return -ENOBUFS;
+			cap = need;
+		}
+		if (set_cap(c, cap)) {
+			c->failed = true;
+			return -ENOMEM;
+		}
+	}
+	size = (uint32_t)n;
+	memcpy(c->out + c->len, &size, sizeof(size));
+	memcpy(c->out + c->len + sizeof(size), msg, (size_t)n);
+	c->len += sizeof(size) + (size_t)n;
+	return 0;
+}
+
+void ctl_flush(struct daemon *d, struct ctl_client *c)
+{
+	uint32_t size;
+	ssize_t n;
+
+	while (c->off < c->len) {
+		memcpy(&size, c->out + c->off, sizeof(size));
+		n = send(c->fd, c->out + c->off + sizeof(size), size, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			set_events(d, c);
+			return;
+		}
+		if (n != (ssize_t)size) {
+			ctl_drop(d, c);
+			return;
+		}
+		c->off += sizeof(size) + size;
+		c->active_ns = now_ns();
+	}
+	c->off = c->len = 0;
+	c->list = false;
+	/* a big reply leaves a big buffer: give it back */
+	if (c->cap > 65536)
+		set_cap(c, 0);
+	set_events(d, c);
+}
+
+/* Unprivileged lists being sent now: the gate counts nothing else. */
+static int lists_busy(const struct daemon *d)
+{
+	int n = 0;
+
+	for (int i = 0; i < HO_MAX_CLIENTS; i++) {
+		const struct ctl_client *c = &d->clients[i];
+
+		n += c->fd >= 0 && c->restricted && c->list && c->len > c->off;
+	}
+	return n;
+}
+
+void ctl_broadcast_event(struct daemon *d, const struct ho_ctl_event_row *r)
+{
+	for (int i = 0; i < HO_MAX_CLIENTS; i++) {
+		struct ctl_client *c = &d->clients[i];
+
+		if (c->fd < 0 || !c->follow)
+			continue;
+		if (c->len - c->off > HO_FOLLOW_MAX ||
+		    ctl_put(c, HO_CTL_EVENT_ROW, r, sizeof(*r))) {
+			ctl_kick(d, c, "an events follower not reading");
+			continue;
+		}
+		ctl_flush(d, c);
+	}
+}
+
+void ctl_err(struct ctl_client *c, int err, const char *msg)
+{
+	struct ho_ctl_err e = {.err = err};
+
+	snprintf(e.msg, sizeof(e.msg), "%s", msg);
+	ctl_put(c, HO_CTL_ERR, &e, sizeof(e));
+}
+
+static void put_status(struct daemon *d, struct ctl_client *c, const void *req)
+{
+	struct ho_ctl_status s;
+
+	(void)req;
+	fill_status(d, &s);
+	ctl_put(c, HO_CTL_STATUS_REP, &s, sizeof(s));
+}
+
+static char *edit_limit(const char *text, const void *arg)
+{
+	char val[16];
+
+	return config_rewrite(text, "limit",
+			      format_limit(*(const uint32_t *)arg, val, sizeof(val)));
+}
+
+static void set_limit(struct daemon *d, struct ctl_client *c, const void *payload)
+{
+	const struct ho_ctl_limit *req = payload;
+	char old[16], new[32];
+	uint32_t prev;
+
+	if (req->limit > HO_LIMIT_MAX) {
+		ctl_err(c, ERANGE, "the limit must be 1..1000000 or unlimited");
+		return;
+	}
+	snprintf(new, sizeof(new), "limit %s", format_limit(req->limit, old, sizeof(old)));
+	if ((req->flags & HO_LIMIT_F_PERSIST) && ctl_persist(d, c, new, edit_limit, &req->limit))
+		return; /* not written: nothing changed */
+	if ((req->flags & HO_LIMIT_F_PERSIST) &&
+	    (d->o.cli.set & (1u << (config_option("limit") - cfg_options))))
+		pr_warn("limit is also given on the command line, which wins at the next start");
+	prev = shared_get(kern_state(&d->k)->limit);
+	kern_set_limit(&d->k, req->limit);
+	d->o.c.limit = req->limit;
+	if (prev != req->limit)
+		pr_notice("limit changed from %s to %s by pid %d uid %u",
+			  format_limit(prev, old, sizeof(old)),
+			  format_limit(req->limit, new, sizeof(new)), c->pid, c->uid);
+	/* raising it releases queued attempts at once */
+	limiter_release(d);
+	put_status(d, c, NULL);
+}
+
+#define ANYONE 1u /* unprivileged clients may send it: it only reads */
+#define LIST   2u /* the reply is a list: gated for unprivileged clients */
+
+/*
+ * Every request, and who may send it. What is not here is not a request;
+ * what is here without ANYONE is root's: deny by default.
+ */
+static const struct ctl_request {
+	uint16_t type;
+	uint16_t flags;
+	void (*fn)(struct daemon *d, struct ctl_client *c, const void *req);
+	const char *denied; /* what an unprivileged client is told */
+} requests[] = {
+	{HO_CTL_STATUS, ANYONE, put_status, NULL},
+	{HO_CTL_SET_LIMIT, 0, set_limit, "only root may change the limit"},
+	{HO_CTL_PS, ANYONE | LIST, list_ps, NULL},
+	{HO_CTL_STATS, ANYONE | LIST, list_stats, NULL},
+	{HO_CTL_EVENTS, ANYONE | LIST, list_events, NULL},
+	{HO_CTL_HISTORY, ANYONE, send_history, NULL},
+	{HO_CTL_POLICY_SET, 0, policy_set, "only root may change policies"},
+	{HO_CTL_POLICY_DEL, 0, policy_del, "only root may change policies"},
+	{HO_CTL_POLICY_LIST, ANYONE | LIST, policy_list, NULL},
+};
+
+static const struct ctl_request *request_of(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (requests[i].type == type)
+			return &requests[i];
+	return NULL;
+}
+
+/*
+ * What the event loop spends on unprivileged clients (building a ps walks
+ * the attempt table; sending it is a system call a row) is owed, and paid
+ * off at 1/HO_USERS_SHARE of the time that passes. Over 100 ms owed, their
+ * lists wait; root never does.
+ */
+static bool users_may_work(struct daemon *d)
+{
+	uint64_t now = now_ns(), paid = (now - d->users_work_at) / HO_USERS_SHARE;
+
+	d->users_work_ns = d->users_work_ns > paid ? d->users_work_ns - paid : 0;
+	d->users_work_at = now;
+	return d->users_work_ns < 100000000ull;
+}
+
+static void handle(struct daemon *d, struct ctl_client *c)
+{
+	char buf[HO_CTL_MAX_MSG];
+	const struct ctl_request *r;
+	struct ho_ctl_hdr hdr;
+	const void *payload;
+	int err;
+
+	err = ho_ctl_recv(c->fd, buf, sizeof(buf), &hdr, &payload);
+	if (err == -EAGAIN)
+		return;
+	if (err == -ECONNRESET) {
+		ctl_drop(d, c);
+		return;
+	}
+	if (err) {
+		/* one clear answer, then the connection is closed */
+		pr_debug("bad control message: %s", strerror(-err));
+		ho_ctl_send_err(c->fd, -err, "bad request: %s", strerror(-err));
+		ctl_drop(d, c);
+		return;
+	}
+	c->active_ns = now_ns();
+	r = request_of(hdr.type);
+	if (!r) {
+		ctl_err(c, EOPNOTSUPP, "not a request");
+	} else if (c->restricted && !(r->flags & ANYONE)) {
+		ctl_err(c, EPERM, r->denied ? r->denied : "only root may do that");
+	} else if (c->restricted && (r->flags & LIST) && lists_busy(d) >= HO_MAX_LISTS) {
+		ctl_err(c, EBUSY, "busy sending other lists: try again");
+		c->paused = true;
+	} else if (c->restricted && (r->flags & LIST) && !users_may_work(d)) {
+		ctl_err(c, EBUSY, "busy with other users' lists: try again");
+		c->paused = true;
+	} else {
+		c->list = r->flags & LIST;
+		r->fn(d, c, payload);
+	}
+	if (c->failed) {
+		ctl_kick(d, c, "out of memory for its reply");
+		return;
+	}
+	ctl_flush(d, c);
+}
+
+void ctl_event(struct daemon *d, int fd, uint32_t events)
+{
+	struct ctl_client *c = client_of(d, fd);
+	uint64_t t0 = now_ns();
+	bool restricted;
+
+	if (!c)
+		return;
+	restricted = c->restricted;
+	/* a reply on its way: the next request waits until it is sent */
+	if (c->len > c->off)
+		ctl_flush(d, c);
+	else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		handle(d, c);
+	if (restricted)
+		d->users_work_ns += now_ns() - t0;
+}

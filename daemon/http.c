@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The optional metrics endpoint: GET or HEAD /metrics, HTTP/1.0 or 1.1, on
+ * 127.0.0.1 only, off unless --metrics-port is set. One request per
+ * connection; replies go out as the socket takes them.
+ *
+ * A local user cannot keep scrapes out. Every peer is 127.0.0.1, so the
+ * address says nothing: connections are bounded per uid, the owner of the
+ * connecting socket (asked of sock_diag at accept). A request must be whole
+ * within 2 s and its reply read within 5 s. After a reply the connection is
+ * shut for writing and what the client still sends is read and thrown away
+ * until it closes (at most 1 s), so that a client that sent too much gets its
+ * answer instead of a reset. Answers: 200, 400, 404, 405, 414, 431, 505.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "daemon.h"
+#include "http.h"
+#include "log.h"
+#include "snapshot.h"
+#include "metrics.h"
+
+#define SEC_NS		 1000000000ull
+#define REQUEST_NS	 (2 * SEC_NS) /* a request is whole this long after accept */
+#define REPLY_NS	 (5 * SEC_NS) /* and its reply read this long after accept */
+#define LINGER_NS	 (1 * SEC_NS) /* after the reply, the client has this long to close */
+#define LINGER_MAX	 (1 << 20)    /* bytes read and thrown away after the reply, at most */
+#define HTTP_UID_UNKNOWN UINT32_MAX
+#define BACKLOG		 64 /* also what one turn of the loop accepts at most */
+
+int http_listen(struct daemon *d)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)d->o.c.metrics_port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_HTTP_LISTEN};
+	int one = 1, fd;
+
+	if (!d->o.c.metrics_port)
+		return 0;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, BACKLOG) ||
+	    epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		int err = -errno;
+
+		pr_err("cannot serve metrics on 127.0.0.1:%u: %s", d->o.c.metrics_port,
+		       strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	d->http_fd = fd;
+	d->diag_fd =
+		socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (d->diag_fd < 0)
+		pr_warn("no sock_diag (%s): metrics connections are bounded as if from one user",
+			strerror(errno));
+	pr_info("serving metrics on http://127.0.0.1:%u/metrics", d->o.c.metrics_port);
+	return 0;
+}
+
+/*
+ * The uid that owns the connecting socket, peer -> local, or HTTP_UID_UNKNOWN.
+ * The kernel answers within the send: nothing here waits.
+ */
+static uint32_t peer_uid(struct daemon *d, const struct sockaddr_in *peer,
+			 const struct sockaddr_in *local)
+{
+	uint32_t seq = ++d->diag_seq;
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nlh = {.nlmsg_len = sizeof(req),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST,
+			.nlmsg_seq = seq},
+		.r = {.sdiag_family = AF_INET,
+		      .sdiag_protocol = IPPROTO_TCP,
+		      .idiag_states = ~0u,
+		      .id = {.idiag_sport = peer->sin_port,
+			     .idiag_dport = local->sin_port,
+			     .idiag_src = {peer->sin_addr.s_addr},
+			     .idiag_dst = {local->sin_addr.s_addr},
+			     .idiag_cookie = {INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE}}},
+	};
+	union {
+		struct nlmsghdr nlh;
+		char buf[1024];
+	} rep;
+	ssize_t n;
+
+	if (d->diag_fd < 0 || send(d->diag_fd, &req, sizeof(req), 0) < 0)
+		return HTTP_UID_UNKNOWN;
+	/* one answer per request; skip any left from an earlier one */
+	for (int i = 0; i < 4; i++) {
+		n = recv(d->diag_fd, &rep, sizeof(rep), MSG_DONTWAIT);
+		if (n < 0)
+			return HTTP_UID_UNKNOWN;
+		if (rep.nlh.nlmsg_seq != seq)
+			continue;
+		if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct inet_diag_msg)) ||
+		    rep.nlh.nlmsg_type != SOCK_DIAG_BY_FAMILY)
+			return HTTP_UID_UNKNOWN;
+		return ((const struct inet_diag_msg *)NLMSG_DATA(&rep.nlh))->idiag_uid;
+	}
+	return HTTP_UID_UNKNOWN;
+}
+
+static void http_drop(struct daemon *d, struct http_conn *h)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+	close(h->fd);
+	free(h->out);
+	*h = (struct http_conn){.fd = -1};
+}
+
+void http_close_all(struct daemon *d)
+{
+	for (int i = 0; i < HO_MAX_HTTP; i++)
+		if (d->http[i].fd >= 0)
+			http_drop(d, &d->http[i]);
+	if (d->http_fd >= 0)
+		close(d->http_fd);
+	d->http_fd = -1;
+	if (d->diag_fd >= 0)
+		close(d->diag_fd);
+	d->diag_fd = -1;
+}
+
+/* A free slot for a connection of uid, or NULL if it may not have one more. */
+static struct http_conn *admit(struct daemon *d, uint32_t uid)
+{
+	struct http_conn *free_slot = NULL;
+	int same = 0;
+
+	for (int i = 0; i < HO_MAX_HTTP; i++) {
+		if (d->http[i].fd < 0)
+			free_slot = free_slot ? free_slot : &d->http[i];
+		else
+			same += d->http[i].uid == uid;
+	}
+	return same < HO_HTTP_PER_UID ? free_slot : NULL;
+}
+
+void http_accept(struct daemon *d)
+{
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+				   "Retry-After: 1\r\nConnection: close\r\n\r\n";
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct sockaddr_in peer, local;
+	socklen_t plen = sizeof(peer), llen = sizeof(local);
+	struct http_conn *h;
+	uint32_t uid;
+	int fd, n = 0;
+
+	while (n++ < BACKLOG && (fd = accept4(d->http_fd, (struct sockaddr *)&peer, &plen,
+					      SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		uid = getsockname(fd, (struct sockaddr *)&local, &llen) == 0
+			      ? peer_uid(d, &peer, &local)
+			      : HTTP_UID_UNKNOWN;
+		h = admit(d, uid);
+		ev.data.u64 = EV_HTTP | (uint64_t)fd;
+		if (!h || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			/* best effort: the request has most likely not come yet */
+			send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(fd);
+			d->http_refused++;
+		} else {
+			*h = (struct http_conn){.fd = fd, .uid = uid, .start_ns = now_ns()};
+		}
+		plen = sizeof(peer);
+		llen = sizeof(local);
+	}
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+static void respond(struct http_conn *h, int status, const char *type, const char *body, size_t len,
+		    bool head)
+{
+	char hdr[256];
+	int n = snprintf(hdr, sizeof(hdr),
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "%sConnection: close\r\n\r\n",
+			 status, reason(status), type, len,
+			 status == 405 ? "Allow: GET, HEAD\r\n" : "");
+
+	if (head)
+		len = 0;
+	h->out = malloc((size_t)n + len);
+	if (!h->out)
+		return;
+	memcpy(h->out, hdr, (size_t)n);
+	memcpy(h->out + n, body, len);
+	h->len = (size_t)n + len;
+}
+
+static bool token_char(char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+/*
+ * The status to answer the request read so far with, or 0 while it is not
+ * whole. The request line is judged as soon as it is there: a client that
+ * sent no HTTP version (HTTP/0.9) sends no headers either.
+ */
+static int parse(const struct http_conn *h, bool *head)
+{
+	const char *p = h->in, *end = h->in + h->inlen, *nl = memchr(p, '\n', h->inlen);
+	const char *sp1, *sp2, *v;
+	size_t n, tlen;
+
+	if (!nl)
+		return h->inlen == sizeof(h->in) ? 414 : 0;
+	n = (size_t)(nl - p);
+	if (n && p[n - 1] == '\r')
+		n--;
+	/* METHOD SP TARGET SP HTTP/1.x */
+	sp1 = memchr(p, ' ', n);
+	if (!sp1 || sp1 == p)
+		return 400;
+	for (const char *c = p; c < sp1; c++)
+		if (!token_char(*c))
+			return 400;
+	sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - p));
+	if (!sp2)
+		return 400;
+	v = sp2 + 1;
+	if (p + n - v != 8 || memcmp(v, "HTTP/", 5) || v[5] < '0' || v[5] > '9' || v[6] != '.' ||
+	    v[7] < '0' || v[7] > '9')
+		return 400;
+	if (v[5] != '1')
+		return 505;
+	*head = sp1 - p == 4 && !memcmp(p, "HEAD", 4);
+	if (!*head && !(sp1 - p == 3 && !memcmp(p, "GET", 3)))
+		return 405;
+	/* the headers end with an empty line */
+	if (!memmem(nl, (size_t)(end - nl), "\n\r\n", 3) &&
+	    !memmem(nl, (size_t)(end - nl), "\n\n", 2))
+		return h->inlen == sizeof(h->in) ? 431 : 0;
+	tlen = (size_t)(sp2 - sp1 - 1);
+	return tlen >= 8 && !memcmp(sp1 + 1, "/metrics", 8) && (tlen == 8 || sp1[9] == '?') ? 200
+											    : 404;
+}
+
+static void answer(struct daemon *d, struct http_conn *h, int status, bool head)
+{
+	static const char nf[] = "not found: try /metrics\n";
+	struct ho_ctl_stats_row *rows = NULL;
+	struct ho_ctl_policy_row *pol;
+	struct ho_ctl_status s;
+	char *text = NULL, msg[64];
+	size_t n = 0, len, npol;
+
+	if (status != 200) {
+		if (status == 404)
+			snprintf(msg, sizeof(msg), "%s", nf);
+		else
+			snprintf(msg, sizeof(msg), "%s\n", reason(status));
+		respond(h, status, "text/plain", msg, strlen(msg), head);
+		return;
+	}
+	pol = calloc(HO_POLICIES_MAX, sizeof(*pol));
+	if (!pol)
+		return; /* no reply: the connection is closed */
+	fill_status(d, &s);
+	(void)collect_stats(d, true, &rows, &n); /* what fits in memory is reported */
+	npol = policy_rows(d, pol, HO_POLICIES_MAX);
+	if (metrics_format(&text, &len, &s, rows, n, pol, npol) == 0)
+		respond(h, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, head);
+	free(text);
+	free(rows);
+	free(pol);
+}
+
+/* After the reply: read and throw away what the client still sends, until it closes. */
+static void linger(struct daemon *d, struct http_conn *h)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = recv(h->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		h->inlen += (size_t)n;
+		if (h->inlen > LINGER_MAX)
+			break;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	http_drop(d, h);
+}
+
+static void flush(struct daemon *d, struct http_conn *h)
+{
+	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = EV_HTTP | (uint64_t)h->fd};
+	ssize_t n;
+
+	while (h->off < h->len) {
+		n = send(h->fd, h->out + h->off, h->len - h->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			epoll_ctl(d->epfd, EPOLL_CTL_MOD, h->fd, &ev);
+			return;
+		}
+		if (n <= 0) {
+			http_drop(d, h);
+			return;
+		}
+		h->off += (size_t)n;
+	}
+	/* all sent: a FIN, then the client's close */
+	shutdown(h->fd, SHUT_WR);
+	ev.events = EPOLLIN;
+	epoll_ctl(d->epfd, EPOLL_CTL_MOD, h->fd, &ev);
+	h->closing = true;
+	h->start_ns = now_ns();
+	h->inlen = 0;
+	linger(d, h);
+}
+
+void http_event(struct daemon *d, int fd, uint32_t events)
+{
+	struct http_conn *h = NULL;
+	bool head = false;
+	ssize_t n;
+	int status;
+
+	for (int i = 0; i < HO_MAX_HTTP; i++)
+		if (d->http[i].fd == fd)
+			h = &d->http[i];
+	if (!h)
+		return;
+	if (h->closing) {
+		linger(d, h);
+		return;
+	}
+	if (h->out) {
+		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			flush(d, h);
+		return;
+	}
+	n = recv(fd, h->in + h->inlen, sizeof(h->in) - h->inlen, MSG_DONTWAIT);
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			http_drop(d, h);
+		return;
+	}
+	h->inlen += (size_t)n;
+	status = parse(h, &head);
+	if (!status)
+		return;
+	answer(d, h, status, head);
+	if (!h->out) {
+		http_drop(d, h);
+		return;
+	}
+	flush(d, h);
+}
+
+void http_expire(struct daemon *d)
+{
+	uint64_t now = now_ns();
+
+	for (int i = 0; i < HO_MAX_HTTP; i++) {
+		struct http_conn *h = &d->http[i];
+		uint64_t age = now - h->start_ns;
+
+		if (h->fd < 0)
+			continue;
+		if (h->closing) {
+			if (age > LINGER_NS)
+				http_drop(d, h);
+		} else if (age > (h->out ? REPLY_NS : REQUEST_NS)) {
+			d->http_dropped++;
+			http_drop(d, h);
+		}
+	}
+}

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Load, attach and drive the BPF programs of bpf/halfopen.bpf.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <mntent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "halfopen.h"
+#include "halfopen.skel.h"
+#include "kern.h"
+#include "log.h"
+#include "shared.h"
+#include "mapwalk.h"
+
+static int libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char *text, *line, *save = NULL;
+
+	if (level == LIBBPF_DEBUG && libbpf_verbose < 3)
+		return 0;
+	if (libbpf_verbose < 2)
+		return 0; /* our own messages say what failed, once */
+	/* one message can be a whole verifier log: one log line per line */
+	if (vasprintf(&text, fmt, ap) < 0)
+		return 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_msg(HO_LOG_DEBUG, "libbpf: %s", line);
+	free(text);
+	return 0;
+}
+
+void kern_set_verbosity(int verbose)
+{
+	libbpf_verbose = verbose;
+	libbpf_set_print(libbpf_print);
+}
+
+int kern_check(void)
+{
+	struct utsname u;
+	unsigned int major = 0, minor = 0;
+
+	if (uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+	    (major < 5 || (major == 5 && minor < 15))) {
+		pr_err("kernel %s is too old: halfopend needs Linux 5.15 or later", u.release);
+		return -ENOTSUP;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		pr_err("kernel has no BTF (/sys/kernel/btf/vmlinux): it needs "
+		       "CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* The cookie of this network namespace, as bpf_get_netns_cookie() gives it. */
+static int netns_cookie(uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * The root of the cgroup v2 hierarchy, where the sock_ops program sees every
+ * socket: where it is mounted, or mounted by us if nowhere.
+ */
+static int cgroup2_root(void)
+{
+	const char *own = "/run/halfopen/cgroup2";
+	struct mntent *m;
+	char path[4096] = "";
+	FILE *f = setmntent("/proc/self/mounts", "re");
+
+	while (f && (m = getmntent(f)))
+		if (!strcmp(m->mnt_type, "cgroup2")) {
+			snprintf(path, sizeof(path), "%s", m->mnt_dir);
+			break;
+		}
+	if (f)
+		endmntent(f);
+	if (!path[0]) {
+		(void)mkdir("/run/halfopen", 0755);
+		(void)mkdir(own, 0700);
+		if (mount("cgroup2", own, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) &&
+		    errno != EBUSY)
+			return pr_err_ret(
+				-errno,
+				"no cgroup v2 file system is mounted and mounting one at %s "
+				"failed: %s",
+				own, strerror(errno));
+		pr_info("mounted the cgroup v2 hierarchy at %s", own);
+		snprintf(path, sizeof(path), "%s", own);
+	}
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, ring_buffer_sample_fn fn,
+	      void *ctx)
+{
+	struct stat ns;
+	int err;
+
+	*k = (struct kern){.attempts_fd = -1, .held_fd = -1, .release_fd = -1, .cgroup_fd = -1};
+	if (stat("/proc/self/ns/net", &ns))
+		return pr_err_ret(-errno, "cannot read /proc/self/ns/net: %s", strerror(errno));
+	k->netns_ino = (uint32_t)ns.st_ino;
+	err = netns_cookie(&k->netns_cookie);
+	if (err)
+		return pr_err_ret(
+			err, "cannot read this network namespace's cookie (SO_NETNS_COOKIE): %s",
+			strerror(-err));
+	k->cgroup_fd = cgroup2_root();
+	if (k->cgroup_fd < 0)
+		return pr_err_ret(-errno, "cannot open the cgroup v2 root: %s", strerror(errno));
+
+	/* open: parse the object, nothing in the kernel yet */
+	k->skel = halfopen_bpf__open();
+	if (!k->skel)
+		return pr_err_ret(-errno, "cannot open the BPF object: %s", strerror(errno));
+	/* set what the programs only read, and the table sizes */
+	k->skel->rodata->netns_cookie = k->netns_cookie;
+	bpf_map__set_max_entries(k->skel->maps.attempts, tracked_max);
+	bpf_map__set_max_entries(k->skel->maps.held, tracked_max);
+	/* load: the verifier checks the programs */
+	err = halfopen_bpf__load(k->skel);
+	if (err) {
+		pr_err("cannot load the BPF programs: %s (run with -vv for libbpf's log)",
+		       strerror(-err));
+		goto fail;
+	}
+	shared_set(k->skel->bss->st.limit, limit);
+	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.events), fn, ctx, NULL);
+	if (!k->rb) {
+		err = -errno;
+		pr_err("cannot open the BPF ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	k->attempts_fd = bpf_map__fd(k->skel->maps.attempts);
+	k->held_fd = bpf_map__fd(k->skel->maps.held);
+	k->release_fd = bpf_program__fd(k->skel->progs.release);
+	return 0;
+fail:
+	kern_close(k);
+	return err;
+}
+
+int kern_attach(struct kern *k)
+{
+	/* from here on every connect() in this namespace is counted */
+	k->link = bpf_program__attach_cgroup(k->skel->progs.on_sockops, k->cgroup_fd);
+	if (!k->link) {
+		pr_err("cannot attach the sock_ops program to the cgroup v2 root: %s",
+		       strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void kern_detach(struct kern *k)
+{
+	bpf_link__destroy(k->link);
+	k->link = NULL;
+}
+
+void kern_close(struct kern *k)
+{
+	ring_buffer__free(k->rb);
+	bpf_link__destroy(k->link);
+	halfopen_bpf__destroy(k->skel);
+	if (k->cgroup_fd >= 0)
+		close(k->cgroup_fd);
+	*k = (struct kern){.attempts_fd = -1, .held_fd = -1, .release_fd = -1, .cgroup_fd = -1};
+}
+
+struct ho_kstate *kern_state(struct kern *k)
+{
+	return &k->skel->bss->st;
+}
+
+void kern_set_limit(struct kern *k, uint32_t limit)
+{
+	shared_set(k->skel->bss->st.limit, limit);
+}
+
+int kern_pin_filter(struct kern *k, const char *path)
+{
+	return bpf_program__pin(k->skel->progs.held_syn, path);
+}
+
+int kern_release(struct kern *k, uint64_t cookie, bool force, const struct ho_scope_set *set)
+{
+	struct ho_release_args args = {.cookie = cookie, .force = force, .scopes = *set};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
+	int err = bpf_prog_test_run_opts(k->release_fd, &opts);
+
+	if (err)
+		return -errno;
+	return (int)args.result;
+}
+
+struct ho_scope *kern_scopes(struct kern *k)
+{
+	return k->skel->bss->scopes;
+}
+
+int kern_scope_key(struct kern *k, uint32_t kind, uint64_t id, uint32_t idx)
+{
+	struct ho_scope_key key = {.kind = kind, .id = id};
+	int fd = bpf_map__fd(k->skel->maps.scope_index);
+
+	if (!idx)
+		return bpf_map_delete_elem(fd, &key) && errno != ENOENT ? -errno : 0;
+	return bpf_map_update_elem(fd, &key, &idx, BPF_ANY) ? -errno : 0;
+}
+
+int kern_forget(struct kern *k, uint64_t cookie)
+{
+	struct ho_forget_args args = {.cookie = cookie};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(k->skel->progs.forget), &opts))
+		return -errno;
+	return (int)args.result;
+}
+
+int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out)
+{
+	return bpf_map_lookup_elem(k->attempts_fd, &cookie, out) ? -errno : 0;
+}
+
+int kern_take_held(struct kern *k, const struct ho_tuple *t, uint64_t *cookie)
+{
+	return bpf_map_lookup_and_delete_elem(k->held_fd, t, cookie) ? -errno : 0;
+}
+
+static struct bpf_map *kern_map_of(struct kern *k, enum kern_map m)
+{
+	switch (m) {
+	case KM_PROC_STATS:
+		return k->skel->maps.proc_stats;
+	case KM_CGROUP_STATS:
+		return k->skel->maps.cgroup_stats;
+	default:
+		return k->skel->maps.attempts;
+	}
+}
+
+struct walk_ctx {
+	void (*fn)(void *ctx, uint64_t key, const void *val);
+	void *ctx;
+};
+
+static void walk_one(void *ctx, const void *key, const void *val)
+{
+	struct walk_ctx *w = ctx;
+	uint64_t k;
+
+	memcpy(&k, key, sizeof(k));
+	w->fn(w->ctx, k, val);
+}
+
+int kern_walk(struct kern *k, enum kern_map m, void (*fn)(void *ctx, uint64_t key, const void *val),
+	      void *ctx)
+{
+	struct bpf_map *map = kern_map_of(k, m);
+	struct walk_ctx w = {.fn = fn, .ctx = ctx};
+
+	return mapwalk(bpf_map__fd(map), sizeof(uint64_t), bpf_map__value_size(map),
+		       bpf_map__max_entries(map), walk_one, &w);
+}
+
+int kern_delete(struct kern *k, enum kern_map m, uint64_t key)
+{
+	return bpf_map_delete_elem(bpf_map__fd(kern_map_of(k, m)), &key) ? -errno : 0;
+}
