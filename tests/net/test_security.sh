@@ -150,6 +150,59 @@ time.sleep(30)
 	[ ! -e "${sock%.sock}.lock" ] || fail "the lock file is left after a clean stop"
 }
 
+# Review of issue 12, finding 1: nobody opened the lock file (it was 0644) and
+# held an flock on it; after kill -9 every new daemon refused to start, naming
+# the dead pid. The lock file is 0600: nobody cannot open it. A lock file left
+# with other permissions (by an older daemon) and held by someone that is not
+# a halfopend is replaced.
+test_lock_cannot_be_squatted() {
+	cp "$ROOT/tests/net/ctlclient.py" "$T/" # only for the permissions of $T
+	chmod 755 "$T"
+	local squat='
+import fcntl, sys, time
+try:
+    f = open(sys.argv[1], "rb")
+except OSError as e:
+    print("ready: cannot open:", e.strerror, flush=True)
+    sys.exit(0)
+print("ready: opened", flush=True)
+fcntl.flock(f, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(60)
+'
+	daemon_start -l 7
+	local lock out rc=0
+	lock=$(ctl_sock)
+	lock=${lock%.sock}.lock
+	expect_eq "$(stat -c %U:%a "$lock")" root:600 "the lock file"
+	as_user 65534 /usr/bin/python3 -c "$squat" "$lock" >"$T/squat.out" 2>&1 &
+	PIDS+=($!)
+	wait_until 5 grep -q ready "$T/squat.out" || fail "squatter: $(cat "$T/squat.out")"
+	grep -q "cannot open: Permission denied" "$T/squat.out" || fail "squatter: $(cat "$T/squat.out")"
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null || true
+	daemon_start -l 4
+	expect_eq "$(ho limit)" 4 "a new daemon after SIGKILL"
+	# an old lock file, 0644, held by nobody while no daemon runs
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null || true
+	chmod 644 "$lock"
+	as_user 65534 /usr/bin/python3 -c "$squat" "$lock" >"$T/squat2.out" 2>&1 &
+	PIDS+=($!)
+	wait_until 5 grep -q locked "$T/squat2.out" || fail "squatter: $(cat "$T/squat2.out")"
+	daemon_start -l 5
+	expect_eq "$(ho limit)" 5 "a daemon starts beside a squatted old lock file"
+	expect_eq "$(stat -c %U:%a "$lock")" root:600 "the new lock file"
+	grep -q "replacing it" "$T/daemon.log" || fail "no log line: $(cat "$T/daemon.log")"
+	# a live daemon is still named, and a dead pid is told apart
+	out=$(cx "$B/halfopend" -l 3 2>&1) || rc=$?
+	expect_eq "$rc" 1 "a second daemon"
+	echo "$out" | grep -q "another halfopend (pid $DPID) is running in this network namespace" ||
+		fail "message: $out"
+	cx flock -n "$lock" true && fail "the lock is not held"
+	true
+}
+
 # Finding 5: a client keeping the 16 connection slots of the metrics endpoint
 # busy made 100 of 100 scrapes fail.
 test_metrics_served_while_hogged() {
