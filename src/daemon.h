@@ -40,7 +40,8 @@
 
 /* Bounds of the metrics endpoint (http.c). */
 #define HO_MAX_HTTP	    64 /* connections at once */
-#define HO_HTTP_PER_UID	    8  /* of them, from sockets of one uid at most */
+#define HO_HTTP_PER_UID	    8  /* of them, from sockets of one uid at most (root: no bound) */
+#define HO_HTTP_ROOT	    8  /* of them, only root's */
 #define HO_HTTP_REQUEST_MAX 4096
 
 struct daemon_opts {

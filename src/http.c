@@ -6,7 +6,9 @@
  *
  * A local user cannot keep scrapes out. Every peer is 127.0.0.1, so the
  * address says nothing: connections are bounded per uid, the owner of the
- * connecting socket (asked of sock_diag at accept). A request must be whole
+ * connecting socket (asked of sock_diag at accept), some slots are root's,
+ * and a full endpoint makes room by closing an unfinished request of the
+ * user holding the most connections. A request must be whole
  * within 2 s and its reply read within 5 s. After a reply the connection is
  * shut for writing and what the client still sends is read and thrown away
  * until it closes (at most 1 s), so that a client that sent too much gets its
@@ -138,19 +140,68 @@ void http_close_all(struct daemon *d)
 	d->diag_fd = -1;
 }
 
-/* A free slot for a connection of uid, or NULL if it may not have one more. */
+/* How many connections uid holds. */
+static int held_by(const struct daemon *d, uint32_t uid)
+{
+	int n = 0;
+
+	for (int i = 0; i < HO_MAX_HTTP; i++)
+		n += d->http[i].fd >= 0 && d->http[i].uid == uid;
+	return n;
+}
+
+/*
+ * The endpoint is full for uid, which holds `same`: close the oldest
+ * unfinished request of the other user holding the most connections, if that
+ * is more than uid would hold with one more (root: any other user). Its slot,
+ * or NULL.
+ */
+static struct http_conn *evict(struct daemon *d, uint32_t uid, int same)
+{
+	struct http_conn *victim = NULL;
+	int most = uid == 0 ? 0 : same + 1, k;
+
+	for (int i = 0; i < HO_MAX_HTTP; i++) {
+		struct http_conn *h = &d->http[i];
+
+		if (h->fd < 0 || h->uid == 0 || h->uid == uid || h->out || h->closing)
+			continue;
+		k = held_by(d, h->uid);
+		if (k > most ||
+		    (victim && h->uid == victim->uid && h->start_ns < victim->start_ns)) {
+			most = k;
+			victim = h;
+		}
+	}
+	if (!victim)
+		return NULL;
+	d->http_dropped++;
+	http_drop(d, victim);
+	return victim;
+}
+
+/*
+ * A free slot for a connection of uid, or NULL if it may not have one more:
+ * HO_HTTP_ROOT slots are root's, and other users hold HO_HTTP_PER_UID each.
+ */
 static struct http_conn *admit(struct daemon *d, uint32_t uid)
 {
 	struct http_conn *free_slot = NULL;
-	int same = 0;
+	int same = 0, users = 0;
 
 	for (int i = 0; i < HO_MAX_HTTP; i++) {
 		if (d->http[i].fd < 0)
 			free_slot = free_slot ? free_slot : &d->http[i];
-		else
+		else {
 			same += d->http[i].uid == uid;
+			users += d->http[i].uid != 0;
+		}
 	}
-	return same < HO_HTTP_PER_UID ? free_slot : NULL;
+	if (uid != 0 && same >= HO_HTTP_PER_UID)
+		return NULL;
+	if (free_slot && (uid == 0 || users < HO_MAX_HTTP - HO_HTTP_ROOT))
+		return free_slot;
+	return evict(d, uid, same);
 }
 
 void http_accept(struct daemon *d)

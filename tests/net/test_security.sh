@@ -257,6 +257,71 @@ print("ok", ok)
 	status_ge http_refused 100 || fail "the hog was not refused: $(ho -j status)"
 }
 
+# Review of issue 12, finding 2: 8 uids, each holding its 8 connections with
+# half-sent requests, filled the endpoint's 64: every scrape of another uid
+# and of root failed. 8 slots are root's, and a full endpoint closes the
+# oldest unfinished request of the uid holding the most connections.
+test_metrics_served_while_hogged_by_many() {
+	daemon_start --metrics-port 9428
+	cp "$ROOT/tests/net/ctlclient.py" "$T/"
+	chmod 755 "$T"
+	local u hog='
+import socket, time
+socks, end, told = [], time.monotonic() + 30, False
+print("ready", flush=True)
+while time.monotonic() < end:
+    socks = [s for s in socks if s.fileno() >= 0]
+    while len(socks) < 40:
+        s = socket.socket()
+        s.settimeout(1)
+        try:
+            s.connect(("127.0.0.1", 9428))
+            s.send(b"GET /met")  # never finished
+        except OSError:
+            s.close()
+            break
+        socks.append(s)
+    if len(socks) >= 7 and not told:
+        print("holding", flush=True)
+        told = True
+    for s in list(socks):
+        s.setblocking(False)
+        try:
+            if s.recv(100) == b"":
+                s.close()
+        except BlockingIOError:
+            pass
+        except OSError:
+            s.close()
+    time.sleep(0.005)
+'
+	for u in 65527 65528 65529 65530 65531 65532 65533 65534; do
+		as_user $u /usr/bin/python3 -c "$hog" >"$T/hog$u.out" 2>&1 &
+		PIDS+=($!)
+	done
+	for u in 65527 65528 65529 65530 65531 65532 65533 65534; do
+		wait_until 10 grep -q "^holding" "$T/hog$u.out" || fail "hog $u: $(cat "$T/hog$u.out")"
+	done
+	local scrape='
+import urllib.request
+ok = 0
+for i in range(100):
+    try:
+        body = urllib.request.urlopen("http://127.0.0.1:9428/metrics", timeout=2).read()
+        ok += b"halfopen_limit 10" in body
+    except OSError as e:
+        print("scrape", i, "failed:", e)
+print("ok", ok)
+'
+	cx /usr/bin/python3 -c "$scrape" >"$T/root.out" 2>&1 &
+	PIDS+=($!)
+	as_user 65526 /usr/bin/python3 -c "$scrape" >"$T/user.out" 2>&1
+	wait_until 30 grep -q "^ok" "$T/root.out" || fail "root's scrapes did not end"
+	expect_eq "$(tail -1 "$T/root.out")" "ok 100" "root's scrapes served: $(head -3 "$T/root.out")"
+	expect_eq "$(tail -1 "$T/user.out")" "ok 100" "uid 65526's scrapes served: $(head -3 "$T/user.out")"
+	status_ge http_refused 100 || fail "the hogs were not refused: $(ho -j status)"
+}
+
 # A raw HTTP request to the metrics endpoint; prints the status line, then
 # "body N" (bytes after the header), then its Allow and Content-Length.
 http_raw() { # REQUEST (python bytes expression)
