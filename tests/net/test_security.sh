@@ -203,29 +203,26 @@ time.sleep(60)
 	true
 }
 
-# Finding 5: a client keeping the 16 connection slots of the metrics endpoint
-# busy made 100 of 100 scrapes fail.
-test_metrics_served_while_hogged() {
-	daemon_start --metrics-port 9426
-	cp "$ROOT/tests/net/ctlclient.py" "$T/"
-	chmod 755 "$T"
-	as_user 65534 /usr/bin/python3 -c '
+# A metrics hog: connections to PORT sending requests they never finish, up to
+# MAX at once, opened again when closed; prints "holding" at HOLD of them.
+http_hog_py() { # PORT MAX HOLD
+	printf '%s' '
 import socket, time
 socks, end, told = [], time.monotonic() + 30, False
 print("ready", flush=True)
 while time.monotonic() < end:
     socks = [s for s in socks if s.fileno() >= 0]
-    while len(socks) < 200:
+    while len(socks) < %MAX%:
         s = socket.socket()
         s.settimeout(1)
         try:
-            s.connect(("127.0.0.1", 9426))
+            s.connect(("127.0.0.1", %PORT%))
             s.send(b"GET /met")  # never finished
         except OSError:
             s.close()
             break
         socks.append(s)
-    if len(socks) >= 8 and not told:
+    if len(socks) >= %HOLD% and not told:
         print("holding", len(socks), flush=True)
         told = True
     for s in list(socks):
@@ -238,21 +235,35 @@ while time.monotonic() < end:
         except OSError:
             s.close()
     time.sleep(0.01)
-' >"$T/hog.out" 2>&1 &
-	PIDS+=($!)
-	wait_until 5 grep -q ready "$T/hog.out" || fail "hog: $(cat "$T/hog.out")"
-	wait_until 5 grep -q "^holding" "$T/hog.out" || fail "hog: $(cat "$T/hog.out")"
-	as_user 65533 /usr/bin/python3 -c '
+' | sed "s/%PORT%/$1/; s/%MAX%/$2/; s/%HOLD%/$3/"
+}
+
+# 100 scrapes of the metrics endpoint on PORT; prints "ok N" (N good).
+http_scrape_py() { # PORT
+	printf '%s' '
 import urllib.request
 ok = 0
 for i in range(100):
     try:
-        body = urllib.request.urlopen("http://127.0.0.1:9426/metrics", timeout=2).read()
+        body = urllib.request.urlopen("http://127.0.0.1:%PORT%/metrics", timeout=2).read()
         ok += b"halfopen_limit 10" in body
     except OSError as e:
         print("scrape", i, "failed:", e)
 print("ok", ok)
-' >"$T/scrapes.out" 2>&1
+' | sed "s/%PORT%/$1/"
+}
+
+# Finding 5: a client keeping the 16 connection slots of the metrics endpoint
+# busy made 100 of 100 scrapes fail.
+test_metrics_served_while_hogged() {
+	daemon_start --metrics-port 9426
+	cp "$ROOT/tests/net/ctlclient.py" "$T/"
+	chmod 755 "$T"
+	as_user 65534 /usr/bin/python3 -c "$(http_hog_py 9426 200 8)" >"$T/hog.out" 2>&1 &
+	PIDS+=($!)
+	wait_until 5 grep -q ready "$T/hog.out" || fail "hog: $(cat "$T/hog.out")"
+	wait_until 5 grep -q "^holding" "$T/hog.out" || fail "hog: $(cat "$T/hog.out")"
+	as_user 65533 /usr/bin/python3 -c "$(http_scrape_py 9426)" >"$T/scrapes.out" 2>&1
 	expect_eq "$(tail -1 "$T/scrapes.out")" "ok 100" "scrapes served: $(head -3 "$T/scrapes.out")"
 	status_ge http_refused 100 || fail "the hog was not refused: $(ho -j status)"
 }
@@ -265,57 +276,17 @@ test_metrics_served_while_hogged_by_many() {
 	daemon_start --metrics-port 9428
 	cp "$ROOT/tests/net/ctlclient.py" "$T/"
 	chmod 755 "$T"
-	local u hog='
-import socket, time
-socks, end, told = [], time.monotonic() + 30, False
-print("ready", flush=True)
-while time.monotonic() < end:
-    socks = [s for s in socks if s.fileno() >= 0]
-    while len(socks) < 40:
-        s = socket.socket()
-        s.settimeout(1)
-        try:
-            s.connect(("127.0.0.1", 9428))
-            s.send(b"GET /met")  # never finished
-        except OSError:
-            s.close()
-            break
-        socks.append(s)
-    if len(socks) >= 7 and not told:
-        print("holding", flush=True)
-        told = True
-    for s in list(socks):
-        s.setblocking(False)
-        try:
-            if s.recv(100) == b"":
-                s.close()
-        except BlockingIOError:
-            pass
-        except OSError:
-            s.close()
-    time.sleep(0.005)
-'
+	local u
 	for u in 65527 65528 65529 65530 65531 65532 65533 65534; do
-		as_user $u /usr/bin/python3 -c "$hog" >"$T/hog$u.out" 2>&1 &
+		as_user $u /usr/bin/python3 -c "$(http_hog_py 9428 40 7)" >"$T/hog$u.out" 2>&1 &
 		PIDS+=($!)
 	done
 	for u in 65527 65528 65529 65530 65531 65532 65533 65534; do
 		wait_until 10 grep -q "^holding" "$T/hog$u.out" || fail "hog $u: $(cat "$T/hog$u.out")"
 	done
-	local scrape='
-import urllib.request
-ok = 0
-for i in range(100):
-    try:
-        body = urllib.request.urlopen("http://127.0.0.1:9428/metrics", timeout=2).read()
-        ok += b"halfopen_limit 10" in body
-    except OSError as e:
-        print("scrape", i, "failed:", e)
-print("ok", ok)
-'
-	cx /usr/bin/python3 -c "$scrape" >"$T/root.out" 2>&1 &
+	cx /usr/bin/python3 -c "$(http_scrape_py 9428)" >"$T/root.out" 2>&1 &
 	PIDS+=($!)
-	as_user 65526 /usr/bin/python3 -c "$scrape" >"$T/user.out" 2>&1
+	as_user 65526 /usr/bin/python3 -c "$(http_scrape_py 9428)" >"$T/user.out" 2>&1
 	wait_until 30 grep -q "^ok" "$T/root.out" || fail "root's scrapes did not end"
 	expect_eq "$(tail -1 "$T/root.out")" "ok 100" "root's scrapes served: $(head -3 "$T/root.out")"
 	expect_eq "$(tail -1 "$T/user.out")" "ok 100" "uid 65526's scrapes served: $(head -3 "$T/user.out")"
