@@ -107,7 +107,7 @@ $(BUILD)/hoctl: tests/tools/hoctl.c src/ctl_proto.c $(wildcard src/*.h) bpf/half
 # Benchmarks: see bench/run.sh and docs/benchmarks.md.
 $(BUILD)/hobench: bench/hobench.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
-$(BUILD)/nfq_accept: bench/nfq_accept.c $(BUILD)/nfq.o $(BUILD)/log.o
+$(BUILD)/nfq_accept: bench/nfq_accept.c $(BUILD)/nfq.o $(BUILD)/log.o $(BUILD)/text.o
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 bench: all $(BUILD)/nfq_accept

@@ -203,6 +203,61 @@ time.sleep(60)
 	true
 }
 
+# Review of issue 12, finding 3: a process named "x\n<0>FORGED!!" made the
+# daemon log a line of its own at emergency priority (journald reads <N>),
+# and a name with terminal escapes reached root's terminal through ps, stats,
+# events and top. Control characters are escaped (\n, \xNN) everywhere.
+test_names_cannot_forge_lines() {
+	cp "$ROOT/tests/net/ctlclient.py" "$T/" # only for the permissions of $T
+	chmod 755 "$T"
+	daemon_start -l 2
+	local name prog='
+import ctypes, socket, sys, time
+ctypes.CDLL(None).prctl(15, sys.argv[1].encode().decode("unicode_escape").encode("latin-1"), 0, 0, 0)
+ss = []
+for i in range(int(sys.argv[4])):
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect((sys.argv[2], int(sys.argv[3])))
+    except BlockingIOError:
+        pass
+    ss.append(s)
+print("ready", flush=True)
+time.sleep(30)
+'
+	# the first one holds the most: the limit event names it
+	as_user 65534 /usr/bin/python3 -c "$prog" 'x\n<0>FORGED!!' $PEER4 $DROP 12 >>"$T/names.out" 2>&1 &
+	PIDS+=($!)
+	wait_until 10 status_is queued 10 || fail "queued: $(status_field queued) $(cat "$T/names.out")"
+	as_user 65534 /usr/bin/python3 -c "$prog" '\x1b[2J\x1b]0;x\x07ab' $PEER4 $DROP 6 >>"$T/names.out" 2>&1 &
+	PIDS+=($!)
+	wait_until 10 status_is queued 16 || fail "queued: $(status_field queued) $(cat "$T/names.out")"
+	wait_until 10 grep -q "event=" "$T/daemon.log" || fail "no limit event: $(cat "$T/daemon.log")"
+	grep -q '^<0>' "$T/daemon.log" && fail "a forged log line: $(cat "$T/daemon.log")"
+	grep -qF 'x\n<0>FORGED!!' "$T/daemon.log" || fail "the name is not escaped: $(cat "$T/daemon.log")"
+	LC_ALL=C grep -q $'\x1b' "$T/daemon.log" && fail "an escape in the log: $(cat -v "$T/daemon.log")"
+	ho ps >"$T/ps.txt"
+	ho stats --procs >"$T/stats.txt"
+	ho events >"$T/events.txt"
+	cx "$B/halfopen" top -b -n 1 >"$T/top.txt"
+	local f
+	for f in ps stats events top; do
+		LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$T/$f.txt" &&
+			fail "a control character in $f: $(cat -v "$T/$f.txt")"
+	done
+	grep -qF 'x\n<0>FORGED!!' "$T/ps.txt" || fail "ps: $(cat -v "$T/ps.txt")"
+	grep -qF '\x1b[2J\x1b]0;x\x07ab' "$T/ps.txt" || fail "ps: $(cat -v "$T/ps.txt")"
+	# no row is cut by a newline: every one starts as rows do
+	awk 'NR > 1 && $1 != "queued" && $1 != "in-flight" { print; bad = 1 } END { exit bad }' \
+		"$T/ps.txt" >&2 || fail "ps: $(cat -v "$T/ps.txt")"
+	awk 'NR > 1 && NF && $1 !~ /^([0-9]+|\(\*)$/ { print; bad = 1 } END { exit bad }' "$T/stats.txt" >&2 ||
+		fail "stats: $(cat -v "$T/stats.txt")"
+	awk '$1 !~ /^20[0-9][0-9]-/ { print; bad = 1 } END { exit bad }' "$T/events.txt" >&2 ||
+		fail "events: $(cat -v "$T/events.txt")"
+	true
+}
+
 # A metrics hog: connections to PORT sending requests they never finish, up to
 # MAX at once, opened again when closed; prints "holding" at HOLD of them.
 http_hog_py() { # PORT MAX HOLD
