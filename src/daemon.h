@@ -75,6 +75,8 @@ struct ctl_client {
 	struct ctl_budget *budget; /* the daemon's, that cap counts in */
 };
 
+struct http_text; /* a rendered metrics text, shared by the replies that send it (http.c) */
+
 struct http_conn {
 	int fd;		   /* -1: free */
 	uint32_t uid;	   /* owner of the connecting socket, or HTTP_UID_UNKNOWN */
@@ -82,8 +84,9 @@ struct http_conn {
 	uint64_t start_ns; /* accepted; then, when closing: since */
 	char in[HO_HTTP_REQUEST_MAX];
 	size_t inlen;
-	char *out;
-	size_t len, off;
+	char *out;		/* the reply; of a 200, only its header */
+	struct http_text *text; /* a 200's body, shared */
+	size_t len, off;	/* off counts the header, then the body */
 };
 
 struct history {
@@ -117,8 +120,9 @@ struct daemon {
 	int diag_fd; /* sock_diag: who owns a metrics connection */
 	uint32_t diag_seq;
 	struct http_conn http[HO_MAX_HTTP];
-	uint64_t http_refused; /* metrics connections refused: a bound was reached */
-	uint64_t http_dropped; /* metrics connections closed: too slow */
+	uint64_t http_refused;	     /* metrics connections refused: a bound was reached */
+	uint64_t http_dropped;	     /* metrics connections closed: too slow */
+	struct http_text *http_text; /* the latest metrics text, while it may be shared */
 	struct event_log events;
 	struct history hist;
 	time_t started;

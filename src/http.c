@@ -37,7 +37,26 @@
 #define LINGER_NS	 (1 * SEC_NS) /* after the reply, the client has this long to close */
 #define LINGER_MAX	 (1 << 20)    /* bytes read and thrown away after the reply, at most */
 #define HTTP_UID_UNKNOWN UINT32_MAX
-#define BACKLOG		 64 /* also what one turn of the loop accepts at most */
+#define BACKLOG		 64	      /* also what one turn of the loop accepts at most */
+#define SHARE_NS	 (1 * SEC_NS) /* scrapes this close share one rendered text */
+
+/*
+ * One metrics text can be megabytes (many cgroups): scrapes within SHARE_NS
+ * of its rendering send the same one, so that at most one text a second is
+ * made and, with replies read within REPLY_NS, at most 6 are held at once.
+ */
+struct http_text {
+	unsigned int refs; /* replies sending it, and d->http_text */
+	uint64_t made_ns;
+	size_t len;
+	char body[];
+};
+
+static void text_put(struct http_text *t)
+{
+	if (t && !--t->refs)
+		free(t);
+}
 
 int http_listen(struct daemon *d)
 {
@@ -124,6 +143,7 @@ static void http_drop(struct daemon *d, struct http_conn *h)
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 	close(h->fd);
 	free(h->out);
+	text_put(h->text);
 	*h = (struct http_conn){.fd = -1};
 }
 
@@ -138,6 +158,8 @@ void http_close_all(struct daemon *d)
 	if (d->diag_fd >= 0)
 		close(d->diag_fd);
 	d->diag_fd = -1;
+	text_put(d->http_text);
+	d->http_text = NULL;
 }
 
 /* How many connections uid holds. */
@@ -326,14 +348,43 @@ static int parse(const struct http_conn *h, bool *head)
 											    : 404;
 }
 
-static void answer(struct daemon *d, struct http_conn *h, int status, bool head)
+/* The metrics text rendered less than SHARE_NS ago, or a new one; a reference for the caller. */
+static struct http_text *metrics_text(struct daemon *d)
 {
 	static struct ho_ctl_policy_row pol[HO_POLICIES_MAX];
-	static const char nf[] = "not found: try /metrics\n";
 	struct ho_ctl_stats_row *rows = NULL;
+	struct http_text *t = d->http_text;
 	struct ho_ctl_status s;
-	char *text = NULL, msg[64];
+	uint64_t now = now_ns();
 	size_t n = 0, len, npol;
+	char *text = NULL;
+
+	if (t && now - t->made_ns < SHARE_NS) {
+		t->refs++;
+		return t;
+	}
+	fill_status(d, &s);
+	collect_stats(d, true, &rows, &n);
+	npol = policy_rows(d, pol, HO_POLICIES_MAX);
+	t = NULL;
+	if (metrics_format(&text, &len, &s, rows, n, pol, npol) == 0)
+		t = malloc(sizeof(*t) + len);
+	if (t) {
+		*t = (struct http_text){.refs = 2, .made_ns = now, .len = len};
+		memcpy(t->body, text, len);
+		text_put(d->http_text);
+		d->http_text = t;
+	}
+	free(text);
+	free(rows);
+	return t;
+}
+
+static void answer(struct daemon *d, struct http_conn *h, int status, bool head)
+{
+	static const char nf[] = "not found: try /metrics\n";
+	struct http_text *t;
+	char msg[64];
 
 	if (status != 200) {
 		if (status == 404)
@@ -343,13 +394,15 @@ static void answer(struct daemon *d, struct http_conn *h, int status, bool head)
 		respond(h, status, "text/plain", msg, strlen(msg), head);
 		return;
 	}
-	fill_status(d, &s);
-	collect_stats(d, true, &rows, &n);
-	npol = policy_rows(d, pol, HO_POLICIES_MAX);
-	if (metrics_format(&text, &len, &s, rows, n, pol, npol) == 0)
-		respond(h, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, head);
-	free(text);
-	free(rows);
+	t = metrics_text(d);
+	if (!t)
+		return;
+	/* the header here; the body is sent from the shared text */
+	respond(h, 200, "text/plain; version=0.0.4; charset=utf-8", "", t->len, true);
+	if (h->out && !head)
+		h->text = t;
+	else
+		text_put(t);
 }
 
 /* After the reply: read and throw away what the client still sends, until it closes. */
@@ -371,10 +424,16 @@ static void linger(struct daemon *d, struct http_conn *h)
 static void flush(struct daemon *d, struct http_conn *h)
 {
 	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = EV_HTTP | (uint64_t)h->fd};
+	size_t end = h->len + (h->text ? h->text->len : 0);
 	ssize_t n;
 
-	while (h->off < h->len) {
-		n = send(h->fd, h->out + h->off, h->len - h->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (h->off < end) {
+		if (h->off < h->len)
+			n = send(h->fd, h->out + h->off, h->len - h->off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT | (end > h->len ? MSG_MORE : 0));
+		else
+			n = send(h->fd, h->text->body + (h->off - h->len), end - h->off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			epoll_ctl(d->epfd, EPOLL_CTL_MOD, h->fd, &ev);
 			return;
@@ -438,6 +497,10 @@ void http_expire(struct daemon *d)
 {
 	uint64_t now = now_ns();
 
+	if (d->http_text && now - d->http_text->made_ns >= SHARE_NS) {
+		text_put(d->http_text); /* replies still sending it keep it */
+		d->http_text = NULL;
+	}
 	for (int i = 0; i < HO_MAX_HTTP; i++) {
 		struct http_conn *h = &d->http[i];
 		uint64_t age = now - h->start_ns;
