@@ -127,7 +127,7 @@ $(BUILD)/hoctl: tests/tools/hoctl.c lib/ctl_proto.c $(wildcard lib/*.h) bpf/half
 # Benchmarks: see bench/run.sh and docs/benchmarks.md.
 $(BUILD)/hobench: bench/hobench.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
-$(BUILD)/nfq_accept: bench/nfq_accept.c $(BUILD)/daemon/nfq.o $(BUILD)/lib/log.o
+$(BUILD)/nfq_accept: bench/nfq_accept.c $(BUILD)/daemon/nfq.o $(BUILD)/lib/log.o $(BUILD)/lib/text.o
 	$(CC) $(CFLAGS) $(DAEMON_INC) $^ -o $@ $(LDLIBS)
 
 bench: all $(BUILD)/nfq_accept

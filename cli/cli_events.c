@@ -11,7 +11,9 @@ static int event_row(void *ctx, const void *p)
 {
 	const struct ho_ctl_event_row *r = p;
 	time_t t = (time_t)(r->time_ns / 1000000000ull);
-	char when[32], lim[16], user[64];
+	char when[32], lim[16], user[64], comm[TEXT_PLAIN_MAX(sizeof(r->top_comm))];
+	char un[TEXT_PLAIN_MAX(sizeof(user))], cg[TEXT_PLAIN_MAX(sizeof(r->top_cgroup))];
+	char scope[TEXT_PLAIN_MAX(sizeof(r->scope))];
 	struct tm tm;
 
 	(void)ctx;
@@ -39,8 +41,11 @@ static int event_row(void *ctx, const void *p)
 		printf("%s limit %s%s%s reached: %u queued, %u in flight; most by pid %u (%s) uid "
 		       "%u "
 		       "(%s) cgroup %s with %u queued\n",
-		       when, lim, r->scope[0] ? " of " : "", r->scope, r->queued, r->in_flight,
-		       r->top_tgid, r->top_comm, r->top_uid, user, r->top_cgroup, r->top_queued);
+		       when, lim, r->scope[0] ? " of " : "",
+		       text_plain(scope, sizeof(scope), r->scope), r->queued, r->in_flight,
+		       r->top_tgid, text_plain(comm, sizeof(comm), r->top_comm), r->top_uid,
+		       text_plain(un, sizeof(un), user), text_plain(cg, sizeof(cg), r->top_cgroup),
+		       r->top_queued);
 	}
 	fflush(stdout);
 	return 0;

@@ -11,7 +11,7 @@
 static void print_row(const struct ho_ctl_policy_row *r, bool first)
 {
 	const struct ho_policy *p = &r->p;
-	char rule[32], note[48] = "";
+	char rule[32], note[48] = "", name[TEXT_PLAIN_MAX(sizeof(p->name))];
 
 	if (cli_json) {
 		printf("%s{\"scope\":\"%s\",\"name\":", first ? "" : ",",
@@ -33,8 +33,9 @@ static void print_row(const struct ho_ctl_policy_row *r, bool first)
 	else if (r->transient)
 		snprintf(note, sizeof(note), "  (halfopen run, pid %u)", r->transient);
 	printf("%-6s %-40s %-12s %9d %7d %9" PRIu64 " %9" PRIu64 "%s\n",
-	       p->kind == HO_SCOPE_USER ? "user" : "cgroup", p->name, rule, r->in_flight, r->queued,
-	       r->attempts, r->queued_total, note);
+	       p->kind == HO_SCOPE_USER ? "user" : "cgroup",
+	       text_plain(name, sizeof(name), p->name), rule, r->in_flight, r->queued, r->attempts,
+	       r->queued_total, note);
 }
 
 static void print_header(void)

@@ -18,7 +18,8 @@ static int ps_row(void *ctx, const void *p)
 {
 	const struct ho_ctl_ps_row *r = p;
 	struct ps_out *o = ctx;
-	char dest[64], addr[64], age[16], user[64];
+	char dest[64], addr[64], age[16], user[64], comm[TEXT_PLAIN_MAX(sizeof(r->a.comm))];
+	char un[TEXT_PLAIN_MAX(sizeof(user))], cg[TEXT_PLAIN_MAX(sizeof(r->cgroup))];
 	const char *state = r->state == HO_ST_QUEUED ? "queued" : "in-flight";
 
 	user_name(r->a.uid, user, sizeof(user));
@@ -41,8 +42,9 @@ static int ps_row(void *ctx, const void *p)
 			       "COMM", "USER", "DESTINATION", "AGE", "CGROUP");
 		printf("%-9s %6s %7u %-15s %-10.10s %-26s %7s %s\n", state,
 		       r->position ? (snprintf(addr, sizeof(addr), "%u", r->position), addr) : "-",
-		       r->a.tgid, r->a.comm, user, fmt_dest(&r->a, dest, sizeof(dest)),
-		       fmt_age(r->age_ns, age, sizeof(age)), r->cgroup);
+		       r->a.tgid, text_plain(comm, sizeof(comm), r->a.comm),
+		       text_plain(un, sizeof(un), user), fmt_dest(&r->a, dest, sizeof(dest)),
+		       fmt_age(r->age_ns, age, sizeof(age)), text_plain(cg, sizeof(cg), r->cgroup));
 	}
 	o->rows++;
 	return 0;
@@ -154,7 +156,9 @@ static int stats_row(void *ctx, const void *p)
 	const struct ho_ctl_stats_row *r = p;
 	const struct ho_stats *s = &r->s;
 	struct stats_out *o = ctx;
-	char wait[16], user[64], who[64];
+	char wait[16], user[64], who[64], comm[TEXT_PLAIN_MAX(sizeof(s->comm))];
+	char text[TEXT_PLAIN_MAX(sizeof(r->cgroup) > sizeof(user) ? sizeof(r->cgroup)
+								  : sizeof(user))];
 
 	if (cli_json) {
 		print_stats_json(o, r);
@@ -168,12 +172,14 @@ static int stats_row(void *ctx, const void *p)
 	if (o->cgroups)
 		who[0] = '\0';
 	else
-		snprintf(who, sizeof(who), "%llu %s%s", U(r->key), s->comm, r->alive ? "" : "*");
+		snprintf(who, sizeof(who), "%llu %s%s", U(r->key),
+			 text_plain(comm, sizeof(comm), s->comm), r->alive ? "" : "*");
 	printf("%-22.22s %8llu %8llu %8llu %8llu %8llu %5d %5d %8s %s\n", who, U(s->attempts),
 	       U(s->established), U(s->failed), U(s->queued), U(s->cancelled),
 	       s->in_flight > 0 ? s->in_flight : 0, s->queued_now > 0 ? s->queued_now : 0,
 	       fmt_age(s->max_wait_ns, wait, sizeof(wait)),
-	       o->cgroups ? r->cgroup : user_name(s->uid, user, sizeof(user)));
+	       text_plain(text, sizeof(text),
+			  o->cgroups ? r->cgroup : user_name(s->uid, user, sizeof(user))));
 	o->rows++;
 	return 0;
 }

@@ -210,12 +210,14 @@ static void spark(const struct top *t, const uint32_t *v, char *out, size_t len)
 static void line(const struct top *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void line(const struct top *t, const char *fmt, ...)
 {
-	char buf[512];
+	char raw[512], buf[TEXT_PLAIN_MAX(sizeof(raw))];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* names in it are anyone's bytes: nothing that moves the cursor or starts a line */
+	text_plain(buf, sizeof(buf), raw);
 	/* graph lines hold multi-byte characters: they are built to fit */
 	if (!strstr(buf, "\xe2\x96") && strlen(buf) > t->width)
 		buf[t->width] = '\0';

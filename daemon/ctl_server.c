@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
@@ -62,19 +63,51 @@ static int run_dir(void)
 	return 0;
 }
 
-/* Say who holds the lock: its pid is in the file. */
-static void say_locked(int fd, const char *path)
+/* The pid a daemon wrote in the lock file, or 0. */
+static unsigned int lock_pid(int fd)
 {
 	char buf[16] = "";
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 	unsigned int pid;
 
-	if (n > 0 && sscanf(buf, "%u", &pid) == 1)
+	return n > 0 && sscanf(buf, "%u", &pid) == 1 ? pid : 0;
+}
+
+/* 1 if pid is a live process named halfopend. */
+static int is_halfopend(unsigned int pid)
+{
+	char path[32], comm[32] = "";
+	FILE *f;
+
+	if (!pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	return !strcmp(comm, "halfopend\n");
+}
+
+/* Say who holds the lock: its pid is in the file; check that it is a halfopend. */
+static void say_locked(int fd, const char *path)
+{
+	unsigned int pid = lock_pid(fd);
+
+	if (is_halfopend(pid))
 		pr_err("another halfopend (pid %u) is running in this network namespace (it holds "
 		       "%s)",
 		       pid, path);
+	else if (pid)
+		pr_err("%s is locked, but the halfopend that wrote its pid %u in it is gone (pid "
+		       "%u is %s): a process of root holds it (see /proc/locks)",
+		       path, pid, pid,
+		       kill((pid_t)pid, 0) && errno == ESRCH ? "not running" : "not halfopend");
 	else
-		pr_err("another halfopend is running in this network namespace (it holds %s)",
+		pr_err("%s is locked, and no pid is written in it: another halfopend is starting, "
+		       "or a process of root holds it (see /proc/locks)",
 		       path);
 }
 
@@ -97,8 +130,26 @@ static int lock_soon(int fd)
 }
 
 /*
- * The single-instance lock: an flock on the lock file, which then holds our
- * pid. A daemon that stops removes the file it held, so what we locked must
+ * A lock file only root can open: flock works on a descriptor opened for
+ * reading, so a lock file anyone can read is one anyone can hold.
+ */
+static int lock_safe(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_uid == 0 && !(st->st_mode & 077);
+}
+
+/* Unlink a lock file left with other permissions (by an older daemon) and close fd. */
+static void replace_lock(int fd, const char *path, const struct stat *st, const char *why)
+{
+	pr_warn("%s has mode %04o, owner uid %u, %s: replacing it", path, st->st_mode & 07777,
+		st->st_uid, why);
+	unlink(path);
+	close(fd);
+}
+
+/*
+ * The single-instance lock: an flock on the lock file (0600, owner root),
+ * which then holds our pid. A daemon that stops removes the file it held, so what we locked must
  * still be the file at that path, or another daemon could lock a new one.
  */
 static int take_lock(struct daemon *d)
@@ -107,12 +158,22 @@ static int take_lock(struct daemon *d)
 	int fd, err;
 
 	for (int tries = 0; tries < 3; tries++) {
-		fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0)
 			return pr_err_ret(-errno, "cannot open %s: %s", d->lock_path,
 					  strerror(errno));
+		if (fstat(fd, &a)) {
+			err = -errno;
+			close(fd);
+			return pr_err_ret(err, "cannot read %s: %s", d->lock_path, strerror(-err));
+		}
 		if (lock_soon(fd)) {
 			err = -errno;
+			if (err == -EWOULDBLOCK && !lock_safe(&a) && !is_halfopend(lock_pid(fd))) {
+				replace_lock(fd, d->lock_path, &a,
+					     "held by a process that is not halfopend");
+				continue;
+			}
 			if (err == -EWOULDBLOCK)
 				say_locked(fd, d->lock_path);
 			else
@@ -120,8 +181,12 @@ static int take_lock(struct daemon *d)
 			close(fd);
 			return err == -EWOULDBLOCK ? -EEXIST : err;
 		}
-		if (fstat(fd, &a) == 0 && stat(d->lock_path, &b) == 0 && a.st_dev == b.st_dev &&
-		    a.st_ino == b.st_ino) {
+		if (!lock_safe(&a)) {
+			/* no one holds it, but anyone may have it open, to lock it once we die */
+			replace_lock(fd, d->lock_path, &a, "anyone may have opened it");
+			continue;
+		}
+		if (stat(d->lock_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
 			if (ftruncate(fd, 0) || dprintf(fd, "%d\n", (int)getpid()) < 0)
 				pr_warn("cannot write our pid to %s: %s", d->lock_path,
 					strerror(errno));

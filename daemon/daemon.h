@@ -56,7 +56,8 @@ enum ev_tag {
 
 /* Bounds of the metrics endpoint (http.c). */
 #define HO_MAX_HTTP	    64 /* connections at once */
-#define HO_HTTP_PER_UID	    8  /* of them, from sockets of one uid at most */
+#define HO_HTTP_PER_UID	    8  /* of them, from sockets of one uid at most (root: no bound) */
+#define HO_HTTP_ROOT	    8  /* of them, only root's */
 #define HO_HTTP_REQUEST_MAX 4096
 
 struct daemon_opts {
@@ -90,6 +91,8 @@ struct ctl_client {
 	struct ctl_budget *budget; /* the daemon's, that cap counts in */
 };
 
+struct http_text; /* a rendered metrics text, shared by the replies that send it (http.c) */
+
 struct http_conn {
 	int fd;		   /* -1: free */
 	uint32_t uid;	   /* owner of the connecting socket, or HTTP_UID_UNKNOWN */
@@ -97,8 +100,9 @@ struct http_conn {
 	uint64_t start_ns; /* accepted; then, when closing: since */
 	char in[HO_HTTP_REQUEST_MAX];
 	size_t inlen;
-	char *out;
-	size_t len, off;
+	char *out;		/* the reply; of a 200, only its header */
+	struct http_text *text; /* a 200's body, shared */
+	size_t len, off;	/* off counts the header, then the body */
 };
 
 struct history {
@@ -132,8 +136,9 @@ struct daemon {
 	int diag_fd; /* sock_diag: who owns a metrics connection */
 	uint32_t diag_seq;
 	struct http_conn http[HO_MAX_HTTP];
-	uint64_t http_refused; /* metrics connections refused: a bound was reached */
-	uint64_t http_dropped; /* metrics connections closed: too slow */
+	uint64_t http_refused;	     /* metrics connections refused: a bound was reached */
+	uint64_t http_dropped;	     /* metrics connections closed: too slow */
+	struct http_text *http_text; /* the latest metrics text, while it may be shared */
 	struct event_log events;
 	struct history hist;
 	time_t started;

@@ -6,7 +6,9 @@
  *
  * A local user cannot keep scrapes out. Every peer is 127.0.0.1, so the
  * address says nothing: connections are bounded per uid, the owner of the
- * connecting socket (asked of sock_diag at accept). A request must be whole
+ * connecting socket (asked of sock_diag at accept), some slots are root's,
+ * and a full endpoint makes room by closing an unfinished request of the
+ * user holding the most connections. A request must be whole
  * within 2 s and its reply read within 5 s. After a reply the connection is
  * shut for writing and what the client still sends is read and thrown away
  * until it closes (at most 1 s), so that a client that sent too much gets its
@@ -36,7 +38,26 @@
 #define LINGER_NS	 (1 * SEC_NS) /* after the reply, the client has this long to close */
 #define LINGER_MAX	 (1 << 20)    /* bytes read and thrown away after the reply, at most */
 #define HTTP_UID_UNKNOWN UINT32_MAX
-#define BACKLOG		 64 /* also what one turn of the loop accepts at most */
+#define BACKLOG		 64	      /* also what one turn of the loop accepts at most */
+#define SHARE_NS	 (1 * SEC_NS) /* scrapes this close share one rendered text */
+
+/*
+ * One metrics text can be megabytes (many cgroups): scrapes within SHARE_NS
+ * of its rendering send the same one, so that at most one text a second is
+ * made and, with replies read within REPLY_NS, at most 6 are held at once.
+ */
+struct http_text {
+	unsigned int refs; /* replies sending it, and d->http_text */
+	uint64_t made_ns;
+	size_t len;
+	char body[];
+};
+
+static void text_put(struct http_text *t)
+{
+	if (t && !--t->refs)
+		free(t);
+}
 
 int http_listen(struct daemon *d)
 {
@@ -123,6 +144,7 @@ static void http_drop(struct daemon *d, struct http_conn *h)
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 	close(h->fd);
 	free(h->out);
+	text_put(h->text);
 	*h = (struct http_conn){.fd = -1};
 }
 
@@ -137,21 +159,72 @@ void http_close_all(struct daemon *d)
 	if (d->diag_fd >= 0)
 		close(d->diag_fd);
 	d->diag_fd = -1;
+	text_put(d->http_text);
+	d->http_text = NULL;
 }
 
-/* A free slot for a connection of uid, or NULL if it may not have one more. */
+/* How many connections uid holds. */
+static int held_by(const struct daemon *d, uint32_t uid)
+{
+	int n = 0;
+
+	for (int i = 0; i < HO_MAX_HTTP; i++)
+		n += d->http[i].fd >= 0 && d->http[i].uid == uid;
+	return n;
+}
+
+/*
+ * The endpoint is full for uid, which holds `same`: close the oldest
+ * unfinished request of the other user holding the most connections, if that
+ * is more than uid would hold with one more (root: any other user). Its slot,
+ * or NULL.
+ */
+static struct http_conn *evict(struct daemon *d, uint32_t uid, int same)
+{
+	struct http_conn *victim = NULL;
+	int most = uid == 0 ? 0 : same + 1, k;
+
+	for (int i = 0; i < HO_MAX_HTTP; i++) {
+		struct http_conn *h = &d->http[i];
+
+		if (h->fd < 0 || h->uid == 0 || h->uid == uid || h->out || h->closing)
+			continue;
+		k = held_by(d, h->uid);
+		if (k > most ||
+		    (victim && h->uid == victim->uid && h->start_ns < victim->start_ns)) {
+			most = k;
+			victim = h;
+		}
+	}
+	if (!victim)
+		return NULL;
+	d->http_dropped++;
+	http_drop(d, victim);
+	return victim;
+}
+
+/*
+ * A free slot for a connection of uid, or NULL if it may not have one more:
+ * HO_HTTP_ROOT slots are root's, and other users hold HO_HTTP_PER_UID each.
+ */
 static struct http_conn *admit(struct daemon *d, uint32_t uid)
 {
 	struct http_conn *free_slot = NULL;
-	int same = 0;
+	int same = 0, users = 0;
 
 	for (int i = 0; i < HO_MAX_HTTP; i++) {
 		if (d->http[i].fd < 0)
 			free_slot = free_slot ? free_slot : &d->http[i];
-		else
+		else {
 			same += d->http[i].uid == uid;
+			users += d->http[i].uid != 0;
+		}
 	}
-	return same < HO_HTTP_PER_UID ? free_slot : NULL;
+	if (uid != 0 && same >= HO_HTTP_PER_UID)
+		return NULL;
+	if (free_slot && (uid == 0 || users < HO_MAX_HTTP - HO_HTTP_ROOT))
+		return free_slot;
+	return evict(d, uid, same);
 }
 
 void http_accept(struct daemon *d)
@@ -276,14 +349,47 @@ static int parse(const struct http_conn *h, bool *head)
 											    : 404;
 }
 
+/* The metrics text rendered less than SHARE_NS ago, or a new one; a reference for the caller. */
+static struct http_text *metrics_text(struct daemon *d)
+{
+	struct ho_ctl_stats_row *rows = NULL;
+	struct ho_ctl_policy_row *pol;
+	struct http_text *t = d->http_text;
+	struct ho_ctl_status s;
+	uint64_t now = now_ns();
+	size_t n = 0, len, npol;
+	char *text = NULL;
+
+	if (t && t->made_ns + SHARE_NS > now) {
+		t->refs++;
+		return t;
+	}
+	pol = calloc(HO_POLICIES_MAX, sizeof(*pol));
+	if (!pol)
+		return NULL; /* no reply: the connection is closed */
+	fill_status(d, &s);
+	(void)collect_stats(d, true, &rows, &n); /* what fits in memory is reported */
+	npol = policy_rows(d, pol, HO_POLICIES_MAX);
+	t = NULL;
+	if (metrics_format(&text, &len, &s, rows, n, pol, npol) == 0)
+		t = malloc(sizeof(*t) + len);
+	if (t) {
+		*t = (struct http_text){.refs = 2, .made_ns = now, .len = len};
+		memcpy(t->body, text, len);
+		text_put(d->http_text);
+		d->http_text = t;
+	}
+	free(text);
+	free(rows);
+	free(pol);
+	return t;
+}
+
 static void answer(struct daemon *d, struct http_conn *h, int status, bool head)
 {
 	static const char nf[] = "not found: try /metrics\n";
-	struct ho_ctl_stats_row *rows = NULL;
-	struct ho_ctl_policy_row *pol;
-	struct ho_ctl_status s;
-	char *text = NULL, msg[64];
-	size_t n = 0, len, npol;
+	struct http_text *t;
+	char msg[64];
 
 	if (status != 200) {
 		if (status == 404)
@@ -293,17 +399,15 @@ static void answer(struct daemon *d, struct http_conn *h, int status, bool head)
 		respond(h, status, "text/plain", msg, strlen(msg), head);
 		return;
 	}
-	pol = calloc(HO_POLICIES_MAX, sizeof(*pol));
-	if (!pol)
-		return; /* no reply: the connection is closed */
-	fill_status(d, &s);
-	(void)collect_stats(d, true, &rows, &n); /* what fits in memory is reported */
-	npol = policy_rows(d, pol, HO_POLICIES_MAX);
-	if (metrics_format(&text, &len, &s, rows, n, pol, npol) == 0)
-		respond(h, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, head);
-	free(text);
-	free(rows);
-	free(pol);
+	t = metrics_text(d);
+	if (!t)
+		return;
+	/* the header here; the body is sent from the shared text */
+	respond(h, 200, "text/plain; version=0.0.4; charset=utf-8", "", t->len, true);
+	if (h->out && !head)
+		h->text = t;
+	else
+		text_put(t);
 }
 
 /* After the reply: read and throw away what the client still sends, until it closes. */
@@ -325,10 +429,16 @@ static void linger(struct daemon *d, struct http_conn *h)
 static void flush(struct daemon *d, struct http_conn *h)
 {
 	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = EV_HTTP | (uint64_t)h->fd};
+	size_t end = h->len + (h->text ? h->text->len : 0);
 	ssize_t n;
 
-	while (h->off < h->len) {
-		n = send(h->fd, h->out + h->off, h->len - h->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (h->off < end) {
+		if (h->off < h->len)
+			n = send(h->fd, h->out + h->off, h->len - h->off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT | (end > h->len ? MSG_MORE : 0));
+		else
+			n = send(h->fd, h->text->body + (h->off - h->len), end - h->off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			epoll_ctl(d->epfd, EPOLL_CTL_MOD, h->fd, &ev);
 			return;
@@ -392,6 +502,10 @@ void http_expire(struct daemon *d)
 {
 	uint64_t now = now_ns();
 
+	if (d->http_text && now - d->http_text->made_ns >= SHARE_NS) {
+		text_put(d->http_text); /* replies still sending it keep it */
+		d->http_text = NULL;
+	}
 	for (int i = 0; i < HO_MAX_HTTP; i++) {
 		struct http_conn *h = &d->http[i];
 		uint64_t age = now - h->start_ns;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "log.h"
+#include "text.h"
 
 static const char *log_ident = "halfopen";
 static int log_level = HO_LOG_INFO;
@@ -28,7 +29,7 @@ void log_msg(int level, const char *fmt, ...)
 		[HO_LOG_ERR] = "error: ", [HO_LOG_WARNING] = "warning: ", [HO_LOG_NOTICE] = "",
 		[HO_LOG_INFO] = "",	  [HO_LOG_DEBUG] = "debug: ",
 	};
-	char line[1024];
+	char line[1024], safe[TEXT_PLAIN_MAX(sizeof(line))];
 	int saved = errno;
 	va_list ap;
 
@@ -37,10 +38,12 @@ void log_msg(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* names in it are anyone's bytes: one line, nothing for journald or a terminal */
+	text_plain(safe, sizeof(safe), line);
 	/* one write per line so that lines of concurrent writers never mix */
 	if (log_prefix)
-		fprintf(stderr, "<%d>%s\n", level, line);
+		fprintf(stderr, "<%d>%s\n", level, safe);
 	else
-		fprintf(stderr, "%s: %s%s\n", log_ident, names[level], line);
+		fprintf(stderr, "%s: %s%s\n", log_ident, names[level], safe);
 	errno = saved;
 }

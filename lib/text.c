@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Names as valid JSON and Prometheus text: see text.h. */
+#include <string.h>
 #include "text.h"
 
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD in UTF-8 */
@@ -82,4 +83,36 @@ static void label_char(FILE *f, unsigned char c)
 void prom_label(FILE *f, const char *s)
 {
 	put_utf8(f, s, label_char);
+}
+
+const char *text_plain(char *buf, size_t n, const char *s)
+{
+	size_t o = 0, len;
+	char esc[16];
+	const char *p;
+
+	for (int k; *s; s += k) {
+		unsigned char c = (unsigned char)s[0], c1 = (unsigned char)s[1];
+
+		k = utf8_len(s);
+		p = esc;
+		if (k == 1 && (c == '\n' || c == '\t' || c == '\r'))
+			snprintf(esc, sizeof(esc), "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+		else if (k == 1 && (c < 0x20 || c == 0x7f))
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+		else if (k == 2 && c == 0xc2 && c1 < 0xa0) /* U+0080..U+009F, C1 */
+			snprintf(esc, sizeof(esc), "\\x%02x\\x%02x", c, c1);
+		else if (k)
+			p = s;
+		else
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+		len = p == s ? (size_t)k : strlen(esc);
+		k = k ? k : 1;
+		if (o + len >= n)
+			break;
+		memcpy(buf + o, p, len);
+		o += len;
+	}
+	buf[o] = '\0';
+	return buf;
 }

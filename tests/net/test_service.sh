@@ -95,8 +95,16 @@ test_systemd_unit_verifies() {
 	expect_eq "$out" "" "systemd-analyze verify says nothing"
 	grep -q '^Type=notify$' "$T/halfopend.service" || fail "Type=notify"
 	grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$T/halfopend.service" || fail "ExecReload"
-	grep -q '^CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_NICE$' \
+	grep -q '^CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_NICE CAP_CHOWN$' \
 		"$T/halfopend.service" || fail "capabilities"
+	# review of issue 12, finding 5: the daemon removes the cgroups of halfopen
+	# run (cgroupfs must be writable), --persist gives a file back to root
+	# (CAP_CHOWN) and makes /etc/halfopen when it is missing
+	grep -q '^ProtectControlGroups=yes' "$T/halfopend.service" && fail "cgroupfs read-only"
+	grep -q '^ConfigurationDirectory=halfopen$' "$T/halfopend.service" || fail "/etc/halfopen"
+	grep -q '^ReadWritePaths=.*/etc/halfopen' "$T/halfopend.service" &&
+		fail "/etc/halfopen in ReadWritePaths: ignored when missing"
+	true
 }
 
 test_install_uninstall() {

@@ -40,6 +40,22 @@ static void test_json(void)
 	CHECK(!strcmp(out(json_str, "/cut\xe2\x82"), "\"/cut\xef\xbf\xbd\xef\xbf\xbd\""));
 }
 
+static void test_plain(void)
+{
+	char b[TEXT_PLAIN_MAX(16)], small[8];
+
+	CHECK(!strcmp(text_plain(b, sizeof(b), "/a/b caf\xc3\xa9"), "/a/b caf\xc3\xa9"));
+	CHECK(!strcmp(text_plain(b, sizeof(b), "x\n<0>FORGED"), "x\\n<0>FORGED"));
+	CHECK(!strcmp(text_plain(b, sizeof(b), "\x1b[2J\t\r\x07\x7f"), "\\x1b[2J\\t\\r\\x07\\x7f"));
+	CHECK(!strcmp(text_plain(b, sizeof(b), "c1 \xc2\x9b bad \xff"), "c1 \\xc2\\x9b bad \\xff"));
+	CHECK(!strcmp(text_plain(b, sizeof(b), "/cut\xe2\x82"), "/cut\\xe2\\x82"));
+	/* cut at a whole escape or character */
+	CHECK(!strcmp(text_plain(small, sizeof(small), "ab\ncd"), "ab\\ncd"));
+	CHECK(!strcmp(text_plain(small, sizeof(small), "abcdef\n"), "abcdef"));
+	CHECK(!strcmp(text_plain(small, sizeof(small), "abcde\xc3\xa9"), "abcde\xc3\xa9"));
+	CHECK(!strcmp(text_plain(small, sizeof(small), "abcdef\xc3\xa9"), "abcdef"));
+}
+
 static void test_label(void)
 {
 	CHECK(!strcmp(out(prom_label, "/a\"b\\c\nd"), "/a\\\"b\\\\c\\nd"));
@@ -52,5 +68,6 @@ int main(void)
 	test_utf8_len();
 	test_json();
 	test_label();
+	test_plain();
 	return unit_done("test_text");
 }
