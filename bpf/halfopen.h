@@ -114,10 +114,11 @@ struct ho_attempt {
 };
 
 /*
- * Counters of one process (key: tgid) or one cgroup (key: cgroup id), in the
- * "proc_stats" and "cgroup_stats" maps. in_flight and queued are gauges; the
- * rest count since the entry was created. The daemon ages out entries of
- * processes that are gone and hold nothing.
+ * Counters of one process (key: tgid) in the "proc_stats" map; cgid is the
+ * cgroup of its first connect(). in_flight and queued are gauges; the rest
+ * count since the entry was created. The daemon adds them up per cgroup, and
+ * ages out entries of processes that are gone and hold nothing (their counts
+ * stay with their cgroup's).
  */
 struct ho_stats {
 	__u64 attempts;

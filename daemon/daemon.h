@@ -18,6 +18,7 @@
 #include "queue.h"
 #include "release.h"
 #include "scopes.h"
+#include "snapshot.h"
 
 #define HO_REPORT_GATHER_MS 200 /* let a burst queue up before naming its top process */
 #define HO_RECONCILE_S	    10	/* seconds between checks that tracked sockets exist */
@@ -113,6 +114,7 @@ struct history {
 
 struct daemon {
 	struct daemon_opts o;
+	struct stats_retired retired; /* counters of processes aged out, per cgroup */
 	struct kern k;
 	struct nfqueue nfq;
 	struct hqueue q;

@@ -301,6 +301,7 @@ static void shutdown_all(struct daemon *d, const char *pin)
 	ctl_close_all(d);
 	http_close_all(d);
 	hq_free(&d->q);
+	stats_retired_free(&d->retired);
 }
 
 /* static: the event log and client table are too big for the stack */

@@ -255,8 +255,6 @@ static struct bpf_map *kern_map_of(struct kern *k, enum kern_map m)
 	switch (m) {
 	case KM_PROC_STATS:
 		return k->skel->maps.proc_stats;
-	case KM_CGROUP_STATS:
-		return k->skel->maps.cgroup_stats;
 	default:
 		return k->skel->maps.attempts;
 	}

@@ -50,9 +50,8 @@ int kern_forget(struct kern *k, uint64_t cookie);
 int kern_take_held(struct kern *k, const struct ho_tuple *t, uint64_t *cookie);
 /* The maps keyed by a u64 that the daemon walks. */
 enum kern_map {
-	KM_ATTEMPTS,	 /* cookie -> struct ho_attempt */
-	KM_PROC_STATS,	 /* tgid -> struct ho_stats */
-	KM_CGROUP_STATS, /* cgroup id -> struct ho_stats */
+	KM_ATTEMPTS,   /* cookie -> struct ho_attempt */
+	KM_PROC_STATS, /* tgid -> struct ho_stats */
 };
 
 /* Call fn for every entry of a map (bounded by its size); val is of the map's type. */

@@ -184,33 +184,34 @@ static void adopt(void *ctx, uint64_t cookie, const void *val)
 
 struct age_ctx {
 	struct daemon *d;
-	enum kern_map map;
-	uint64_t now;
+	uint64_t now, ttl;
 	struct u64vec keys; /* deleted after the walk */
 };
 
-/* Counters of processes (cgroups) gone and idle for stats_ttl go. */
+/* Counters of processes gone and idle for stats_ttl go; their cgroup keeps their counts. */
 static void age_one(void *ctx, uint64_t key, const void *val)
 {
 	struct age_ctx *x = ctx;
 	const struct ho_stats *s = val;
-	uint64_t ttl = (uint64_t)x->d->o.c.stats_ttl * 1000000000ull;
 
-	if (s->in_flight > 0 || s->queued_now > 0 || x->now - s->last_ns < ttl)
+	if (s->in_flight > 0 || s->queued_now > 0 || s->last_ns + x->ttl > x->now)
 		return;
-	if (x->map == KM_PROC_STATS ? proc_alive((uint32_t)key) : cgroup_exists(key))
+	if (proc_alive((uint32_t)key))
 		return;
-	u64vec_push(&x->keys, key);
+	if (u64vec_push(&x->keys, key) == 0)
+		stats_retire(&x->d->retired, s);
 }
 
-static void age_stats(struct daemon *d, enum kern_map map)
+static void age_stats(struct daemon *d)
 {
-	struct age_ctx x = {.d = d, .map = map, .now = now_ns()};
+	struct age_ctx x = {
+		.d = d, .now = now_ns(), .ttl = (uint64_t)d->o.c.stats_ttl * 1000000000ull};
 
-	kern_walk(&d->k, map, age_one, &x);
+	kern_walk(&d->k, KM_PROC_STATS, age_one, &x);
 	for (size_t i = 0; i < x.keys.n; i++)
-		kern_delete(&d->k, map, x.keys.v[i]);
+		(void)kern_delete(&d->k, KM_PROC_STATS, x.keys.v[i]);
 	u64vec_free(&x.keys);
+	stats_retired_age(&d->retired, x.now, x.ttl);
 }
 
 /* Once a second: catch up with what the kernel could not tell us. */
@@ -240,8 +241,7 @@ void limiter_housekeeping(struct daemon *d)
 	if (h->n < HO_HISTORY_LEN)
 		h->n++;
 	if (++d->ticks % 5 == 0) {
-		age_stats(d, KM_PROC_STATS);
-		age_stats(d, KM_CGROUP_STATS);
+		age_stats(d);
 		/* big replies and storms leave free heap behind: give it back */
 		malloc_trim(0);
 	}

@@ -50,48 +50,150 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s)
 	};
 }
 
+/* Add one process's counters to its cgroup's. */
+static void stats_sum(struct ho_stats *sum, const struct ho_stats *s)
+{
+	sum->attempts += s->attempts;
+	sum->established += s->established;
+	sum->failed += s->failed;
+	sum->queued += s->queued;
+	sum->cancelled += s->cancelled;
+	sum->released += s->released;
+	sum->in_flight += s->in_flight;
+	sum->queued_now += s->queued_now;
+	if (s->max_wait_ns > sum->max_wait_ns)
+		sum->max_wait_ns = s->max_wait_ns;
+	if (s->last_ns >= sum->last_ns) {
+		/* the cgroup's row names its latest process */
+		sum->last_ns = s->last_ns;
+		sum->uid = s->uid;
+		sum->tgid = s->tgid;
+		memcpy(sum->comm, s->comm, sizeof(sum->comm));
+	}
+}
+
+void stats_retire(struct stats_retired *r, const struct ho_stats *s)
+{
+	size_t i, oldest = 0;
+
+	for (i = 0; i < r->n && r->v[i].cgid != s->cgid; i++)
+		if (r->v[i].last_ns < r->v[oldest].last_ns)
+			oldest = i;
+	if (i == r->n) {
+		if (r->n == HO_RETIRED_MAX) {
+			i = oldest; /* bounded: the cgroup idle the longest goes */
+		} else if (vec_reserve(&r->v, &r->cap, r->n, sizeof(*r->v), 64)) {
+			return; /* out of memory: those counts are lost */
+		} else {
+			r->n++;
+		}
+		memset(&r->v[i], 0, sizeof(r->v[i]));
+		r->v[i].cgid = s->cgid;
+	}
+	stats_sum(&r->v[i], s);
+	r->v[i].in_flight = r->v[i].queued_now = 0; /* retired only when it holds nothing */
+}
+
+void stats_retired_age(struct stats_retired *r, uint64_t now, uint64_t ttl)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].last_ns + ttl > now || cgroup_exists(r->v[i].cgid))
+			r->v[kept++] = r->v[i];
+	r->n = kept;
+}
+
+void stats_retired_free(struct stats_retired *r)
+{
+	free(r->v);
+	*r = (struct stats_retired){0};
+}
+
 struct stats_ctx {
-	struct daemon *d;
-	bool cgroups;
-	struct ho_ctl_stats_row *rows;
+	struct ho_stats *v; /* cgroups: the processes' counters, added up later */
 	size_t n, cap;
-	struct hq_group *groups;
-	size_t ngroups;
-	uint64_t now;
+	struct ho_ctl_stats_row *rows;
+	size_t nrows, rcap;
 	bool oom;
 };
 
-static void stats_add(void *ctx, uint64_t key, const void *val)
+static void stats_take(void *ctx, uint64_t key, const void *val)
 {
 	struct stats_ctx *x = ctx;
-	const struct ho_stats *s = val;
-	const struct hq_group *g;
-	struct ho_ctl_stats_row *row;
 
-	if (vec_reserve(&x->rows, &x->cap, x->n, sizeof(*x->rows), 64)) {
+	(void)key;
+	if (vec_reserve(&x->v, &x->cap, x->n, sizeof(*x->v), 64)) {
 		x->oom = true;
 		return;
 	}
-	row = &x->rows[x->n++];
+	x->v[x->n++] = *(const struct ho_stats *)val;
+}
+
+static int cmp_cgid(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ho_stats *)a)->cgid, y = ((const struct ho_stats *)b)->cgid;
+
+	return x < y ? -1 : x > y;
+}
+
+static void stats_row(struct stats_ctx *x, bool cgroups, const struct ho_stats *s,
+		      const struct hq_group *groups, size_t ngroups, uint64_t now)
+{
+	uint64_t key = cgroups ? s->cgid : s->tgid;
+	const struct hq_group *g;
+	struct ho_ctl_stats_row *row;
+
+	if (vec_reserve(&x->rows, &x->rcap, x->nrows, sizeof(*x->rows), 64)) {
+		x->oom = true;
+		return;
+	}
+	row = &x->rows[x->nrows++];
 	memset(row, 0, sizeof(*row));
 	row->key = key;
 	row->s = *s;
-	g = hq_group_find(x->groups, x->ngroups, key);
-	if (g && x->now > g->oldest->info.start_ns)
-		row->oldest_wait_ns = x->now - g->oldest->info.start_ns;
+	g = hq_group_find(groups, ngroups, key);
+	if (g && now > g->oldest->info.start_ns)
+		row->oldest_wait_ns = now - g->oldest->info.start_ns;
 	cgroup_path(s->cgid, s->tgid, row->cgroup, sizeof(row->cgroup));
-	row->alive = x->cgroups ? strncmp(row->cgroup, "cgroup:", 7) != 0 : proc_alive(s->tgid);
+	row->alive = cgroups ? strncmp(row->cgroup, "cgroup:", 7) != 0 : proc_alive(s->tgid);
 }
 
+/*
+ * Per process: the kernel's entries. Per cgroup: the processes added up by
+ * the cgroup of their first connect(), with the counts of those aged out.
+ */
 int collect_stats(struct daemon *d, bool cgroups, struct ho_ctl_stats_row **rows, size_t *n)
 {
-	struct stats_ctx x = {.d = d, .cgroups = cgroups, .now = now_ns()};
+	struct stats_ctx x = {0};
+	struct hq_group *groups = NULL;
+	size_t ngroups = 0, i, j;
+	uint64_t now = now_ns();
 
-	hq_group_by(&d->q, x.cgroups, &x.groups, &x.ngroups);
-	kern_walk(&d->k, x.cgroups ? KM_CGROUP_STATS : KM_PROC_STATS, stats_add, &x);
-	free(x.groups);
+	(void)hq_group_by(&d->q, cgroups, &groups, &ngroups);
+	kern_walk(&d->k, KM_PROC_STATS, stats_take, &x);
+	for (i = 0; cgroups && i < d->retired.n; i++) {
+		if (vec_reserve(&x.v, &x.cap, x.n, sizeof(*x.v), 64)) {
+			x.oom = true;
+			break;
+		}
+		x.v[x.n++] = d->retired.v[i];
+	}
+	if (cgroups && x.n)
+		qsort(x.v, x.n, sizeof(*x.v), cmp_cgid);
+	for (i = 0; i < x.n; i = j) {
+		struct ho_stats sum = x.v[i];
+
+		for (j = i + 1; cgroups && j < x.n && x.v[j].cgid == sum.cgid; j++)
+			stats_sum(&sum, &x.v[j]);
+		if (!cgroups)
+			j = i + 1;
+		stats_row(&x, cgroups, &sum, groups, ngroups, now);
+	}
+	free(groups);
+	free(x.v);
 	*rows = x.rows;
-	*n = x.n;
+	*n = x.nrows;
 	return x.oom ? -ENOMEM : 0;
 }
 

@@ -181,6 +181,9 @@ test_short_lived_processes_leave_cleanly() {
 	# counters of the 2200 processes gone go after --stats-ttl (aged every 5 s)
 	wait_until 15 eval "[ \"\$(ho -j stats --procs)\" = '{\"processes\":[]}' ]" ||
 		fail "process counters did not age out: $(ho -j stats --procs | head -c 300)"
+	# their cgroup keeps what they did (the daemon adds processes up per cgroup)
+	json_check "the cgroup keeps the counts of processes aged out" \
+		"sum(r['attempts'] for r in d['cgroups']) == 3300" ho -j stats --cgroups
 	after=$(rss)
 	[ "$after" -le $((before + 1024)) ] || fail "daemon RSS grew from $before KiB to $after KiB"
 }
