@@ -104,13 +104,17 @@ int rules_install(const char *pinned_filter, uint16_t queue_num)
 	static const char *const restore[] = {"iptables-restore", "ip6tables-restore"};
 	char rules[1024], out[1024];
 
-	/* --syn: SYN set, ACK/RST/FIN clear; only held sockets match the filter */
+	/*
+	 * --syn (SYN set, ACK/RST/FIN clear) on the jump itself: every other
+	 * packet of the host costs one native match, not a jump and a return.
+	 * Only held sockets match the filter.
+	 */
 	snprintf(rules, sizeof(rules),
 		 "*raw\n"
 		 ":" HO_CHAIN " - [0:0]\n"
-		 "-A " HO_CHAIN " -p tcp --syn -m bpf --object-pinned %s"
+		 "-A " HO_CHAIN " -m bpf --object-pinned %s"
 		 " -j NFQUEUE --queue-num %u --queue-bypass\n"
-		 "-I OUTPUT 1 -j " HO_CHAIN "\n"
+		 "-I OUTPUT 1 -p tcp --syn -j " HO_CHAIN "\n"
 		 "COMMIT\n",
 		 pinned_filter, queue_num);
 	for (size_t i = 0; i < 2; i++) {
@@ -133,13 +137,18 @@ int rules_remove(void)
 	char out[256];
 
 	for (size_t i = 0; i < 2; i++) {
-		char *del[] = {(char *)tools[i], "-w", "-t",	 "raw", "-D",
-			       "OUTPUT",	 "-j", HO_CHAIN, NULL};
+		char *del[] = {(char *)tools[i], "-w", "-t",	 "raw", "-D", "OUTPUT", "-p", "tcp",
+			       "--syn",		 "-j", HO_CHAIN, NULL};
+		/* the jump as daemons before 0.2 wrote it */
+		char *del_old[] = {(char *)tools[i], "-w", "-t",     "raw", "-D",
+				   "OUTPUT",	     "-j", HO_CHAIN, NULL};
 		char *flush[] = {(char *)tools[i], "-w", "-t", "raw", "-F", HO_CHAIN, NULL};
 		char *xdel[] = {(char *)tools[i], "-w", "-t", "raw", "-X", HO_CHAIN, NULL};
 
 		/* bounded: a dead daemon leaves at most a few jumps behind */
 		for (int n = 0; n < 16 && run(del, NULL, out, sizeof(out)) == 0; n++)
+			;
+		for (int n = 0; n < 16 && run(del_old, NULL, out, sizeof(out)) == 0; n++)
 			;
 		run(flush, NULL, out, sizeof(out));
 		run(xdel, NULL, out, sizeof(out));

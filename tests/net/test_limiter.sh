@@ -193,8 +193,12 @@ test_sigkill_fails_open() {
 	expect_eq "$(conn_ask b results 10 waitall 8000)" \
 		"results connected=3 refused=0 failed=0 pending=0" "held attempts after SIGKILL"
 	expect_eq "$(cx "$B/hoconn" -s $PEER4 $ACCEPT 20)" "ok 20 failed 0" "new connects"
+	# and a jump as daemons before 0.2 wrote it (every packet, no --syn)
+	cx iptables -t raw -I OUTPUT 1 -j HALFOPEN
 	daemon_start -l 2
 	expect_eq "$(cx iptables -t raw -S OUTPUT | grep -c HALFOPEN)" 1 "jumps to HALFOPEN"
+	cx iptables -t raw -S OUTPUT | grep -q -- "-p tcp .*--tcp-flags FIN,SYN,RST,ACK SYN -j HALFOPEN" ||
+		fail "the jump is not for SYNs only: $(cx iptables -t raw -S OUTPUT)"
 	expect_eq "$(status_field in_flight)" 0 "in flight after restart"
 }
 
