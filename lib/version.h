@@ -3,6 +3,6 @@
 #ifndef HO_VERSION_H
 #define HO_VERSION_H
 
-#define HO_VERSION "0.1.0"
+#define HO_VERSION "0.2.0"
 
 #endif
