@@ -80,11 +80,13 @@ void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len)
 		e = hq_find(&d->q, cookie);
 	}
 	if (!e) {
-		if (kern_lookup(&d->k, cookie, &a) || a.state == HO_ST_GONE) {
+		bool unknown = kern_lookup(&d->k, cookie, &a) != 0;
+
+		if (unknown || a.state == HO_ST_GONE) {
 			/* its socket no longer connects: the SYN must not go out */
 			nfqueue_verdict(&d->nfq, id, NF_DROP);
-			if (!kern_lookup(&d->k, cookie, &a) && (a.flags & HO_AT_TOMB))
-				kern_delete(&d->k, KM_ATTEMPTS, cookie);
+			if (!unknown && (a.flags & HO_AT_TOMB))
+				(void)kern_delete(&d->k, KM_ATTEMPTS, cookie);
 			return;
 		}
 		if (ho_state_in_flight(a.state)) {
