@@ -174,24 +174,26 @@ static int held_by(const struct daemon *d, uint32_t uid)
 }
 
 /*
- * The endpoint is full for uid, which holds `same`: close the oldest
- * unfinished request of the other user holding the most connections, if that
- * is more than uid would hold with one more (root: any other user). Its slot,
- * or NULL.
+ * The endpoint is full for uid: close a connection of another user (never
+ * root's) to make room. Its slot, or NULL if only root and uid hold slots.
  */
-static struct http_conn *evict(struct daemon *d, uint32_t uid, int same)
+static struct http_conn *evict(struct daemon *d, uint32_t uid)
 {
 	struct http_conn *victim = NULL;
-	int most = uid == 0 ? 0 : same + 1, k;
+	int most = 0, k;
 
+	/*
+	 * Whatever its state (a request half sent, a reply never read): a real
+	 * scrape needs its slot for a millisecond, so the oldest connection of
+	 * the user holding the most goes, and the newcomer is served.
+	 */
 	for (int i = 0; i < HO_MAX_HTTP; i++) {
 		struct http_conn *h = &d->http[i];
 
-		if (h->fd < 0 || h->uid == 0 || h->uid == uid || h->out || h->closing)
+		if (h->fd < 0 || h->uid == 0 || h->uid == uid)
 			continue;
 		k = held_by(d, h->uid);
-		if (k > most ||
-		    (victim && h->uid == victim->uid && h->start_ns < victim->start_ns)) {
+		if (!victim || k > most || (k == most && h->start_ns < victim->start_ns)) {
 			most = k;
 			victim = h;
 		}
@@ -224,7 +226,7 @@ static struct http_conn *admit(struct daemon *d, uint32_t uid)
 		return NULL;
 	if (free_slot && (uid == 0 || users < HO_MAX_HTTP - HO_HTTP_ROOT))
 		return free_slot;
-	return evict(d, uid, same);
+	return evict(d, uid);
 }
 
 void http_accept(struct daemon *d)

@@ -255,6 +255,14 @@ time.sleep(30)
 		fail "stats: $(cat -v "$T/stats.txt")"
 	awk '$1 !~ /^20[0-9][0-9]-/ { print; bad = 1 } END { exit bad }' "$T/events.txt" >&2 ||
 		fail "events: $(cat -v "$T/events.txt")"
+	# a cgroup name with escapes reaches the metrics labels as U+FFFD, not raw
+	local cg
+	cg=$(make_cgroup $'esc\e[31mRED\a')
+	CONN_CGROUP=$cg conn_start c $PEER4 $ACCEPT 1
+	ho metrics >"$T/metrics.txt"
+	grep -q 'escRED\|esc.*RED' "$T/metrics.txt" || fail "no row of the cgroup: $(cat -v "$T/metrics.txt" | head)"
+	LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$T/metrics.txt" &&
+		fail "a control character in metrics: $(cat -v "$T/metrics.txt" | grep esc)"
 	true
 }
 
@@ -346,6 +354,67 @@ test_metrics_served_while_hogged_by_many() {
 	expect_eq "$(tail -1 "$T/root.out")" "ok 100" "root's scrapes served: $(head -3 "$T/root.out")"
 	expect_eq "$(tail -1 "$T/user.out")" "ok 100" "uid 65526's scrapes served: $(head -3 "$T/user.out")"
 	status_ge http_refused 100 || fail "the hogs were not refused: $(ho -j status)"
+}
+
+# Second review of issue 12: hogs of every kind at once, from 63 uids, filled
+# the endpoint with connections the old eviction would never close: 7 uids
+# with 8 whole requests each whose replies they never read (a small receive
+# buffer), and 56 uids with one half-sent request each. Every scrape of
+# another uid and of root must still be served: a full endpoint closes the
+# oldest connection of the user holding the most, whatever its state.
+test_metrics_served_while_hogs_of_every_kind_fill_it() {
+	daemon_start --metrics-port 9430
+	cx /usr/bin/python3 -c '
+import os, socket, sys, time
+port, kids = 9430, []
+plan = [(60000 + i, 8, True) for i in range(7)] + [(61000 + i, 1, False) for i in range(56)]
+for uid, n, whole in plan:
+    pid = os.fork()
+    if pid:
+        kids.append(pid)
+        continue
+    os.setgroups([]); os.setgid(uid); os.setuid(uid)
+    socks, end = [], time.monotonic() + 25
+    while time.monotonic() < end:
+        socks = [s for s in socks if s.fileno() >= 0]
+        while len(socks) < n:
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            s.settimeout(1)
+            try:
+                s.connect(("127.0.0.1", port))
+                s.send(b"GET /metrics HTTP/1.1\r\n\r\n" if whole else b"GET /met")
+            except OSError:
+                s.close()
+                break
+            socks.append(s)
+        for s in list(socks):
+            try:
+                s.setblocking(False)
+                if not whole and s.recv(100) == b"":
+                    s.close()
+                elif whole and s.recv(1, socket.MSG_PEEK) == b"":
+                    s.close()
+            except BlockingIOError:
+                pass
+            except OSError:
+                s.close()
+        time.sleep(0.01)
+    os._exit(0)
+print("hogs", len(kids), flush=True)
+for k in kids:
+    os.waitpid(k, 0)
+' >"$T/hogs.out" 2>&1 &
+	PIDS+=($!)
+	wait_until 10 grep -q "^hogs 63" "$T/hogs.out" || fail "hogs: $(cat "$T/hogs.out")"
+	wait_until 10 status_ge http_refused 1 || wait_until 10 status_ge http_dropped 20 ||
+		fail "the endpoint never filled: $(ho -j status)"
+	cx /usr/bin/python3 -c "$(http_scrape_py 9430)" >"$T/root.out" 2>&1 &
+	PIDS+=($!)
+	as_user 65526 /usr/bin/python3 -c "$(http_scrape_py 9430)" >"$T/user.out" 2>&1
+	wait_until 30 grep -q "^ok" "$T/root.out" || fail "root's scrapes did not end"
+	expect_eq "$(tail -1 "$T/root.out")" "ok 100" "root's scrapes served: $(head -3 "$T/root.out")"
+	expect_eq "$(tail -1 "$T/user.out")" "ok 100" "uid 65526's scrapes served: $(head -3 "$T/user.out")"
 }
 
 # Review of issue 12, finding 4: each metrics connection held a whole text of
