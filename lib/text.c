@@ -37,14 +37,20 @@ int utf8_len(const char *p)
 	return 0;
 }
 
-/* s with ASCII through esc() and the rest as UTF-8 or U+FFFD a bad byte. */
-static void put_utf8(FILE *f, const char *s, void (*esc)(FILE *f, unsigned char c))
+/*
+ * s with ASCII through esc() and the rest as UTF-8, U+FFFD for a bad byte
+ * (and for a C1 control, U+0080..U+009F, if no_c1).
+ */
+static void put_utf8(FILE *f, const char *s, void (*esc)(FILE *f, unsigned char c), int no_c1)
 {
 	while (*s) {
 		int n = utf8_len(s);
 
 		if (n == 1)
 			esc(f, (unsigned char)*s);
+		else if (n == 2 && no_c1 && (unsigned char)s[0] == 0xc2 &&
+			 (unsigned char)s[1] < 0xa0)
+			fputs(REPLACEMENT, f);
 		else if (n)
 			fwrite(s, 1, (size_t)n, f);
 		else
@@ -66,23 +72,26 @@ static void json_char(FILE *f, unsigned char c)
 void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
-	put_utf8(f, s, json_char);
+	put_utf8(f, s, json_char, 0);
 	fputc('"', f);
 }
 
+/* Labels are read at terminals too: a control character becomes U+FFFD. */
 static void label_char(FILE *f, unsigned char c)
 {
 	if (c == '\\' || c == '"')
 		fprintf(f, "\\%c", c);
 	else if (c == '\n')
 		fputs("\\n", f);
+	else if (c < 0x20 || c == 0x7f)
+		fputs(REPLACEMENT, f);
 	else
 		fputc(c, f);
 }
 
 void prom_label(FILE *f, const char *s)
 {
-	put_utf8(f, s, label_char);
+	put_utf8(f, s, label_char, 1);
 }
 
 const char *text_plain(char *buf, size_t n, const char *s)

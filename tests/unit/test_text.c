@@ -61,6 +61,10 @@ static void test_label(void)
 	CHECK(!strcmp(out(prom_label, "/a\"b\\c\nd"), "/a\\\"b\\\\c\\nd"));
 	CHECK(!strcmp(out(prom_label, "/\xff"), "/\xef\xbf\xbd"));
 	CHECK(!strcmp(out(prom_label, "\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80"));
+	/* read at terminals: controls (C0, DEL, C1) become U+FFFD, never raw */
+	CHECK(!strcmp(out(prom_label, "a\x1b[2Jb\x07"), "a\xef\xbf\xbd[2Jb\xef\xbf\xbd"));
+	CHECK(!strcmp(out(prom_label, "\x7f\xc2\x9b"), "\xef\xbf\xbd\xef\xbf\xbd"));
+	CHECK(!strcmp(out(prom_label, "\xc2\xa0"), "\xc2\xa0")); /* U+00A0 is no control */
 }
 
 int main(void)
