@@ -467,9 +467,13 @@ int config_write_atomic(const char *path, const char *text, const struct stat *w
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return rc;
 	}
-	/* the file keeps its owner and mode; a new one is root's, 0644 */
-	if ((was && fchown(fd, was->st_uid, was->st_gid)) ||
-	    fchmod(fd, was ? was->st_mode & 07777 : 0644) || write(fd, text, len) != (ssize_t)len ||
+	/*
+	 * The file keeps its owner and mode; a new one is root's, 0644. The mode
+	 * first: once the file is another user's, changing it needs CAP_FOWNER,
+	 * which the service does not have (CAP_CHOWN is enough this way).
+	 */
+	if (fchmod(fd, was ? was->st_mode & 07777 : 0644) ||
+	    (was && fchown(fd, was->st_uid, was->st_gid)) || write(fd, text, len) != (ssize_t)len ||
 	    fsync(fd)) {
 		rc = errno ? -errno : -EIO;
 		snprintf(err, errlen, "%s: %s", tmp, strerror(-rc));

@@ -71,6 +71,29 @@ test_persist_keeps_owner_mode_and_links() {
 	expect_eq "$(ho limit)" 5 "limit after reloading a link"
 }
 
+# Second review of issue 12: with only the systemd unit's capabilities
+# (no CAP_FOWNER), --persist on a file another user owns failed: the mode was
+# set after the owner. The daemon runs here with the unit's bounding set.
+test_persist_with_the_units_capabilities() {
+	local f=$T/h.conf caps
+	printf 'limit 4\n' >"$f"
+	chmod 0644 "$f" # readable: the unit has no CAP_DAC_OVERRIDE either
+	chown 65534:65534 "$f"
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$ROOT/systemd/halfopend.service.in" |
+		tr 'A-Z ' 'a-z\n' | sed 's/^cap_/+/' | paste -sd, -)
+	[ -n "$caps" ] || fail "no CapabilityBoundingSet in the unit"
+	nsenter --net="/run/netns/$C" setpriv --bounding-set "-all,$caps" "$B/halfopend" -f "$f" \
+		>"$T/daemon.log" 2>&1 &
+	DPID=$!
+	PIDS+=($DPID)
+	wait_until 10 grep -q 'started:' "$T/daemon.log" || fail "start: $(cat "$T/daemon.log")"
+	[ "$(awk '/^CapEff/ { print $2 }' /proc/$DPID/status)" != "000001ffffffffff" ] ||
+		fail "the daemon has every capability: the test would show nothing"
+	expect_eq "$(ho limit 5 --persist)" 5 "--persist with the unit's capabilities"
+	expect_eq "$(stat -c '%a %u %g' "$f")" "644 65534 65534" "mode and owner after --persist"
+	expect_eq "$(cat "$f")" "limit 5" "the file"
+}
+
 # 6: the content of another file never reaches a client or the log (the
 # error of --persist quoted the first line of the file the link named).
 test_persist_never_echoes_another_file() {
