@@ -7,8 +7,8 @@
  * A local user cannot keep scrapes out. Every peer is 127.0.0.1, so the
  * address says nothing: connections are bounded per uid, the owner of the
  * connecting socket (asked of sock_diag at accept), some slots are root's,
- * and a full endpoint makes room by closing an unfinished request of the
- * user holding the most connections. A request must be whole
+ * and a full endpoint makes room by closing a connection of another user
+ * that holds more or has been stuck for 100 ms (see evict()). A request must be whole
  * within 2 s and its reply read within 5 s. After a reply the connection is
  * shut for writing and what the client still sends is read and thrown away
  * until it closes (at most 1 s), so that a client that sent too much gets its
@@ -33,10 +33,11 @@
 #include "metrics.h"
 
 #define SEC_NS		 1000000000ull
-#define REQUEST_NS	 (2 * SEC_NS) /* a request is whole this long after accept */
-#define REPLY_NS	 (5 * SEC_NS) /* and its reply read this long after accept */
-#define LINGER_NS	 (1 * SEC_NS) /* after the reply, the client has this long to close */
-#define LINGER_MAX	 (1 << 20)    /* bytes read and thrown away after the reply, at most */
+#define REQUEST_NS	 (2 * SEC_NS)  /* a request is whole this long after accept */
+#define REPLY_NS	 (5 * SEC_NS)  /* and its reply read this long after accept */
+#define EVICT_AFTER_NS	 (SEC_NS / 10) /* a connection this old and not done may yield its slot */
+#define LINGER_NS	 (1 * SEC_NS)  /* after the reply, the client has this long to close */
+#define LINGER_MAX	 (1 << 20)     /* bytes read and thrown away after the reply, at most */
 #define HTTP_UID_UNKNOWN UINT32_MAX
 #define BACKLOG		 64	      /* also what one turn of the loop accepts at most */
 #define SHARE_NS	 (1 * SEC_NS) /* scrapes this close share one rendered text */
@@ -174,25 +175,30 @@ static int held_by(const struct daemon *d, uint32_t uid)
 }
 
 /*
- * The endpoint is full for uid: close a connection of another user (never
- * root's) to make room. Its slot, or NULL if only root and uid hold slots.
+ * The endpoint is full for uid, which holds `same`: close a connection of
+ * another user (never root's) to make room. One may go if its user holds
+ * more than uid would with one more (so one user's many connections yield to
+ * another's first), or if it has been stuck for EVICT_AFTER_NS: a request not
+ * finished, a reply not read (a real scrape is done in a few ms). A
+ * connection younger than that, of a user holding no more than uid would, is
+ * kept: a newcomer never takes a scraper's slot from under its request,
+ * however many uids it comes from. Among the candidates: the user holding
+ * the most, then the oldest. Its slot, or NULL (the newcomer gets 503).
  */
-static struct http_conn *evict(struct daemon *d, uint32_t uid)
+static struct http_conn *evict(struct daemon *d, uint32_t uid, int same)
 {
 	struct http_conn *victim = NULL;
+	uint64_t now = now_ns();
 	int most = 0, k;
 
-	/*
-	 * Whatever its state (a request half sent, a reply never read): a real
-	 * scrape needs its slot for a millisecond, so the oldest connection of
-	 * the user holding the most goes, and the newcomer is served.
-	 */
 	for (int i = 0; i < HO_MAX_HTTP; i++) {
 		struct http_conn *h = &d->http[i];
 
 		if (h->fd < 0 || h->uid == 0 || h->uid == uid)
 			continue;
 		k = held_by(d, h->uid);
+		if (uid != 0 && k <= same + 1 && h->start_ns + EVICT_AFTER_NS > now)
+			continue;
 		if (!victim || k > most || (k == most && h->start_ns < victim->start_ns)) {
 			most = k;
 			victim = h;
@@ -226,7 +232,7 @@ static struct http_conn *admit(struct daemon *d, uint32_t uid)
 		return NULL;
 	if (free_slot && (uid == 0 || users < HO_MAX_HTTP - HO_HTTP_ROOT))
 		return free_slot;
-	return evict(d, uid);
+	return evict(d, uid, same);
 }
 
 void http_accept(struct daemon *d)

@@ -468,12 +468,15 @@ int config_write_atomic(const char *path, const char *text, const struct stat *w
 		return rc;
 	}
 	/*
-	 * The file keeps its owner and mode; a new one is root's, 0644. The mode
-	 * first: once the file is another user's, changing it needs CAP_FOWNER,
-	 * which the service does not have (CAP_CHOWN is enough this way).
+	 * The file keeps its owner and mode; a new one is root's, 0644. The
+	 * group first, then the mode, then the owner: the mode is set while
+	 * the file is still ours (once it is another user's that needs
+	 * CAP_FOWNER, which the service does not have), and at no moment does a
+	 * group hold rights the file will not give it.
 	 */
-	if (fchmod(fd, was ? was->st_mode & 07777 : 0644) ||
-	    (was && fchown(fd, was->st_uid, was->st_gid)) || write(fd, text, len) != (ssize_t)len ||
+	if ((was && fchown(fd, (uid_t)-1, was->st_gid)) ||
+	    fchmod(fd, was ? was->st_mode & 07777 : 0644) ||
+	    (was && fchown(fd, was->st_uid, (gid_t)-1)) || write(fd, text, len) != (ssize_t)len ||
 	    fsync(fd)) {
 		rc = errno ? -errno : -EIO;
 		snprintf(err, errlen, "%s: %s", tmp, strerror(-rc));
