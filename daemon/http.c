@@ -174,6 +174,12 @@ static int held_by(const struct daemon *d, uint32_t uid)
 	return n;
 }
 
+/* Root, and the scraper named by --metrics-uid: reserved slots, never evicted. */
+static bool privileged(const struct daemon *d, uint32_t uid)
+{
+	return uid == 0 || (d->o.c.metrics_uid && uid == d->o.c.metrics_uid);
+}
+
 /*
  * The endpoint is full for uid, which holds `same`: close a connection of
  * another user (never root's) to make room. One may go if its user holds
@@ -194,10 +200,10 @@ static struct http_conn *evict(struct daemon *d, uint32_t uid, int same)
 	for (int i = 0; i < HO_MAX_HTTP; i++) {
 		struct http_conn *h = &d->http[i];
 
-		if (h->fd < 0 || h->uid == 0 || h->uid == uid)
+		if (h->fd < 0 || privileged(d, h->uid) || h->uid == uid)
 			continue;
 		k = held_by(d, h->uid);
-		if (uid != 0 && k <= same + 1 && h->start_ns + EVICT_AFTER_NS > now)
+		if (!privileged(d, uid) && k <= same + 1 && h->start_ns + EVICT_AFTER_NS > now)
 			continue;
 		if (!victim || k > most || (k == most && h->start_ns < victim->start_ns)) {
 			most = k;
@@ -225,12 +231,12 @@ static struct http_conn *admit(struct daemon *d, uint32_t uid)
 			free_slot = free_slot ? free_slot : &d->http[i];
 		else {
 			same += d->http[i].uid == uid;
-			users += d->http[i].uid != 0;
+			users += !privileged(d, d->http[i].uid);
 		}
 	}
 	if (uid != 0 && same >= HO_HTTP_PER_UID)
 		return NULL;
-	if (free_slot && (uid == 0 || users < HO_MAX_HTTP - HO_HTTP_ROOT))
+	if (free_slot && (privileged(d, uid) || users < HO_MAX_HTTP - HO_HTTP_ROOT))
 		return free_slot;
 	return evict(d, uid, same);
 }

@@ -31,6 +31,8 @@ const struct cfg_option cfg_options[] = {
 	    "seconds between limit events (default 60)"),
 	OPT("stats-ttl", 0, stats_ttl, 1, 86400, CFG_NUM, true, "SEC",
 	    "keep counters of a gone process this long (default 300)"),
+	OPT("metrics-uid", 0, metrics_uid, 0, 4294967294u, CFG_NUM, true, "UID",
+	    "a scraper's uid: it shares root's reserved metrics slots (default 0: none)"),
 	OPT("metrics-port", 0, metrics_port, 0, 65535, CFG_NUM, false, "PORT",
 	    "serve Prometheus metrics on 127.0.0.1:PORT (default 0: off)"),
 	OPT("release", 0, release, 1, HO_RATE_MAX, CFG_RELEASE, true, "fair|fifo|rate:R",

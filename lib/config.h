@@ -28,6 +28,7 @@ struct ho_config {
 	uint32_t event_interval; /* seconds between limit events */
 	uint32_t stats_ttl;	 /* seconds before counters of a gone process go */
 	uint32_t metrics_port;	 /* HTTP metrics on 127.0.0.1, 0: off */
+	uint32_t metrics_uid;	 /* a scraper's uid, served as root is; 0: none */
 	uint32_t release;	 /* parse.h: mode | rate << 2 */
 	uint32_t rt_priority;	 /* SCHED_FIFO priority of the release path, 0: off */
 	uint32_t set;		 /* bit i: option i was given */

@@ -417,6 +417,44 @@ for k in kids:
 	expect_eq "$(tail -1 "$T/user.out")" "ok 100" "uid 65526's scrapes served: $(head -3 "$T/user.out")"
 }
 
+# Third review of issue 12: 150 uids reconnecting without pause keep another
+# user's scrapes out (503), never root's. The scraper's uid named by
+# --metrics-uid is served as root is: 100 of 100.
+test_metrics_uid_served_through_a_churn_of_many_uids() {
+	daemon_start --metrics-port 9431 --metrics-uid 65526
+	cx /usr/bin/python3 -c '
+import os, socket, time
+port, kids = 9431, []
+for i in range(150):
+    uid = 62000 + i
+    pid = os.fork()
+    if pid:
+        kids.append(pid)
+        continue
+    os.setgroups([]); os.setgid(uid); os.setuid(uid)
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        s = socket.socket()
+        try:
+            s.connect(("127.0.0.1", port))
+            s.send(b"GET /met")
+            s.settimeout(3)
+            s.recv(100)  # until the daemon closes it
+        except OSError:
+            pass
+        s.close()
+    os._exit(0)
+print("churn", len(kids), flush=True)
+for k in kids:
+    os.waitpid(k, 0)
+' >"$T/churn.out" 2>&1 &
+	PIDS+=($!)
+	wait_until 10 grep -q "^churn 150" "$T/churn.out" || fail "churn: $(cat "$T/churn.out")"
+	wait_until 10 status_ge http_refused 100 || fail "the endpoint never filled: $(ho -j status)"
+	as_user 65526 /usr/bin/python3 -c "$(http_scrape_py 9431)" >"$T/user.out" 2>&1
+	expect_eq "$(tail -1 "$T/user.out")" "ok 100" "the scraper's scrapes: $(head -3 "$T/user.out")"
+}
+
 # Review of issue 12, finding 4: each metrics connection held a whole text of
 # its own (megabytes with many cgroups, times 64). Scrapes within 1 s of a
 # rendering share it: at most one text a second is made, so at most 6 are
