@@ -365,15 +365,12 @@ test_metrics_served_while_hogged_by_many() {
 test_metrics_served_while_hogs_of_every_kind_fill_it() {
 	daemon_start --metrics-port 9430
 	cx /usr/bin/python3 -c '
-import os, socket, sys, time
-port, kids = 9430, []
-plan = [(60000 + i, 8, True) for i in range(7)] + [(61000 + i, 1, False) for i in range(56)]
-for uid, n, whole in plan:
-    pid = os.fork()
-    if pid:
-        kids.append(pid)
-        continue
-    os.setgroups([]); os.setgid(uid); os.setuid(uid)
+import socket, sys, time
+sys.path.insert(0, sys.argv[1])
+from uidfleet import fleet
+port = 9430
+
+def hog(n, whole):
     socks, end = [], time.monotonic() + 25
     while time.monotonic() < end:
         socks = [s for s in socks if s.fileno() >= 0]
@@ -400,11 +397,10 @@ for uid, n, whole in plan:
             except OSError:
                 s.close()
         time.sleep(0.01)
-    os._exit(0)
-print("hogs", len(kids), flush=True)
-for k in kids:
-    os.waitpid(k, 0)
-' >"$T/hogs.out" 2>&1 &
+
+fleet([(60000 + i, 8, True) for i in range(7)] + [(61000 + i, 1, False) for i in range(56)],
+      hog, "hogs")
+' "$ROOT/tests/net" >"$T/hogs.out" 2>&1 &
 	PIDS+=($!)
 	wait_until 10 grep -q "^hogs 63" "$T/hogs.out" || fail "hogs: $(cat "$T/hogs.out")"
 	wait_until 10 status_ge http_refused 1 || wait_until 10 status_ge http_dropped 20 ||
@@ -423,31 +419,25 @@ for k in kids:
 test_metrics_uid_served_through_a_churn_of_many_uids() {
 	daemon_start --metrics-port 9431 --metrics-uid 65526
 	cx /usr/bin/python3 -c '
-import os, socket, time
-port, kids = 9431, []
-for i in range(150):
-    uid = 62000 + i
-    pid = os.fork()
-    if pid:
-        kids.append(pid)
-        continue
-    os.setgroups([]); os.setgid(uid); os.setuid(uid)
+import socket, sys, time
+sys.path.insert(0, sys.argv[1])
+from uidfleet import fleet
+
+def churn():
     end = time.monotonic() + 30
     while time.monotonic() < end:
         s = socket.socket()
         try:
-            s.connect(("127.0.0.1", port))
+            s.connect(("127.0.0.1", 9431))
             s.send(b"GET /met")
             s.settimeout(3)
             s.recv(100)  # until the daemon closes it
         except OSError:
             pass
         s.close()
-    os._exit(0)
-print("churn", len(kids), flush=True)
-for k in kids:
-    os.waitpid(k, 0)
-' >"$T/churn.out" 2>&1 &
+
+fleet([(62000 + i,) for i in range(150)], churn, "churn")
+' "$ROOT/tests/net" >"$T/churn.out" 2>&1 &
 	PIDS+=($!)
 	wait_until 10 grep -q "^churn 150" "$T/churn.out" || fail "churn: $(cat "$T/churn.out")"
 	wait_until 10 status_ge http_refused 100 || fail "the endpoint never filled: $(ho -j status)"
