@@ -39,8 +39,14 @@
 #define LINGER_NS	 (1 * SEC_NS)  /* after the reply, the client has this long to close */
 #define LINGER_MAX	 (1 << 20)     /* bytes read and thrown away after the reply, at most */
 #define HTTP_UID_UNKNOWN UINT32_MAX
-#define BACKLOG		 64	      /* also what one turn of the loop accepts at most */
-#define SHARE_NS	 (1 * SEC_NS) /* scrapes this close share one rendered text */
+#define BACKLOG		 64 /* what one turn of the loop accepts at most */
+/*
+ * The kernel's queue of connections not yet accepted: deep enough that a
+ * crowd of users connecting at once (each bounded once accepted) does not
+ * make the kernel drop a scraper's SYN, which would cost it a second.
+ */
+#define LISTEN_BACKLOG 1024
+#define SHARE_NS       (1 * SEC_NS) /* scrapes this close share one rendered text */
 
 /*
  * One metrics text can be megabytes (many cgroups): scrapes within SHARE_NS
@@ -72,7 +78,7 @@ int http_listen(struct daemon *d)
 		return 0;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, BACKLOG) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, LISTEN_BACKLOG) ||
 	    epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		int err = -errno;
 
