@@ -21,7 +21,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Wshadow -Werror -D_GNU
 LIB_INC    := -Ilib -Ibpf
 CLI_INC    := -Icli -Ilib -Ibpf
 DAEMON_INC := -Idaemon -Ilib -Ibpf -I$(BUILD)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -lnetfilter_queue) -lelf -lz
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -lnetfilter_queue) -lelf -lz -lm
 # The BPF side needs no vmlinux.h (bpf/kernel.h): the UAPI headers, found in
 # the build machine's multiarch include directory, and CO-RE for the rest.
 MULTIARCH  := $(shell $(CC) -dumpmachine)
@@ -143,9 +143,9 @@ $(DAEMON_UNIT): UNIT_INC := -Idaemon $(LIB_INC)
 $(DAEMON_UNIT): UNIT_SRC := daemon/release.c $(LIB_SRC)
 $(DAEMON_UNIT): daemon/release.c daemon/release.h daemon/shared.h
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
-	$(CC) $(CFLAGS) $(UNIT_INC) -Itests/unit $< $(UNIT_SRC) -o $@
+	$(CC) $(CFLAGS) $(UNIT_INC) -Itests/unit $< $(UNIT_SRC) -o $@ -lm
 $(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
-	$(CC) $(CFLAGS) -O1 $(SAN) $(UNIT_INC) -Itests/unit $< $(UNIT_SRC) -o $@
+	$(CC) $(CFLAGS) -O1 $(SAN) $(UNIT_INC) -Itests/unit $< $(UNIT_SRC) -o $@ -lm
 
 unit: $(addprefix $(BUILD)/,$(UNIT)) $(addprefix $(BUILD)/asan/,$(UNIT))
 
@@ -157,7 +157,7 @@ FUZZ_TIME ?= 60
 FUZZ_SAN  := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
 	@mkdir -p $(BUILD)/fuzz
-	$(CLANG) -g -O1 $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(LIB_INC) $< $(LIB_SRC) -o $@
+	$(CLANG) -g -O1 $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(LIB_INC) $< $(LIB_SRC) -o $@ -lm
 
 fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ))
 fuzz: fuzz-build
