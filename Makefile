@@ -38,7 +38,7 @@ LIB_SRC  := $(wildcard lib/*.c)
 UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
 .PHONY: all clean check unit test demo bench format format-check install uninstall doc fuzz fuzz-build
-all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
+all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/howorm $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5
 doc: $(MANS) $(BUILD)/halfopend.service
@@ -114,6 +114,8 @@ $(BUILD)/hoconn: tests/tools/hoconn.c | $(BUILD)
 $(BUILD)/hopeer: tests/tools/hopeer.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
 $(BUILD)/hostorm: tests/tools/hostorm.c | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@
+$(BUILD)/howorm: tests/tools/howorm.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
 # needs root (it makes a BPF map): run by tests/net/test_exact.sh
 $(BUILD)/test_mapwalk: tests/tools/test_mapwalk.c daemon/mapwalk.c daemon/mapwalk.h | $(BUILD)

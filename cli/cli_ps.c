@@ -122,6 +122,12 @@ struct stats_out {
 	unsigned int rows;
 };
 
+/* The scanner test's verdict, as the tables and JSON write it. */
+const char *verdict_name(uint32_t v)
+{
+	return v == HO_VERDICT_FLAGGED ? "flagged" : v == HO_VERDICT_OK ? "ok" : "-";
+}
+
 static void print_stats_json(const struct stats_out *o, const struct ho_ctl_stats_row *r)
 {
 	const struct ho_stats *s = &r->s;
@@ -144,11 +150,14 @@ static void print_stats_json(const struct stats_out *o, const struct ho_ctl_stat
 	printf("\"alive\":%s,\"attempts\":%llu,\"established\":%llu"
 	       ",\"failed\":%llu,\"queued\":%llu,\"cancelled\":%llu"
 	       ",\"released\":%llu,\"in_flight_now\":%d,\"queued_now\":%d"
-	       ",\"longest_wait_ms\":%llu,\"oldest_wait_ms\":%llu}\n",
+	       ",\"longest_wait_ms\":%llu,\"oldest_wait_ms\":%llu,\"verdict\":\"%s\""
+	       ",\"score\":%.3f,\"first_ok\":%u,\"first_failed\":%u}\n",
 	       r->alive ? "true" : "false", U(s->attempts), U(s->established), U(s->failed),
 	       U(s->queued), U(s->cancelled), U(s->released), s->in_flight > 0 ? s->in_flight : 0,
 	       s->queued_now > 0 ? s->queued_now : 0, U(s->max_wait_ns / 1000000),
-	       U(r->oldest_wait_ns / 1000000));
+	       U(r->oldest_wait_ns / 1000000),
+	       r->verdict == HO_VERDICT_NONE ? "none" : verdict_name(r->verdict), r->score / 1000.0,
+	       r->first_ok, r->first_failed);
 }
 
 static int stats_row(void *ctx, const void *p)
@@ -166,18 +175,20 @@ static int stats_row(void *ctx, const void *p)
 		return 0;
 	}
 	if (!o->rows)
-		printf("%-22s %8s %8s %8s %8s %8s %5s %5s %8s %s\n", o->cgroups ? "" : "PID COMM",
-		       "ATTEMPTS", "ESTABL", "FAILED", "QUEUED", "CANCEL", "INFL", "QNOW",
-		       "LONGEST", o->cgroups ? "CGROUP" : "USER");
+		printf("%-22s %8s %8s %8s %8s %8s %5s %5s %8s %-7s %6s %s\n",
+		       o->cgroups ? "" : "PID COMM", "ATTEMPTS", "ESTABL", "FAILED", "QUEUED",
+		       "CANCEL", "INFL", "QNOW", "LONGEST", "VERDICT", "SCORE",
+		       o->cgroups ? "CGROUP" : "USER");
 	if (o->cgroups)
 		who[0] = '\0';
 	else
 		snprintf(who, sizeof(who), "%llu %s%s", U(r->key),
 			 text_plain(comm, sizeof(comm), s->comm), r->alive ? "" : "*");
-	printf("%-22.22s %8llu %8llu %8llu %8llu %8llu %5d %5d %8s %s\n", who, U(s->attempts),
-	       U(s->established), U(s->failed), U(s->queued), U(s->cancelled),
+	printf("%-22.22s %8llu %8llu %8llu %8llu %8llu %5d %5d %8s %-7s %6.1f %s\n", who,
+	       U(s->attempts), U(s->established), U(s->failed), U(s->queued), U(s->cancelled),
 	       s->in_flight > 0 ? s->in_flight : 0, s->queued_now > 0 ? s->queued_now : 0,
-	       fmt_age(s->max_wait_ns, wait, sizeof(wait)),
+	       fmt_age(s->max_wait_ns, wait, sizeof(wait)), verdict_name(r->verdict),
+	       r->score / 1000.0,
 	       text_plain(text, sizeof(text),
 			  o->cgroups ? r->cgroup : user_name(s->uid, user, sizeof(user))));
 	o->rows++;

@@ -644,6 +644,7 @@ static const struct ctl_request {
 	{HO_CTL_POLICY_SET, 0, policy_set, "only root may change policies"},
 	{HO_CTL_POLICY_DEL, 0, policy_del, "only root may change policies"},
 	{HO_CTL_POLICY_LIST, ANYONE | LIST, policy_list, NULL},
+	{HO_CTL_PARDON, 0, pardon, "only root may pardon"},
 };
 
 static const struct ctl_request *request_of(uint16_t type)

@@ -12,6 +12,7 @@
 #include <time.h>
 #include "clock.h"
 #include "config.h"
+#include "contain.h"
 #include "kern.h"
 #include "limit_event.h"
 #include "nfq.h"
@@ -151,6 +152,8 @@ struct daemon {
 	uint64_t limit_hit_ns; /* first attempt queued since the last report check, or 0 */
 	struct ho_attempt last_queued;
 	struct release_engine rel;
+	struct contain cn;	 /* scanner detection and containment */
+	uint64_t expire_next_ns; /* --slot-timeout: no attempt expires before this */
 	/* counters kept in userspace; the rest live in the kernel (struct ho_kstate) */
 	uint64_t dropped;    /* SYN dropped: too many held */
 	uint64_t duplicates; /* retransmitted SYN of an attempt already held */
@@ -171,6 +174,13 @@ void limiter_release(struct daemon *d);
 void limiter_release_some(struct daemon *d, uint32_t n);
 void limiter_release_all(struct daemon *d);
 void limiter_housekeeping(struct daemon *d);
+/*
+ * --slot-timeout: attempts half-open longer give their slots back, while
+ * someone waits for one. Returns ms until it has something to do, or -1.
+ */
+int limiter_expire(struct daemon *d);
+/* ms until a contained attempt may be released, or -1. */
+int limiter_paced_wait(struct daemon *d);
 /*
  * Report the limit event if due: logged, kept, and written to *out for the
  * loop to send to followers (out->time_ns stays 0 if there was none). Returns
@@ -202,6 +212,8 @@ void ctl_broadcast_event(struct daemon *d, const struct ho_ctl_event_row *r);
 void policy_set(struct daemon *d, struct ctl_client *c, const void *req);
 void policy_del(struct daemon *d, struct ctl_client *c, const void *req);
 void policy_list(struct daemon *d, struct ctl_client *c, const void *req);
+/* halfopen pardon (req: struct ho_ctl_pardon) */
+void pardon(struct daemon *d, struct ctl_client *c, const void *req);
 
 /* ctl_lists.c: replies that are lists; req is the request's checked payload */
 void list_ps(struct daemon *d, struct ctl_client *c, const void *req);

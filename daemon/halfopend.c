@@ -151,6 +151,7 @@ static void reload(struct daemon *d)
 	}
 	kern_set_limit(&d->k, d->o.c.limit);
 	set_rate(d);
+	contain_configure(&d->cn, &d->k, &d->o.c);
 	scopes_load(&d->sc, c);
 	free(c);
 	d->ev.interval_ns = (uint64_t)d->o.c.event_interval * 1000000000ull;
@@ -209,6 +210,12 @@ static void sched_as(struct daemon *d, bool rt)
 		return;
 	}
 	d->rt = rt;
+}
+
+/* The earlier of two epoll timeouts in ms (-1: none). */
+static int min_timeout(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
 }
 
 static int run_loop(struct daemon *d)
@@ -273,8 +280,14 @@ static int run_loop(struct daemon *d)
 		timeout = limiter_report(d, &ev);
 		if (ev.time_ns)
 			ctl_broadcast_event(d, &ev);
+		while (contain_alarm(&d->cn, &ev)) {
+			event_log_add(&d->events, &ev);
+			ctl_broadcast_event(d, &ev);
+		}
 		sched_as(d, true);
+		timeout = min_timeout(timeout, limiter_expire(d));
 		limiter_release(d);
+		timeout = min_timeout(timeout, limiter_paced_wait(d));
 	}
 	return 0;
 }
@@ -301,6 +314,7 @@ static void shutdown_all(struct daemon *d, const char *pin)
 	ctl_close_all(d);
 	http_close_all(d);
 	hq_free(&d->q);
+	contain_free(&d->cn);
 	stats_retired_free(&d->retired);
 }
 
@@ -376,6 +390,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 	limiter_init(&d);
+	contain_configure(&d.cn, &d.k, &d.o.c);
 	/* a listener before the rules, so no SYN meets an empty queue */
 	err = nfqueue_open(&d.nfq, (uint16_t)d.o.c.queue_num, d.o.c.queue_max + 1024);
 	if (err)
@@ -401,11 +416,12 @@ int main(int argc, char **argv)
 	set_rate(&d);
 	scopes_load(&d.sc, &d.o.c);
 	d.started = time(NULL);
-	pr_info("halfopend " HO_VERSION " started: limit %s, queue %u, tracked %u, NFQUEUE %u, "
-		"release %s, %u policies, netns net:[%u]",
-		format_limit(d.o.c.limit, lim, sizeof(lim)), d.o.c.queue_max, d.o.c.tracked_max,
-		d.o.c.queue_num, format_release(d.o.c.release, rel, sizeof(rel)), d.sc.n,
-		d.k.netns_ino);
+	pr_info("halfopend " HO_VERSION " started: mode %s, limit %s, slot-timeout %u s, queue %u, "
+		"tracked %u, NFQUEUE %u, release %s, %u policies, netns net:[%u]",
+		d.o.c.mode == HO_MODE_ORIGINAL ? "original" : "contain",
+		format_limit(d.o.c.limit, lim, sizeof(lim)), d.o.c.slot_timeout, d.o.c.queue_max,
+		d.o.c.tracked_max, d.o.c.queue_num, format_release(d.o.c.release, rel, sizeof(rel)),
+		d.sc.n, d.k.netns_ino);
 	sd_notifyf("READY=1\nSTATUS=limit %s, 0 in flight, 0 queued", lim);
 	err = run_loop(&d);
 	sd_notifyf("STOPPING=1\nSTATUS=releasing held attempts");

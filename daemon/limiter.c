@@ -44,6 +44,8 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 		/* -EEXIST: adopted already from a packet that came first */
 		if (hq_push(&d->q, ev->cookie, &ev->a, NULL) == -ENOMEM)
 			pr_err("out of memory queueing an attempt of pid %u", ev->a.tgid);
+		if (ev->a.flags & HO_AT_CONT)
+			break; /* held for its scope's pace, not by a limit: its alarm is the flag */
 		if (!d->limit_hit_ns)
 			d->limit_hit_ns = now_ns();
 		d->last_queued = ev->a;
@@ -54,6 +56,9 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 			nfqueue_forget(&d->nfq, &d->q, e,
 				       NF_DROP); /* its socket is closed: never send it */
 		break;
+	case HO_EV_FIRST_END:
+		contain_on_end(&d->cn, &ev->a, ev->outcome, ev->end_ns);
+		break; /* and limiter_release() runs after every batch */
 	case HO_EV_SLOT_FREED:
 		break; /* limiter_release() runs after every batch */
 	}
@@ -135,10 +140,26 @@ static void engine_leave(void *ctx, struct hq_entry *e, uint32_t verdict)
 	nfqueue_forget(&d->nfq, &d->q, e, verdict);
 }
 
+static uint64_t engine_gate(void *ctx, const struct ho_attempt *a, uint64_t now)
+{
+	struct daemon *d = ctx;
+
+	return contain_gate(&d->cn, a, now);
+}
+
+static void engine_gated(void *ctx, const struct ho_attempt *a, uint64_t now)
+{
+	struct daemon *d = ctx;
+
+	contain_released(&d->cn, a, now);
+}
+
 static const struct release_ops engine_ops = {
 	.scopes_of = engine_scopes_of,
 	.release = engine_release,
 	.leave = engine_leave,
+	.gate = engine_gate,
+	.gated = engine_gated,
 };
 
 void limiter_init(struct daemon *d)
@@ -153,6 +174,7 @@ void limiter_init(struct daemon *d)
 
 static void release(struct daemon *d, bool force, uint32_t budget)
 {
+	d->rel.now = now_ns();
 	release_run(&d->rel, release_mode(d->o.c.release) == HO_RELEASE_FIFO, force, budget);
 }
 
@@ -266,7 +288,61 @@ void limiter_housekeeping(struct daemon *d)
 		d->seen_untracked = untracked;
 	}
 	scopes_tick(&d->sc);
+	(void)contain_tick(&d->cn, now_ns()); /* an unflagged scope's queue goes below */
 	limiter_release(d);
+}
+
+static int ms_until(uint64_t at, uint64_t now)
+{
+	return at <= now ? 0 : (int)((at - now + 999999) / 1000000);
+}
+
+int limiter_paced_wait(struct daemon *d)
+{
+	return d->rel.wake_ns && d->q.count ? ms_until(d->rel.wake_ns, now_ns()) : -1;
+}
+
+struct expire_ctx {
+	uint64_t now, timeout, next;
+	struct u64vec due;
+};
+
+static void expire_one(void *ctx, uint64_t cookie, const void *val)
+{
+	struct expire_ctx *x = ctx;
+	const struct ho_attempt *a = val;
+
+	if (a->state != HO_ST_INFLIGHT || !a->out_ns)
+		return;
+	if (a->out_ns + x->timeout <= x->now)
+		(void)u64vec_push(&x->due, cookie); /* on ENOMEM the next walk gets it */
+	else if (a->out_ns + x->timeout < x->next)
+		x->next = a->out_ns + x->timeout;
+}
+
+int limiter_expire(struct daemon *d)
+{
+	struct expire_ctx x = {.now = now_ns(), .timeout = d->o.c.slot_timeout * 1000000000ull};
+	size_t n = 0;
+
+	/* a slot held by a long-dead attempt matters only to those waiting for one */
+	if (!x.timeout || !d->q.count || (!shared_get(kern_state(&d->k)->limit) && !d->sc.n))
+		return -1;
+	if (x.now < d->expire_next_ns)
+		return ms_until(d->expire_next_ns, x.now);
+	/* what is admitted from now on cannot expire before now + timeout */
+	x.next = x.now + x.timeout;
+	kern_walk(&d->k, KM_ATTEMPTS, expire_one, &x);
+	for (size_t i = 0; i < x.due.n; i++)
+		n += kern_expire(&d->k, x.due.v[i]) == 1;
+	u64vec_free(&x.due);
+	if (n)
+		pr_debug("slot-timeout: %zu attempts no longer count against the limits", n);
+	/* a walk at most every 100 ms: a slot is free at most that late */
+	if (x.next < x.now + 100000000ull)
+		x.next = x.now + 100000000ull;
+	d->expire_next_ns = x.next;
+	return ms_until(x.next, x.now);
 }
 
 /*

@@ -47,6 +47,14 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s)
 		.control_dropped = d->ctl_dropped,
 		.http_refused = d->http_refused,
 		.http_dropped = d->http_dropped,
+		.mode = d->o.c.mode,
+		.slot_timeout = d->o.c.slot_timeout,
+		.flagged = d->cn.flagged,
+		.contain_rate = d->o.c.contain_rate,
+		.flagged_total = d->cn.flagged_total,
+		.contained = shared_get(ks->contained),
+		.expired = shared_get(ks->expired),
+		.abandoned = shared_get(ks->abandoned),
 	};
 }
 
@@ -116,6 +124,7 @@ struct stats_ctx {
 	struct ho_ctl_stats_row *rows;
 	size_t nrows, rcap;
 	bool oom;
+	const struct contain *cn; /* the scanner test's verdicts */
 };
 
 static void stats_take(void *ctx, uint64_t key, const void *val)
@@ -157,6 +166,8 @@ static void stats_row(struct stats_ctx *x, bool cgroups, const struct ho_stats *
 		row->oldest_wait_ns = now - g->oldest->info.start_ns;
 	cgroup_path(s->cgid, s->tgid, row->cgroup, sizeof(row->cgroup));
 	row->alive = cgroups ? strncmp(row->cgroup, "cgroup:", 7) != 0 : proc_alive(s->tgid);
+	contain_verdict(x->cn, cgroups ? HO_SCOPE_CGROUP : HO_SCOPE_PROC, key, &row->verdict,
+			&row->score, &row->first_ok, &row->first_failed);
 }
 
 /*
@@ -165,7 +176,7 @@ static void stats_row(struct stats_ctx *x, bool cgroups, const struct ho_stats *
  */
 int collect_stats(struct daemon *d, bool cgroups, struct ho_ctl_stats_row **rows, size_t *n)
 {
-	struct stats_ctx x = {0};
+	struct stats_ctx x = {.cn = &d->cn};
 	struct hq_group *groups = NULL;
 	size_t ngroups = 0, i, j;
 	uint64_t now = now_ns();

@@ -47,6 +47,8 @@ int ho_ctl_payload_size(uint16_t type)
 		return 0;
 	case HO_CTL_POLICY_ROW:
 		return sizeof(struct ho_ctl_policy_row);
+	case HO_CTL_PARDON:
+		return sizeof(struct ho_ctl_pardon);
 	default:
 		return -1;
 	}
@@ -93,6 +95,12 @@ static bool payload_valid(uint16_t type, const void *p)
 	}
 	case HO_CTL_POLICY_ROW:
 		return TERMINATED(((const struct ho_ctl_policy_row *)p)->p.name);
+	case HO_CTL_PARDON: {
+		const struct ho_ctl_pardon *r = p;
+
+		return TERMINATED(r->cgroup) &&
+		       (r->kind == HO_SCOPE_PROC || r->kind == HO_SCOPE_CGROUP);
+	}
 	default:
 		return true;
 	}

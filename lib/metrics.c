@@ -124,6 +124,17 @@ int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
 	       "Released SYNs dropped because their socket had ended first.", s->late_syns);
 	scalar(f, "halfopen_repaired_total", "counter",
 	       "Attempts forgotten because their end went unreported.", s->repaired);
+	scalar(f, "halfopen_abandoned_total", "counter",
+	       "Attempts closed by the application after their SYN was out 1 s (failed).",
+	       s->abandoned);
+	scalar(f, "halfopen_expired_total", "counter",
+	       "Attempts that stopped counting against the limits at slot-timeout.", s->expired);
+	scalar(f, "halfopen_flagged", "gauge", "Processes and cgroups flagged as scanners now.",
+	       s->flagged);
+	scalar(f, "halfopen_flagged_total", "counter",
+	       "Times a process or cgroup was flagged as a scanner.", s->flagged_total);
+	scalar(f, "halfopen_contained_total", "counter",
+	       "First contacts queued because their process or cgroup is flagged.", s->contained);
 	per_endpoint(f, "halfopen_clients_refused_total",
 		     "Connections refused because a bound was reached, by endpoint.",
 		     s->control_refused, s->http_refused);
@@ -143,6 +154,13 @@ int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
 		   "Attempts answered, by cgroup.", cg, n, cg_established);
 	per_cgroup(f, "halfopen_cgroup_failed_total", "counter", "Attempts failed, by cgroup.", cg,
 		   n, cg_failed);
+	head(f, "halfopen_cgroup_flagged", "gauge",
+	     "1 if the cgroup is flagged as a scanner now, by cgroup.");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "halfopen_cgroup_flagged{cgroup=\"");
+		prom_label(f, cg[i].cgroup);
+		fprintf(f, "\"} %d\n", cg[i].verdict == HO_VERDICT_FLAGGED);
+	}
 	per_policy(f, "halfopen_policy_limit", "gauge", "Limit of a policy (0: exempt).", pol, npol,
 		   0);
 	per_policy(f, "halfopen_policy_in_flight", "gauge", "Attempts half-open now, by policy.",

@@ -102,9 +102,12 @@ ns_cleanup() {
 # scheduler then shares the CPU between it and the test's processes).
 # The log of an earlier daemon goes first: its start line must not be taken
 # for this one's (the background job truncates the file only when it runs).
+# The tests written before containment run in the mode they were written
+# for, the original's (HO_MODE=original); HO_MODE= (empty) runs the default.
+HO_MODE=${HO_MODE-original}
 daemon_start() {
 	rm -f "$T/daemon.log"
-	${DAEMON_SESSION:+setsid} nsenter --net="/run/netns/$C" "$B/halfopend" "$@" >"$T/daemon.log" 2>&1 &
+	${DAEMON_SESSION:+setsid} nsenter --net="/run/netns/$C" "$B/halfopend" ${HO_MODE:+--mode "$HO_MODE"} "$@" >"$T/daemon.log" 2>&1 &
 	DPID=$!
 	PIDS+=($DPID)
 	wait_until 10 grep -qs 'started:' "$T/daemon.log" ||
