@@ -20,7 +20,10 @@ static int ps_row(void *ctx, const void *p)
 	struct ps_out *o = ctx;
 	char dest[64], addr[64], age[16], user[64], comm[TEXT_PLAIN_MAX(sizeof(r->a.comm))];
 	char un[TEXT_PLAIN_MAX(sizeof(user))], cg[TEXT_PLAIN_MAX(sizeof(r->cgroup))];
-	const char *state = r->state == HO_ST_QUEUED ? "queued" : "in-flight";
+	const char *state = r->state == HO_ST_QUEUED
+				    ? (r->a.flags & HO_AT_CONT ? "contained" : "queued")
+			    : r->state == HO_ST_EXPIRED ? "expired"
+							: "in-flight";
 
 	user_name(r->a.uid, user, sizeof(user));
 	if (cli_json) {

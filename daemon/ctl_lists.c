@@ -35,7 +35,8 @@ static void ps_add(struct ps_ctx *x, const struct ho_attempt *a, uint32_t positi
 		return;
 	if ((r->flags & HO_PS_F_UID) && a->uid != r->uid)
 		return;
-	if ((r->flags & HO_PS_F_INFLIGHT) && a->state != HO_ST_INFLIGHT)
+	if ((r->flags & HO_PS_F_INFLIGHT) && a->state != HO_ST_INFLIGHT &&
+	    a->state != HO_ST_EXPIRED)
 		return;
 	if ((r->flags & HO_PS_F_QUEUED) && a->state != HO_ST_QUEUED)
 		return;
@@ -62,10 +63,11 @@ static void ps_inflight(void *ctx, uint64_t key, const void *val)
 	const struct ho_attempt *a = val;
 
 	(void)key;
-	if (ho_state_in_flight(a->state)) {
+	if (ho_state_in_flight(a->state) || a->state == HO_ST_EXPIRED) {
 		struct ho_attempt in = *a;
 
-		in.state = HO_ST_INFLIGHT; /* released, its SYN on its way out */
+		if (in.state == HO_ST_RELEASING)
+			in.state = HO_ST_INFLIGHT; /* released, its SYN on its way out */
 		ps_add(ctx, &in, 0);
 	}
 }

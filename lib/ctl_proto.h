@@ -122,7 +122,7 @@ struct ho_ctl_ps_req {
 };
 
 struct ho_ctl_ps_row {
-	uint32_t state;	   /* HO_ST_INFLIGHT or HO_ST_QUEUED */
+	uint32_t state;	   /* HO_ST_INFLIGHT, HO_ST_QUEUED or HO_ST_EXPIRED (past slot-timeout) */
 	uint32_t position; /* in the queue, from 1; 0 when in flight */
 	uint64_t age_ns;   /* since connect() */
 	struct ho_attempt a;
