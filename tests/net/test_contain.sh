@@ -138,6 +138,7 @@ while len(w) < 3:
     _, w2, _ = select.select([], socks, [], 10); w = set(w) | set(w2)
     if not w2: break
 print("new", " ".join(str(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)) for s in socks), flush=True)
+wait_for("end")
 '
 
 contained() { status_field contained; }
@@ -172,6 +173,7 @@ test_working_set_and_unflag_by_successes() {
 	wait_until 5 grep -q "pid $pid (python3) is no longer flagged as a scanner: its first contacts succeed again" \
 		"$T/daemon.log" || fail "not unflagged by successes: $(grep scanner "$T/daemon.log")"
 	expect_eq "$(verdict procs "$pid")" ok "the verdict after three successes"
+	touch "$T/end"
 }
 
 # slot-timeout: with a limit of 1, an attempt half-open for 2 s stops
