@@ -1,10 +1,12 @@
 #!/bin/bash
-# The cost of scanner detection on the connect fast path, by bpf_stats:
-# average run time of the sock_ops program (connect and end of an attempt)
-# while one client makes sequential connect+close to a live peer, with the
-# daemon in the original mode (-l unlimited: no detection) and in the contain
-# mode (two working-set lookups a connect), alternating, ROUNDS rounds each;
-# prints each round and the medians. As root; enables kernel.bpf_stats_enabled
+# The cost of scanner detection on the connect fast path: one client makes
+# CONNS sequential connect+close to a live peer, with the daemon in the
+# original mode (-l unlimited: no detection) and in the contain mode (two
+# working-set lookups a connect), alternating, ROUNDS rounds each. Prints,
+# per round, the connect rate and bpf_stats' average run time of the sock_ops
+# program (which runs for every TCP socket of the host, other namespaces'
+# included, so its average is only indicative on a shared machine), then the
+# medians and the ratio of rates. As root; enables kernel.bpf_stats_enabled
 # for the run and puts it back.
 . "$(dirname "$0")/../tests/net/lib.sh"
 ROUNDS=${ROUNDS:-5}
@@ -21,12 +23,17 @@ p = json.load(sys.stdin)
 print("%.1f %d" % (p["run_time_ns"] / max(p["run_cnt"], 1), p["run_cnt"]))'
 }
 
-round() { # MODE_ARGS...
+round() { # MODE_ARGS...: "RATE NS_PER_RUN RUNS"
+	local t0 t1
 	daemon_start "$@"
+	t0=$(date +%s.%N)
 	cx "$B/hoconn" -s $PEER4 $ACCEPT "$CONNS" >/dev/null
-	ns_per_run "$DPID"
+	t1=$(date +%s.%N)
+	echo "$(echo "$CONNS / ($t1 - $t0)" | bc) $(ns_per_run "$DPID")"
 	daemon_stop
 }
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 bench() {
 	local old i o c
@@ -35,13 +42,17 @@ bench() {
 	for ((i = 0; i < ROUNDS; i++)); do
 		o=$(HO_MODE=original round -l unlimited)
 		c=$(HO_MODE= round)
-		echo "round $i: original ${o% *} ns, contain ${c% *} ns (runs ${c#* })"
+		echo "round $i: original $o; contain $c (connects/s, ns a run, runs)"
 		echo "$o" >>"$T/o"
 		echo "$c" >>"$T/c"
+		echo "$o $c" | awk '{ print $4 / $1 }' >>"$T/ratio"
 	done
 	sysctl -qw kernel.bpf_stats_enabled="$old"
-	echo "median: original $(sort -n "$T/o" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}') ns," \
-		"contain $(sort -n "$T/c" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}') ns a run"
+	echo "median connects/s: original $(cut -d' ' -f1 "$T/o" | median)," \
+		"contain $(cut -d' ' -f1 "$T/c" | median); median ratio contain/original" \
+		"$(median <"$T/ratio")"
+	echo "median ns a run of on_sockops: original $(cut -d' ' -f2 "$T/o" | median)," \
+		"contain $(cut -d' ' -f2 "$T/c" | median)"
 }
 
 trap ns_cleanup EXIT

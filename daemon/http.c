@@ -377,7 +377,8 @@ static struct http_text *metrics_text(struct daemon *d)
 	struct http_text *t = d->http_text;
 	struct ho_ctl_status s;
 	uint64_t now = now_ns();
-	size_t n = 0, len, npol;
+	struct ho_ctl_stats_row *procs = NULL;
+	size_t n = 0, nprocs = 0, len, npol;
 	char *text = NULL;
 
 	if (t && t->made_ns + SHARE_NS > now) {
@@ -389,9 +390,18 @@ static struct http_text *metrics_text(struct daemon *d)
 		return NULL; /* no reply: the connection is closed */
 	fill_status(d, &s);
 	(void)collect_stats(d, true, &rows, &n); /* what fits in memory is reported */
+	if (d->cn.flagged)			 /* the processes, only to name those flagged */
+		(void)collect_stats(d, false, &procs, &nprocs);
 	npol = policy_rows(d, pol, HO_POLICIES_MAX);
 	t = NULL;
-	if (metrics_format(&text, &len, &s, rows, n, pol, npol) == 0)
+	if (metrics_format(&text, &len,
+			   &(struct metrics_in){.s = &s,
+						.cgroups = rows,
+						.n = n,
+						.procs = procs,
+						.nprocs = nprocs,
+						.pol = pol,
+						.npol = npol}) == 0)
 		t = malloc(sizeof(*t) + len);
 	if (t) {
 		*t = (struct http_text){.refs = 2, .made_ns = now, .len = len};
@@ -401,6 +411,7 @@ static struct http_text *metrics_text(struct daemon *d)
 	}
 	free(text);
 	free(rows);
+	free(procs);
 	free(pol);
 	return t;
 }

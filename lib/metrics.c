@@ -83,10 +83,34 @@ static void per_policy(FILE *f, const char *name, const char *type, const char *
 	}
 }
 
-int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
-		   const struct ho_ctl_stats_row *cg, size_t n, const struct ho_ctl_policy_row *pol,
-		   size_t npol)
+/* The processes flagged as scanners now, named, with their first contacts. */
+static void scanners(FILE *f, const struct ho_ctl_stats_row *procs, size_t n)
 {
+	head(f, "halfopen_scanner_first_contacts", "gauge",
+	     "First contacts of a process flagged as a scanner now, by outcome.");
+	for (size_t i = 0; i < n; i++) {
+		const struct ho_ctl_stats_row *r = &procs[i];
+
+		if (r->verdict != HO_VERDICT_FLAGGED)
+			continue;
+		for (int ok = 1; ok >= 0; ok--) {
+			fprintf(f, "halfopen_scanner_first_contacts{pid=\"%llu\",comm=\"",
+				(unsigned long long)r->key);
+			prom_label(f, r->s.comm);
+			fprintf(f, "\",uid=\"%u\",cgroup=\"", r->s.uid);
+			prom_label(f, r->cgroup);
+			fprintf(f, "\",outcome=\"%s\"} %u\n", ok ? "ok" : "failed",
+				ok ? r->first_ok : r->first_failed);
+		}
+	}
+}
+
+int metrics_format(char **out, size_t *len, const struct metrics_in *in)
+{
+	const struct ho_ctl_status *s = in->s;
+	const struct ho_ctl_stats_row *cg = in->cgroups;
+	const struct ho_ctl_policy_row *pol = in->pol;
+	size_t n = in->n, npol = in->npol;
 	FILE *f = open_memstream(out, len);
 
 	if (!f)
@@ -161,6 +185,7 @@ int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
 		prom_label(f, cg[i].cgroup);
 		fprintf(f, "\"} %d\n", cg[i].verdict == HO_VERDICT_FLAGGED);
 	}
+	scanners(f, in->procs, in->nprocs);
 	per_policy(f, "halfopen_policy_limit", "gauge", "Limit of a policy (0: exempt).", pol, npol,
 		   0);
 	per_policy(f, "halfopen_policy_in_flight", "gauge", "Attempts half-open now, by policy.",

@@ -89,6 +89,8 @@ test_worm_throttled_p2p_left_alone() {
 		fail "halfopen events: $(ho events)"
 	ho metrics | grep -qx 'halfopen_flagged_total 2' || fail "metrics: $(ho metrics | grep flagged)"
 	ho metrics | grep -qx "halfopen_cgroup_flagged{cgroup=\"$worm\"} 1" || fail "metrics per cgroup"
+	ho metrics | grep -qx "halfopen_scanner_first_contacts{pid=\"$wpid\",comm=\"howorm\",uid=\"0\",cgroup=\"$worm\",outcome=\"failed\"} [0-9]*" ||
+		fail "metrics naming the scanner: $(ho metrics | grep scanner)"
 	expect_eq "$(verdict procs "$wpid")" flagged "the worm's verdict"
 	# 8 s of throttled scanning, measured on the wire
 	wait_until 20 syn_after 10.43. "$(echo "$t0 + 9" | bc)" || fail "the worm stopped altogether"
@@ -104,6 +106,9 @@ test_worm_throttled_p2p_left_alone() {
 	expect_eq "$(verdict procs "$ppid")" ok "the P2P client's verdict"
 	expect_eq "$(verdict cgroups "$p2p")" ok "the P2P cgroup's verdict"
 	expect_eq "$(first_syns 10.44. | wc -l)" 60 "P2P destinations on the wire"
+	if ho metrics | grep "halfopen_scanner_first_contacts{" | grep -q "pid=\"$ppid\""; then
+		fail "the P2P client in the scanner metrics"
+	fi
 }
 
 # One process, driven through files: a first contact that succeeds, then
