@@ -23,6 +23,7 @@
 
 #define HO_REPORT_GATHER_MS 200 /* let a burst queue up before naming its top process */
 #define HO_RECONCILE_S	    10	/* seconds between checks that tracked sockets exist */
+#define HO_REPORTS_MAX	    16	/* limit events reported at once (one per limit) */
 
 /* The epoll tags of the event loop, all of them: one list, so none collide. */
 enum ev_tag {
@@ -120,7 +121,8 @@ struct daemon {
 	struct nfqueue nfq;
 	struct hqueue q;
 	struct scopes sc;
-	struct limit_event ev;
+	struct limit_event ev;			    /* the namespace's limit event */
+	struct limit_event scope_ev[HO_SCOPES_MAX]; /* each policy scope's, by kernel index */
 	int epfd, sigfd, timerfd, ctl_fd;
 	int lock_fd;		  /* flock of HO_RUN_DIR/net-INODE.lock: one daemon a namespace */
 	char ctl_path[108];	  /* the control socket, removed at exit */
@@ -182,11 +184,11 @@ int limiter_expire(struct daemon *d);
 /* ms until a contained attempt may be released, or -1. */
 int limiter_paced_wait(struct daemon *d);
 /*
- * Report the limit event if due: logged, kept, and written to *out for the
- * loop to send to followers (out->time_ns stays 0 if there was none). Returns
- * ms until it should be called again, or -1.
+ * Report the limit events that are due, one per limit holding attempts
+ * back: logged, kept, and written to out[0..*n) for the loop to send to
+ * followers. Returns ms until it should be called again, or -1.
  */
-int limiter_report(struct daemon *d, struct ho_ctl_event_row *out);
+int limiter_report(struct daemon *d, struct ho_ctl_event_row *out, size_t max, size_t *n);
 
 /* ctl_server.c: the control socket */
 int ctl_listen(struct daemon *d);

@@ -221,7 +221,9 @@ static int min_timeout(int a, int b)
 static int run_loop(struct daemon *d)
 {
 	struct epoll_event evs[16];
+	static struct ho_ctl_event_row evs_out[HO_REPORTS_MAX];
 	struct ho_ctl_event_row ev;
+	size_t nev;
 	uint64_t ticks;
 	int n, i, timeout = -1;
 
@@ -276,10 +278,9 @@ static int run_loop(struct daemon *d)
 				break;
 			}
 		}
-		ev = (struct ho_ctl_event_row){0};
-		timeout = limiter_report(d, &ev);
-		if (ev.time_ns)
-			ctl_broadcast_event(d, &ev);
+		timeout = limiter_report(d, evs_out, HO_REPORTS_MAX, &nev);
+		for (size_t j = 0; j < nev; j++)
+			ctl_broadcast_event(d, &evs_out[j]);
 		while (contain_alarm(&d->cn, &ev)) {
 			event_log_add(&d->events, &ev);
 			ctl_broadcast_event(d, &ev);

@@ -19,6 +19,7 @@
 #include <linux/netfilter.h>
 #include <malloc.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include "daemon.h"
 #include "log.h"
@@ -345,71 +346,85 @@ int limiter_expire(struct daemon *d)
 	return ms_until(x.next, x.now);
 }
 
+/* The processes held back by one limit, for its event. */
+#define TALLY_PROCS 16 /* distinct processes counted per scope; the rest are not named */
+struct tally {
+	uint32_t queued;
+	uint32_t nprocs;
+	struct {
+		struct ho_attempt a;
+		uint32_t queued;
+	} p[TALLY_PROCS];
+};
+
 /*
- * Which limit holds the top process back: the namespace's when it is full,
- * else the first full scope of one of its queued attempts.
+ * The limit that holds a queued attempt back now: the kernel index of the
+ * first full scope of its own (its policy), else 0 for the namespace's.
  */
-static void full_scope(struct daemon *d, uint32_t tgid, struct ho_ctl_event_row *r)
+static uint32_t holding_limit(struct daemon *d, struct hq_entry *e)
 {
-	struct ho_kstate *ks = kern_state(&d->k);
 	struct ho_scope_set set;
-	struct hq_entry *e;
 
-	r->limit = shared_get(ks->limit);
-	if (!d->sc.n || (r->limit && shared_get(ks->in_flight) >= r->limit))
-		return;
-	for (e = hq_head(&d->q); e && e->info.tgid != tgid; e = e->next)
-		;
-	if (!e)
-		return;
+	if (!d->sc.n)
+		return 0;
 	scopes_of(&d->sc, e, &set);
-	for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[i].idx; i++) {
-		const struct ho_scope *k = &kern_scopes(&d->k)[set.s[i].idx];
-		const struct scope_entry *se = scopes_at(&d->sc, set.s[i].idx);
-
-		if (se && scope_full(k)) {
-			r->limit = shared_get(k->limit);
-			policy_format(&se->p, false, r->scope, sizeof(r->scope));
-			return;
-		}
-	}
+	for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[i].idx; i++)
+		if (scopes_at(&d->sc, set.s[i].idx) &&
+		    scope_full(&kern_scopes(&d->k)[set.s[i].idx]))
+			return set.s[i].idx;
+	return 0;
 }
 
-/* halfopen's Event 4226: first time the limit is reached, then once per interval. */
-int limiter_report(struct daemon *d, struct ho_ctl_event_row *out)
+static void tally_add(struct tally *t, const struct ho_attempt *a)
 {
-	struct ho_ctl_event_row r = {0};
-	struct top_proc top;
+	uint32_t i;
+
+	t->queued++;
+	for (i = 0; i < t->nprocs && t->p[i].a.tgid != a->tgid; i++)
+		;
+	if (i == t->nprocs) {
+		if (i == TALLY_PROCS)
+			return;
+		t->p[t->nprocs++].a = *a;
+	}
+	t->p[i].queued++;
+}
+
+/* One limit event: logged, kept, and into out for followers. */
+static void report_one(struct daemon *d, uint32_t idx, const struct tally *t,
+		       struct ho_ctl_event_row *out)
+{
+	struct ho_ctl_event_row r = {.kind = HO_EVENT_LIMIT};
+	const struct ho_attempt *top = &t->p[0].a;
+	uint32_t top_queued = t->p[0].queued;
 	struct timespec ts;
 	char lim[16], user[64];
-	uint64_t now = now_ns(), gather = HO_REPORT_GATHER_MS * 1000000ull;
 
-	if (!d->limit_hit_ns)
-		return -1;
-	if (now - d->limit_hit_ns < gather)
-		return (int)((gather - (now - d->limit_hit_ns)) / 1000000) + 1;
-	d->limit_hit_ns = 0;
-	if (!limit_event_due(&d->ev, now))
-		return -1;
-	if (queue_top_process(&d->q, &top)) {
-		/* released within the gathering time: name the last one queued */
-		top = (struct top_proc){.tgid = d->last_queued.tgid,
-					.uid = d->last_queued.uid,
-					.cgid = d->last_queued.cgid,
-					.queued = 1};
-		memcpy(top.comm, d->last_queued.comm, sizeof(top.comm));
-		top.comm[sizeof(top.comm) - 1] = '\0';
-	}
+	for (uint32_t i = 1; i < t->nprocs; i++)
+		if (t->p[i].queued > top_queued) {
+			top = &t->p[i].a;
+			top_queued = t->p[i].queued;
+		}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	full_scope(d, top.tgid, &r);
-	r.in_flight = shared_get(kern_state(&d->k)->in_flight);
-	r.queued = (uint32_t)d->q.count;
-	r.top_tgid = top.tgid;
-	r.top_uid = top.uid;
-	r.top_queued = top.queued;
-	memcpy(r.top_comm, top.comm, sizeof(r.top_comm));
-	cgroup_path(top.cgid, top.tgid, r.top_cgroup, sizeof(r.top_cgroup));
+	if (idx) {
+		const struct ho_scope *k = &kern_scopes(&d->k)[idx];
+
+		r.limit = shared_get(k->limit);
+		r.in_flight =
+			(uint32_t)(shared_get(k->in_flight) > 0 ? shared_get(k->in_flight) : 0);
+		policy_format(&scopes_at(&d->sc, idx)->p, false, r.scope, sizeof(r.scope));
+	} else {
+		r.limit = shared_get(kern_state(&d->k)->limit);
+		r.in_flight = shared_get(kern_state(&d->k)->in_flight);
+	}
+	r.queued = t->queued;
+	r.top_tgid = top->tgid;
+	r.top_uid = top->uid;
+	r.top_queued = top_queued;
+	memcpy(r.top_comm, top->comm, sizeof(r.top_comm));
+	r.top_comm[sizeof(r.top_comm) - 1] = '\0';
+	cgroup_path(top->cgid, top->tgid, r.top_cgroup, sizeof(r.top_cgroup));
 	event_log_add(&d->events, &r);
 	pr_warn("event=" HO_EVENT_ID " limit on concurrent outbound connection attempts%s%s (%s) "
 		"reached, further attempts are being queued: %u queued; most by pid %u (%s) "
@@ -418,5 +433,44 @@ int limiter_report(struct daemon *d, struct ho_ctl_event_row *out)
 		r.queued, r.top_tgid, r.top_comm, r.top_uid,
 		user_name(r.top_uid, user, sizeof(user)), r.top_cgroup, r.top_queued);
 	*out = r;
+}
+
+/*
+ * halfopen's Event 4226, one per limit that holds attempts back (the
+ * namespace's, a policy's): the first time, then once per interval each, so
+ * that a scanner's event never hides that the host's limit held others back.
+ */
+int limiter_report(struct daemon *d, struct ho_ctl_event_row *out, size_t max, size_t *n)
+{
+	uint64_t now = now_ns(), gather = HO_REPORT_GATHER_MS * 1000000ull;
+	struct tally *t;
+	bool any = false;
+
+	*n = 0;
+	if (!d->limit_hit_ns)
+		return -1;
+	if (now - d->limit_hit_ns < gather)
+		return (int)((gather - (now - d->limit_hit_ns)) / 1000000) + 1;
+	d->limit_hit_ns = 0;
+	t = calloc(HO_SCOPES_MAX, sizeof(*t));
+	if (!t)
+		return -1; /* the next attempt queued tries again */
+	for (struct hq_entry *e = hq_head(&d->q); e; e = e->next)
+		if (!(e->info.flags & HO_AT_CONT)) {
+			tally_add(&t[holding_limit(d, e)], &e->info);
+			any = true;
+		}
+	if (!any) /* released within the gathering time: name the last one queued */
+		tally_add(&t[0], &d->last_queued);
+	for (uint32_t idx = 0; idx < HO_SCOPES_MAX && *n < max; idx++) {
+		struct limit_event *ev = idx ? &d->scope_ev[idx] : &d->ev;
+
+		if (!t[idx].queued)
+			continue;
+		ev->interval_ns = d->ev.interval_ns;
+		if (limit_event_due(ev, now))
+			report_one(d, idx, &t[idx], &out[(*n)++]);
+	}
+	free(t);
 	return -1;
 }

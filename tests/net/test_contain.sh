@@ -92,6 +92,7 @@ test_worm_throttled_p2p_left_alone() {
 	ho metrics | grep -qx "halfopen_scanner_first_contacts{pid=\"$wpid\",comm=\"howorm\",uid=\"0\",cgroup=\"$worm\",outcome=\"failed\"} [0-9]*" ||
 		fail "metrics naming the scanner: $(ho metrics | grep scanner)"
 	expect_eq "$(verdict procs "$wpid")" flagged "the worm's verdict"
+	ho top -b -n 1 | grep -q "^ *$wpid howorm .* flagged " || fail "top: $(ho top -b -n 1)"
 	# 8 s of throttled scanning, measured on the wire
 	wait_until 20 syn_after 10.43. "$(echo "$t0 + 9" | bc)" || fail "the worm stopped altogether"
 	n=$(new_between 10.43. "$(echo "$t0 + 1" | bc)" "$(echo "$t0 + 9" | bc)")
@@ -291,6 +292,25 @@ test_original_mode_is_the_original() {
 	expect_eq "$(status_field flagged_total)" 0 "flagged"
 	expect_eq "$(status_field queued_total)" 10 "queued"
 	expect_eq "$(status_field expired)" 0 "expired"
+}
+
+# One limit event per limit that holds attempts back: a cgroup's policy
+# holding its scanner back does not hide that the host's limit held another
+# program back too.
+test_one_event_per_limit() {
+	local a b
+	a=$(make_cgroup a)
+	b=$(make_cgroup b)
+	daemon_start -l 2
+	ho policy set cgroup "$a" limit 1 >/dev/null
+	CONN_CGROUP=$a conn_start a $PEER4 $DROP 3
+	CONN_CGROUP=$b conn_start b $PEER4 $DROP 3
+	wait_until 5 status_is queued 4 || fail "queued: $(status_field queued)"
+	wait_until 5 grep -q "event=4226 limit on concurrent outbound connection attempts of cgroup $a (1) reached, further attempts are being queued: 2 queued; most by pid $(conn_pid a) " \
+		"$T/daemon.log" || fail "no event of the policy: $(grep event= "$T/daemon.log")"
+	wait_until 5 grep -q "event=4226 limit on concurrent outbound connection attempts (2) reached, further attempts are being queued: 2 queued; most by pid $(conn_pid b) " \
+		"$T/daemon.log" || fail "no event of the host's limit: $(grep event= "$T/daemon.log")"
+	expect_eq "$(ho events | wc -l)" 2 "events"
 }
 
 # Bad settings: one clear message, non-zero exit, nothing started.
