@@ -108,7 +108,7 @@ void list_ps(struct ctl_state *s, struct ctl_client *c, const void *payload)
 	size_t n;
 
 	if (!(req->flags & HO_PS_F_QUEUED))
-		kern_walk(s->l->k, KM_ATTEMPTS, ps_inflight, &x);
+		(void)kern_walk(s->l->k, KM_ATTEMPTS, ps_inflight, &x);
 	if (!(req->flags & HO_PS_F_INFLIGHT))
 		for (e = s->l->q.head; e; e = e->next) {
 			e->info.state = HO_ST_QUEUED;

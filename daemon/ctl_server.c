@@ -143,7 +143,7 @@ static void replace_lock(int fd, const char *path, const struct stat *st, const 
 {
 	pr_warn("%s has mode %04o, owner uid %u, %s: replacing it", path, st->st_mode & 07777,
 		st->st_uid, why);
-	unlink(path);
+	(void)unlink(path);
 	close(fd);
 }
 
@@ -227,8 +227,8 @@ static void sweep(struct ctl_server *s)
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			snprintf(sock, sizeof(sock), HO_RUN_DIR "/%.*s.sock", (int)len - 5,
 				 e->d_name);
-			unlink(sock);
-			unlink(lock);
+			(void)unlink(sock);
+			(void)unlink(lock);
 			pr_debug("removed %s and its socket: its daemon is gone", lock);
 		}
 		close(fd);
@@ -240,7 +240,7 @@ static void unlock(struct ctl_server *s)
 {
 	if (s->lock_fd < 0)
 		return;
-	unlink(s->lock_path); /* still ours: we hold the lock */
+	(void)unlink(s->lock_path); /* still ours: we hold the lock */
 	close(s->lock_fd);
 	s->lock_fd = -1;
 }
@@ -265,13 +265,12 @@ int ctl_listen(struct ctl_server *s)
 	if (err)
 		return err;
 	/* the lock is ours: a socket file there was left by a daemon killed with SIGKILL */
-	unlink(s->path);
+	(void)unlink(s->path);
 	sweep(s);
 	memcpy(sun.sun_path, s->path, sizeof(s->path));
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		err = -errno;
-		pr_err("cannot create the control socket: %s", strerror(-err));
+		err = pr_err_ret(-errno, "cannot create the control socket: %s", strerror(errno));
 		unlock(s);
 		return err;
 	}
@@ -284,7 +283,7 @@ int ctl_listen(struct ctl_server *s)
 	if (err) {
 		pr_err("cannot listen on %s: %s", s->path, strerror(-err));
 		close(fd);
-		unlink(s->path);
+		(void)unlink(s->path);
 		unlock(s);
 		return err;
 	}
@@ -349,7 +348,7 @@ void ctl_accept(struct ctl_server *s)
 		if (admit(s, cred.uid, why, sizeof(why))) {
 			pr_debug("refusing a control connection of pid %d uid %u: %s", cred.pid,
 				 cred.uid, why);
-			ho_ctl_send_err(fd, EUSERS, "%s", why);
+			(void)ho_ctl_send_err(fd, EUSERS, "%s", why);
 			close(fd);
 			s->counts.refused++;
 			continue;
@@ -372,9 +371,9 @@ void ctl_accept(struct ctl_server *s)
 /* Close a client's connection; nothing is counted (it left, or it is over). */
 static void ctl_drop(struct ctl_server *s, struct ctl_client *c)
 {
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	ctl_client_resize(c, 0);
+	(void)ctl_client_resize(c, 0);
 	*c = (struct ctl_client){.fd = -1};
 }
 
@@ -434,7 +433,7 @@ void ctl_close_all(struct ctl_server *s)
 			ctl_drop(s, &s->clients[i]);
 	if (s->fd >= 0) {
 		close(s->fd);
-		unlink(s->path);
+		(void)unlink(s->path);
 	}
 	s->fd = -1;
 	unlock(s);
@@ -463,7 +462,7 @@ static void ctl_flush(struct ctl_server *s, struct ctl_client *c)
 	c->list = false;
 	/* a big reply leaves a big buffer: give it back */
 	if (c->cap > 65536)
-		ctl_client_resize(c, 0);
+		(void)ctl_client_resize(c, 0);
 	set_events(s, c);
 }
 
@@ -529,7 +528,7 @@ static void handle(struct ctl_server *s, struct ctl_client *c)
 	if (err) {
 		/* one clear answer, then the connection is closed */
 		pr_debug("bad control message: %s", strerror(-err));
-		ho_ctl_send_err(c->fd, -err, "bad request: %s", strerror(-err));
+		(void)ho_ctl_send_err(c->fd, -err, "bad request: %s", strerror(-err));
 		ctl_drop(s, c);
 		return;
 	}

@@ -40,11 +40,10 @@ static int ensure_bpffs(void)
 
 	if (statfs(BPFFS, &fs) == 0 && fs.f_type == BPF_FS_MAGIC)
 		return 0;
-	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700")) {
-		pr_err("bpffs is not mounted at " BPFFS " and mounting it failed: %s",
-		       strerror(errno));
-		return -errno;
-	}
+	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
+		return pr_err_ret(-errno,
+				  "bpffs is not mounted at " BPFFS " and mounting it failed: %s",
+				  strerror(errno));
 	pr_info("mounted bpffs at " BPFFS);
 	return 0;
 }
@@ -183,7 +182,7 @@ static void notify_status(struct daemon *d)
 		 format_limit(shared_get(ks->limit), lim, sizeof(lim)), shared_get(ks->in_flight),
 		 shared_get(ks->queued));
 	if (strcmp(now, d->status_sent)) {
-		sd_notifyf("STATUS=%s", now);
+		(void)sd_notifyf("STATUS=%s", now);
 		strcpy(d->status_sent, now);
 	}
 }
@@ -232,11 +231,11 @@ static int run_loop(struct daemon *d)
 			sched_as(d, tag == EV_RINGBUF || tag == EV_NFQ || tag == EV_RATE);
 			switch (tag) {
 			case EV_RINGBUF:
-				ring_buffer__consume(d->k.rb);
+				(void)ring_buffer__consume(d->k.rb);
 				break;
 			case EV_NFQ:
 				/* events first: a held SYN's attempt is announced before it */
-				ring_buffer__consume(d->k.rb);
+				(void)ring_buffer__consume(d->k.rb);
 				nfqueue_receive(&d->nfq, limiter_on_packet, &d->lim);
 				break;
 			case EV_CTL:
@@ -290,7 +289,7 @@ static void shutdown_all(struct daemon *d, const char *pin)
 			nfqueue_receive(&d->nfq, limiter_on_packet, &d->lim);
 		}
 	}
-	rules_remove();
+	(void)rules_remove();
 	(void)unlink(pin);
 	if (d->nfq.nl) {
 		/* SYNs that reached the queue while the rules went away */
@@ -367,7 +366,7 @@ int main(int argc, char **argv)
 		return 1;
 	pin_path(pin, sizeof(pin));
 	/* a daemon killed with SIGKILL left rules (they fail open); remove them */
-	rules_remove();
+	(void)rules_remove();
 	(void)unlink(pin); /* there only if a daemon was killed */
 	if (mode == OPT_CLEANUP) {
 		pr_info("removed rules and pins left by an earlier daemon");
@@ -422,9 +421,9 @@ int main(int argc, char **argv)
 		format_limit(d.o.c.limit, lim, sizeof(lim)), d.o.c.queue_max, d.o.c.tracked_max,
 		d.o.c.queue_num, format_release(d.o.c.release, rel, sizeof(rel)), d.sc.n,
 		d.k.netns_ino);
-	sd_notifyf("READY=1\nSTATUS=limit %s, 0 in flight, 0 queued", lim);
+	(void)sd_notifyf("READY=1\nSTATUS=limit %s, 0 in flight, 0 queued", lim);
 	err = run_loop(&d);
-	sd_notifyf("STOPPING=1\nSTATUS=releasing held attempts");
+	(void)sd_notifyf("STOPPING=1\nSTATUS=releasing held attempts");
 out:
 	shutdown_all(&d, pin);
 	if (d.epfd >= 0)

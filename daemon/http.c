@@ -150,7 +150,7 @@ static uint32_t peer_uid(struct http_server *s, const struct sockaddr_in *peer,
 
 static void http_drop(struct http_server *s, struct http_conn *h)
 {
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+	(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 	close(h->fd);
 	free(h->out);
 	text_put(h->text);
@@ -269,7 +269,7 @@ void http_accept(struct http_server *s)
 		ev.data.u64 = EV_HTTP | (uint64_t)fd;
 		if (!h || epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			/* best effort: the request has most likely not come yet */
-			send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(fd);
 			s->counts.refused++;
 		} else {
@@ -462,7 +462,7 @@ static void flush(struct http_server *s, struct http_conn *h)
 			n = send(h->fd, h->text->body + (h->off - h->len), end - h->off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			epoll_ctl(s->epfd, EPOLL_CTL_MOD, h->fd, &ev);
+			(void)epoll_ctl(s->epfd, EPOLL_CTL_MOD, h->fd, &ev);
 			return;
 		}
 		if (n <= 0) {
@@ -472,9 +472,9 @@ static void flush(struct http_server *s, struct http_conn *h)
 		h->off += (size_t)n;
 	}
 	/* all sent: a FIN, then the client's close */
-	shutdown(h->fd, SHUT_WR);
+	(void)shutdown(h->fd, SHUT_WR);
 	ev.events = EPOLLIN;
-	epoll_ctl(s->epfd, EPOLL_CTL_MOD, h->fd, &ev);
+	(void)epoll_ctl(s->epfd, EPOLL_CTL_MOD, h->fd, &ev);
 	h->closing = true;
 	h->start_ns = now_ns();
 	h->inlen = 0;

@@ -72,13 +72,13 @@ void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len)
 	uint64_t cookie;
 
 	if (packet_tuple(pkt, len, &t) || kern_take_held(l->k, &t, &cookie)) {
-		nfqueue_verdict(l->nfq, id, NF_ACCEPT); /* not one of ours: fail open */
+		(void)nfqueue_verdict(l->nfq, id, NF_ACCEPT); /* not one of ours: fail open */
 		return;
 	}
 	e = hq_find(&l->q, cookie);
 	if (!e) {
 		/* the QUEUED event is written before the SYN is built: read it now */
-		ring_buffer__consume(l->k->rb);
+		(void)ring_buffer__consume(l->k->rb);
 		e = hq_find(&l->q, cookie);
 	}
 	if (!e) {
@@ -86,19 +86,19 @@ void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len)
 
 		if (unknown || a.state == HO_ST_GONE) {
 			/* its socket no longer connects: the SYN must not go out */
-			nfqueue_verdict(l->nfq, id, NF_DROP);
+			(void)nfqueue_verdict(l->nfq, id, NF_DROP);
 			if (!unknown && (a.flags & HO_AT_TOMB))
 				(void)kern_delete(l->k, KM_ATTEMPTS, cookie);
 			return;
 		}
 		if (ho_state_in_flight(a.state)) {
 			/* released meanwhile: held_syn has the last word */
-			nfqueue_verdict(l->nfq, id, NF_REPEAT);
+			(void)nfqueue_verdict(l->nfq, id, NF_REPEAT);
 			return;
 		}
 		/* queued, but its event was lost (ring buffer full): adopt it */
 		if (hq_insert_ordered(&l->q, cookie, &a, &e)) {
-			nfqueue_verdict(l->nfq, id, NF_DROP);
+			(void)nfqueue_verdict(l->nfq, id, NF_DROP);
 			return;
 		}
 		l->adopted++;
@@ -106,11 +106,11 @@ void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len)
 	if (e->has_pkt) {
 		/* a retransmission while held: one packet per attempt is enough */
 		l->duplicates++;
-		nfqueue_verdict(l->nfq, id, NF_DROP);
+		(void)nfqueue_verdict(l->nfq, id, NF_DROP);
 	} else if (l->q.held >= l->c->queue_max) {
 		/* the attempt keeps its place; TCP sends its SYN again later */
 		l->dropped++;
-		nfqueue_verdict(l->nfq, id, NF_DROP);
+		(void)nfqueue_verdict(l->nfq, id, NF_DROP);
 	} else {
 		hq_hold(&l->q, e, id);
 	}
@@ -172,7 +172,7 @@ void limiter_release_some(struct limiter *l, uint32_t n)
 /* Shutdown: everything queued goes now, over the limit if need be. */
 void limiter_release_all(struct limiter *l)
 {
-	ring_buffer__consume(l->k->rb);
+	(void)ring_buffer__consume(l->k->rb);
 	release(l, true, UINT32_MAX);
 }
 
@@ -210,7 +210,7 @@ static void age_stats(struct limiter *l)
 	struct age_ctx x = {
 		.l = l, .now = now_ns(), .ttl = (uint64_t)l->c->stats_ttl * 1000000000ull};
 
-	kern_walk(l->k, KM_PROC_STATS, age_one, &x);
+	(void)kern_walk(l->k, KM_PROC_STATS, age_one, &x);
 	for (size_t i = 0; i < x.keys.n; i++)
 		(void)kern_delete(l->k, KM_PROC_STATS, x.keys.v[i]);
 	u64vec_free(&x.keys);
@@ -230,11 +230,11 @@ void limiter_housekeeping(struct limiter *l)
 			"the attempt table",
 			lost - l->seen_lost_events);
 		l->seen_lost_events = lost;
-		ring_buffer__consume(l->k->rb);
-		kern_walk(l->k, KM_ATTEMPTS, adopt, l);
+		(void)ring_buffer__consume(l->k->rb);
+		(void)kern_walk(l->k, KM_ATTEMPTS, adopt, l);
 	}
 	/* drain, then find what the socket lost on the way */
-	ring_buffer__consume(l->k->rb);
+	(void)ring_buffer__consume(l->k->rb);
 	nfqueue_receive(l->nfq, limiter_on_packet, l);
 	nfqueue_repair(l->nfq);
 	/* one sample a second for halfopen top */

@@ -116,7 +116,7 @@ int collect_stats(const struct snapshot_src *s, bool cgroups, struct ho_ctl_stat
 	uint64_t now = now_ns();
 
 	(void)hq_group_by(&l->q, cgroups, &groups, &ngroups);
-	kern_walk(l->k, KM_PROC_STATS, stats_take, &x);
+	(void)kern_walk(l->k, KM_PROC_STATS, stats_take, &x);
 	for (i = 0; cgroups && i < l->retired.n; i++) {
 		if (vec_reserve(&x.v, &x.cap, x.n, sizeof(*x.v), 64)) {
 			x.oom = true;
