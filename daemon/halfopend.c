@@ -273,6 +273,11 @@ static int run_loop(struct daemon *d)
 		if (ev.time_ns)
 			ctl_broadcast_event(&d->ctl, &ev);
 		sched_as(d, true);
+		/*
+		 * Every turn ends with a release: for slots freed, and for what
+		 * control requests changed (a limit, a policy), which only change
+		 * the state and leave releasing to here.
+		 */
 		limiter_release(&d->lim);
 	}
 	return 0;
