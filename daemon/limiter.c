@@ -19,9 +19,10 @@
 #include <linux/netfilter.h>
 #include <malloc.h>
 #include <stdlib.h>
-#include <time.h>
 #include <string.h>
-#include "daemon.h"
+#include <time.h>
+#include "clock.h"
+#include "limiter.h"
 #include "log.h"
 #include "shared.h"
 #include "packet.h"
@@ -34,7 +35,7 @@
 
 int limiter_on_event(void *ctx, void *data, size_t len)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 	const struct ho_event *ev = data;
 	struct hq_entry *e;
 
@@ -43,22 +44,22 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 	switch (ev->type) {
 	case HO_EV_QUEUED:
 		/* -EEXIST: adopted already from a packet that came first */
-		if (hq_push(&d->q, ev->cookie, &ev->a, NULL) == -ENOMEM)
+		if (hq_push(&l->q, ev->cookie, &ev->a, NULL) == -ENOMEM)
 			pr_err("out of memory queueing an attempt of pid %u", ev->a.tgid);
 		if (ev->a.flags & HO_AT_CONT)
 			break; /* held for its scope's pace, not by a limit: its alarm is the flag */
-		if (!d->limit_hit_ns)
-			d->limit_hit_ns = now_ns();
-		d->last_queued = ev->a;
+		if (!l->limit_hit_ns)
+			l->limit_hit_ns = now_ns();
+		l->last_queued = ev->a;
 		break;
 	case HO_EV_CANCELLED:
-		e = hq_find(&d->q, ev->cookie);
+		e = hq_find(&l->q, ev->cookie);
 		if (e)
-			nfqueue_forget(&d->nfq, &d->q, e,
+			nfqueue_forget(l->nfq, &l->q, e,
 				       NF_DROP); /* its socket is closed: never send it */
 		break;
 	case HO_EV_FIRST_END:
-		contain_on_end(&d->cn, &ev->a, ev->outcome, ev->end_ns);
+		contain_on_end(&l->cn, &ev->a, ev->outcome, ev->end_ns);
 		break; /* and limiter_release() runs after every batch */
 	case HO_EV_SLOT_FREED:
 		break; /* limiter_release() runs after every batch */
@@ -69,90 +70,90 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 /* A SYN the kernel held for us; find its attempt by the packet's tuple. */
 void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 	struct ho_attempt a;
 	struct ho_tuple t;
 	struct hq_entry *e;
 	uint64_t cookie;
 
-	if (packet_tuple(pkt, len, &t) || kern_take_held(&d->k, &t, &cookie)) {
-		nfqueue_verdict(&d->nfq, id, NF_ACCEPT); /* not one of ours: fail open */
+	if (packet_tuple(pkt, len, &t) || kern_take_held(l->k, &t, &cookie)) {
+		(void)nfqueue_verdict(l->nfq, id, NF_ACCEPT); /* not one of ours: fail open */
 		return;
 	}
-	e = hq_find(&d->q, cookie);
+	e = hq_find(&l->q, cookie);
 	if (!e) {
 		/* the QUEUED event is written before the SYN is built: read it now */
-		ring_buffer__consume(d->k.rb);
-		e = hq_find(&d->q, cookie);
+		(void)ring_buffer__consume(l->k->rb);
+		e = hq_find(&l->q, cookie);
 	}
 	if (!e) {
-		bool unknown = kern_lookup(&d->k, cookie, &a) != 0;
+		bool unknown = kern_lookup(l->k, cookie, &a) != 0;
 
 		if (unknown || a.state == HO_ST_GONE) {
 			/* its socket no longer connects: the SYN must not go out */
-			nfqueue_verdict(&d->nfq, id, NF_DROP);
+			(void)nfqueue_verdict(l->nfq, id, NF_DROP);
 			if (!unknown && (a.flags & HO_AT_TOMB))
-				(void)kern_delete(&d->k, KM_ATTEMPTS, cookie);
+				(void)kern_delete(l->k, KM_ATTEMPTS, cookie);
 			return;
 		}
 		if (ho_state_in_flight(a.state)) {
 			/* released meanwhile: held_syn has the last word */
-			nfqueue_verdict(&d->nfq, id, NF_REPEAT);
+			(void)nfqueue_verdict(l->nfq, id, NF_REPEAT);
 			return;
 		}
 		/* queued, but its event was lost (ring buffer full): adopt it */
-		if (hq_insert_ordered(&d->q, cookie, &a, &e)) {
-			nfqueue_verdict(&d->nfq, id, NF_DROP);
+		if (hq_insert_ordered(&l->q, cookie, &a, &e)) {
+			(void)nfqueue_verdict(l->nfq, id, NF_DROP);
 			return;
 		}
-		d->adopted++;
+		l->adopted++;
 	}
 	if (e->has_pkt) {
 		/* a retransmission while held: one packet per attempt is enough */
-		d->duplicates++;
-		nfqueue_verdict(&d->nfq, id, NF_DROP);
-	} else if (d->q.held >= d->o.c.queue_max) {
+		l->duplicates++;
+		(void)nfqueue_verdict(l->nfq, id, NF_DROP);
+	} else if (l->q.held >= l->c->queue_max) {
 		/* the attempt keeps its place; TCP sends its SYN again later */
-		d->dropped++;
-		nfqueue_verdict(&d->nfq, id, NF_DROP);
+		l->dropped++;
+		(void)nfqueue_verdict(l->nfq, id, NF_DROP);
 	} else {
-		hq_hold(&d->q, e, id);
+		hq_hold(&l->q, e, id);
 	}
 }
 
 static void engine_scopes_of(void *ctx, struct hq_entry *e, struct ho_scope_set *set)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 
-	scopes_of(&d->sc, e, set);
+	scopes_of(l->sc, e, set);
 }
 
 static int engine_release(void *ctx, uint64_t cookie, bool force, const struct ho_scope_set *set)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 
-	return kern_release(&d->k, cookie, force, set);
+	return kern_release(l->k, cookie, force, set);
 }
 
 static void engine_leave(void *ctx, struct hq_entry *e, uint32_t verdict)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 
-	nfqueue_forget(&d->nfq, &d->q, e, verdict);
+	nfqueue_forget(l->nfq, &l->q, e, verdict);
 }
 
 static uint64_t engine_gate(void *ctx, const struct ho_attempt *a, uint64_t now)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 
-	return contain_gate(&d->cn, a, now);
+	return contain_gate(&l->cn, a, now);
 }
 
 static void engine_gated(void *ctx, const struct ho_attempt *a, uint64_t now)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 
-	contain_released(&d->cn, a, now);
+	contain_released(&l->cn, a, now);
 }
 
 static const struct release_ops engine_ops = {
@@ -163,52 +164,51 @@ static const struct release_ops engine_ops = {
 	.gated = engine_gated,
 };
 
-void limiter_init(struct daemon *d)
+void limiter_init(struct limiter *l)
 {
-	d->sc.k = &d->k;
-	d->rel = (struct release_engine){.q = &d->q,
-					 .ks = kern_state(&d->k),
-					 .scopes = kern_scopes(&d->k),
+	l->rel = (struct release_engine){.q = &l->q,
+					 .ks = kern_state(l->k),
+					 .scopes = kern_scopes(l->k),
 					 .ops = &engine_ops,
-					 .ctx = d};
+					 .ctx = l};
 }
 
-static void release(struct daemon *d, bool force, uint32_t budget)
+static void release(struct limiter *l, bool force, uint32_t budget)
 {
-	d->rel.now = now_ns();
-	release_run(&d->rel, release_mode(d->o.c.release) == HO_RELEASE_FIFO, force, budget);
+	l->rel.now = now_ns();
+	release_run(&l->rel, release_mode(l->c->release) == HO_RELEASE_FIFO, force, budget);
 }
 
-void limiter_release(struct daemon *d)
+void limiter_release(struct limiter *l)
 {
 	/* in rate mode only the rate timer releases */
-	if (release_mode(d->o.c.release) != HO_RELEASE_RATE)
-		release(d, false, UINT32_MAX);
+	if (release_mode(l->c->release) != HO_RELEASE_RATE)
+		release(l, false, UINT32_MAX);
 }
 
-void limiter_release_some(struct daemon *d, uint32_t n)
+void limiter_release_some(struct limiter *l, uint32_t n)
 {
-	release(d, false, n);
+	release(l, false, n);
 }
 
 /* Shutdown: everything queued goes now, over the limit if need be. */
-void limiter_release_all(struct daemon *d)
+void limiter_release_all(struct limiter *l)
 {
-	ring_buffer__consume(d->k.rb);
-	release(d, true, UINT32_MAX);
+	(void)ring_buffer__consume(l->k->rb);
+	release(l, true, UINT32_MAX);
 }
 
 static void adopt(void *ctx, uint64_t cookie, const void *val)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 	const struct ho_attempt *a = val;
 
-	if (a->state == HO_ST_QUEUED && hq_insert_ordered(&d->q, cookie, a, NULL) == 0)
-		d->adopted++;
+	if (a->state == HO_ST_QUEUED && hq_insert_ordered(&l->q, cookie, a, NULL) == 0)
+		l->adopted++;
 }
 
 struct age_ctx {
-	struct daemon *d;
+	struct limiter *l;
 	uint64_t now, ttl;
 	struct u64vec keys; /* deleted after the walk */
 };
@@ -224,49 +224,49 @@ static void age_one(void *ctx, uint64_t key, const void *val)
 	if (proc_alive((uint32_t)key))
 		return;
 	if (u64vec_push(&x->keys, key) == 0)
-		stats_retire(&x->d->retired, s);
+		stats_retire(&x->l->retired, s);
 }
 
-static void age_stats(struct daemon *d)
+static void age_stats(struct limiter *l)
 {
 	struct age_ctx x = {
-		.d = d, .now = now_ns(), .ttl = (uint64_t)d->o.c.stats_ttl * 1000000000ull};
+		.l = l, .now = now_ns(), .ttl = (uint64_t)l->c->stats_ttl * 1000000000ull};
 
-	kern_walk(&d->k, KM_PROC_STATS, age_one, &x);
+	(void)kern_walk(l->k, KM_PROC_STATS, age_one, &x);
 	for (size_t i = 0; i < x.keys.n; i++)
-		(void)kern_delete(&d->k, KM_PROC_STATS, x.keys.v[i]);
+		(void)kern_delete(l->k, KM_PROC_STATS, x.keys.v[i]);
 	u64vec_free(&x.keys);
-	stats_retired_age(&d->retired, x.now, x.ttl);
+	stats_retired_age(&l->retired, x.now, x.ttl);
 }
 
 /* Once a second: catch up with what the kernel could not tell us. */
-void limiter_housekeeping(struct daemon *d)
+void limiter_housekeeping(struct limiter *l)
 {
-	struct history *h = &d->hist;
-	struct ho_kstate *ks = kern_state(&d->k);
+	struct history *h = &l->hist;
+	struct ho_kstate *ks = kern_state(l->k);
 	uint64_t lost = shared_get(ks->lost_events);
 	uint64_t untracked = shared_get(ks->untracked);
 
-	if (lost != d->seen_lost_events) {
+	if (lost != l->seen_lost_events) {
 		pr_warn("%" PRIu64 " kernel events were lost (ring buffer full); rescanning "
 			"the attempt table",
-			lost - d->seen_lost_events);
-		d->seen_lost_events = lost;
-		ring_buffer__consume(d->k.rb);
-		kern_walk(&d->k, KM_ATTEMPTS, adopt, d);
+			lost - l->seen_lost_events);
+		l->seen_lost_events = lost;
+		(void)ring_buffer__consume(l->k->rb);
+		(void)kern_walk(l->k, KM_ATTEMPTS, adopt, l);
 	}
 	/* drain, then find what the socket lost on the way */
-	ring_buffer__consume(d->k.rb);
-	nfqueue_receive(&d->nfq, limiter_on_packet, d);
-	nfqueue_repair(&d->nfq);
+	(void)ring_buffer__consume(l->k->rb);
+	nfqueue_receive(l->nfq, limiter_on_packet, l);
+	nfqueue_repair(l->nfq);
 	/* one sample a second for halfopen top */
 	h->in_flight[h->next] = shared_get(ks->in_flight);
 	h->queued[h->next] = shared_get(ks->queued);
 	h->next = (h->next + 1) % HO_HISTORY_LEN;
 	if (h->n < HO_HISTORY_LEN)
 		h->n++;
-	if (++d->ticks % 5 == 0) {
-		age_stats(d);
+	if (++l->ticks % 5 == 0) {
+		age_stats(l);
 		/* big replies and storms leave free heap behind: give it back */
 		malloc_trim(0);
 	}
@@ -276,21 +276,21 @@ void limiter_housekeeping(struct daemon *d)
 	 * slots), and the whole table every HO_RECONCILE_S while anything is
 	 * tracked.
 	 */
-	if (d->ticks % HO_RECONCILE_S == 0 &&
-	    (shared_get(ks->in_flight) || shared_get(ks->queued) || d->q.count))
-		reconcile(&d->k, &d->q, &d->nfq, true);
-	else if (d->q.count && d->rel.released == d->released_seen)
-		reconcile(&d->k, &d->q, &d->nfq, false);
-	d->released_seen = d->rel.released;
-	if (untracked != d->seen_untracked) {
+	if (l->ticks % HO_RECONCILE_S == 0 &&
+	    (shared_get(ks->in_flight) || shared_get(ks->queued) || l->q.count))
+		reconcile(l->k, &l->q, l->nfq, true);
+	else if (l->q.count && l->rel.released == l->released_seen)
+		reconcile(l->k, &l->q, l->nfq, false);
+	l->released_seen = l->rel.released;
+	if (untracked != l->seen_untracked) {
 		pr_warn("attempt table full (%u): %" PRIu64 " attempts were let through "
 			"untracked; raise --tracked-max",
-			d->o.c.tracked_max, untracked - d->seen_untracked);
-		d->seen_untracked = untracked;
+			l->c->tracked_max, untracked - l->seen_untracked);
+		l->seen_untracked = untracked;
 	}
-	scopes_tick(&d->sc);
-	(void)contain_tick(&d->cn, now_ns()); /* an unflagged scope's queue goes below */
-	limiter_release(d);
+	scopes_tick(l->sc);
+	(void)contain_tick(&l->cn, now_ns()); /* an unflagged scope's queue goes below */
+	limiter_release(l);
 }
 
 static int ms_until(uint64_t at, uint64_t now)
@@ -298,9 +298,9 @@ static int ms_until(uint64_t at, uint64_t now)
 	return at <= now ? 0 : (int)((at - now + 999999) / 1000000);
 }
 
-int limiter_paced_wait(struct daemon *d)
+int limiter_paced_wait(struct limiter *l)
 {
-	return d->rel.wake_ns && d->q.count ? ms_until(d->rel.wake_ns, now_ns()) : -1;
+	return l->rel.wake_ns && l->q.count ? ms_until(l->rel.wake_ns, now_ns()) : -1;
 }
 
 struct expire_ctx {
@@ -321,28 +321,28 @@ static void expire_one(void *ctx, uint64_t cookie, const void *val)
 		x->next = a->out_ns + x->timeout;
 }
 
-int limiter_expire(struct daemon *d)
+int limiter_expire(struct limiter *l)
 {
-	struct expire_ctx x = {.now = now_ns(), .timeout = d->o.c.slot_timeout * 1000000000ull};
+	struct expire_ctx x = {.now = now_ns(), .timeout = l->c->slot_timeout * 1000000000ull};
 	size_t n = 0;
 
 	/* a slot held by a long-dead attempt matters only to those waiting for one */
-	if (!x.timeout || !d->q.count || (!shared_get(kern_state(&d->k)->limit) && !d->sc.n))
+	if (!x.timeout || !l->q.count || (!shared_get(kern_state(l->k)->limit) && !l->sc->n))
 		return -1;
-	if (x.now < d->expire_next_ns)
-		return ms_until(d->expire_next_ns, x.now);
+	if (x.now < l->expire_next_ns)
+		return ms_until(l->expire_next_ns, x.now);
 	/* what is admitted from now on cannot expire before now + timeout */
 	x.next = x.now + x.timeout;
-	kern_walk(&d->k, KM_ATTEMPTS, expire_one, &x);
+	kern_walk(l->k, KM_ATTEMPTS, expire_one, &x);
 	for (size_t i = 0; i < x.due.n; i++)
-		n += kern_expire(&d->k, x.due.v[i]) == 1;
+		n += kern_expire(l->k, x.due.v[i]) == 1;
 	u64vec_free(&x.due);
 	if (n)
 		pr_debug("slot-timeout: %zu attempts no longer count against the limits", n);
 	/* a walk at most every 100 ms: a slot is free at most that late */
 	if (x.next < x.now + 100000000ull)
 		x.next = x.now + 100000000ull;
-	d->expire_next_ns = x.next;
+	l->expire_next_ns = x.next;
 	return ms_until(x.next, x.now);
 }
 
@@ -361,16 +361,15 @@ struct tally {
  * The limit that holds a queued attempt back now: the kernel index of the
  * first full scope of its own (its policy), else 0 for the namespace's.
  */
-static uint32_t holding_limit(struct daemon *d, struct hq_entry *e)
+static uint32_t holding_limit(struct limiter *l, struct hq_entry *e)
 {
 	struct ho_scope_set set;
 
-	if (!d->sc.n)
+	if (!l->sc->n)
 		return 0;
-	scopes_of(&d->sc, e, &set);
+	scopes_of(l->sc, e, &set);
 	for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[i].idx; i++)
-		if (scopes_at(&d->sc, set.s[i].idx) &&
-		    scope_full(&kern_scopes(&d->k)[set.s[i].idx]))
+		if (scopes_at(l->sc, set.s[i].idx) && scope_full(&kern_scopes(l->k)[set.s[i].idx]))
 			return set.s[i].idx;
 	return 0;
 }
@@ -391,7 +390,7 @@ static void tally_add(struct tally *t, const struct ho_attempt *a)
 }
 
 /* One limit event: logged, kept, and into out for followers. */
-static void report_one(struct daemon *d, uint32_t idx, const struct tally *t,
+static void report_one(struct limiter *l, uint32_t idx, const struct tally *t,
 		       struct ho_ctl_event_row *out)
 {
 	struct ho_ctl_event_row r = {.kind = HO_EVENT_LIMIT};
@@ -408,15 +407,15 @@ static void report_one(struct daemon *d, uint32_t idx, const struct tally *t,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	if (idx) {
-		const struct ho_scope *k = &kern_scopes(&d->k)[idx];
+		const struct ho_scope *k = &kern_scopes(l->k)[idx];
 
 		r.limit = shared_get(k->limit);
 		r.in_flight =
 			(uint32_t)(shared_get(k->in_flight) > 0 ? shared_get(k->in_flight) : 0);
-		policy_format(&scopes_at(&d->sc, idx)->p, false, r.scope, sizeof(r.scope));
+		policy_format(&scopes_at(l->sc, idx)->p, false, r.scope, sizeof(r.scope));
 	} else {
-		r.limit = shared_get(kern_state(&d->k)->limit);
-		r.in_flight = shared_get(kern_state(&d->k)->in_flight);
+		r.limit = shared_get(kern_state(l->k)->limit);
+		r.in_flight = shared_get(kern_state(l->k)->in_flight);
 	}
 	r.queued = t->queued;
 	r.top_tgid = top->tgid;
@@ -425,7 +424,7 @@ static void report_one(struct daemon *d, uint32_t idx, const struct tally *t,
 	memcpy(r.top_comm, top->comm, sizeof(r.top_comm));
 	r.top_comm[sizeof(r.top_comm) - 1] = '\0';
 	cgroup_path(top->cgid, top->tgid, r.top_cgroup, sizeof(r.top_cgroup));
-	event_log_add(&d->events, &r);
+	event_log_add(&l->events, &r);
 	pr_warn("event=" HO_EVENT_ID " limit on concurrent outbound connection attempts%s%s (%s) "
 		"reached, further attempts are being queued: %u queued; most by pid %u (%s) "
 		"uid %u (%s) cgroup %s with %u queued",
@@ -440,36 +439,36 @@ static void report_one(struct daemon *d, uint32_t idx, const struct tally *t,
  * namespace's, a policy's): the first time, then once per interval each, so
  * that a scanner's event never hides that the host's limit held others back.
  */
-int limiter_report(struct daemon *d, struct ho_ctl_event_row *out, size_t max, size_t *n)
+int limiter_report(struct limiter *l, struct ho_ctl_event_row *out, size_t max, size_t *n)
 {
 	uint64_t now = now_ns(), gather = HO_REPORT_GATHER_MS * 1000000ull;
 	struct tally *t;
 	bool any = false;
 
 	*n = 0;
-	if (!d->limit_hit_ns)
+	if (!l->limit_hit_ns)
 		return -1;
-	if (now - d->limit_hit_ns < gather)
-		return (int)((gather - (now - d->limit_hit_ns)) / 1000000) + 1;
-	d->limit_hit_ns = 0;
+	if (now - l->limit_hit_ns < gather)
+		return (int)((gather - (now - l->limit_hit_ns)) / 1000000) + 1;
+	l->limit_hit_ns = 0;
 	t = calloc(HO_SCOPES_MAX, sizeof(*t));
 	if (!t)
 		return -1; /* the next attempt queued tries again */
-	for (struct hq_entry *e = hq_head(&d->q); e; e = e->next)
+	for (struct hq_entry *e = hq_head(&l->q); e; e = e->next)
 		if (!(e->info.flags & HO_AT_CONT)) {
-			tally_add(&t[holding_limit(d, e)], &e->info);
+			tally_add(&t[holding_limit(l, e)], &e->info);
 			any = true;
 		}
 	if (!any) /* released within the gathering time: name the last one queued */
-		tally_add(&t[0], &d->last_queued);
+		tally_add(&t[0], &l->last_queued);
 	for (uint32_t idx = 0; idx < HO_SCOPES_MAX && *n < max; idx++) {
-		struct limit_event *ev = idx ? &d->scope_ev[idx] : &d->ev;
+		struct limit_event *ev = idx ? &l->scope_ev[idx] : &l->ev;
 
 		if (!t[idx].queued)
 			continue;
-		ev->interval_ns = d->ev.interval_ns;
+		ev->interval_ns = l->ev.interval_ns;
 		if (limit_event_due(ev, now))
-			report_one(d, idx, &t[idx], &out[(*n)++]);
+			report_one(l, idx, &t[idx], &out[(*n)++]);
 	}
 	free(t);
 	return -1;
