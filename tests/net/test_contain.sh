@@ -91,6 +91,9 @@ test_worm_throttled_p2p_left_alone() {
 	ho metrics | grep -qx "halfopen_cgroup_flagged{cgroup=\"$worm\"} 1" || fail "metrics per cgroup"
 	ho metrics | grep -qx "halfopen_scanner_first_contacts{pid=\"$wpid\",comm=\"howorm\",uid=\"0\",cgroup=\"$worm\",outcome=\"failed\"} [0-9]*" ||
 		fail "metrics naming the scanner: $(ho metrics | grep scanner)"
+	if command -v promtool >/dev/null; then
+		ho metrics | promtool check metrics || fail "promtool: $(ho metrics | promtool check metrics 2>&1)"
+	fi
 	expect_eq "$(verdict procs "$wpid")" flagged "the worm's verdict"
 	ho top -b -n 1 | grep -q "^ *$wpid howorm .* flagged " || fail "top: $(ho top -b -n 1)"
 	# 8 s of throttled scanning, measured on the wire
