@@ -96,6 +96,15 @@ test_worm_throttled_p2p_left_alone() {
 	fi
 	expect_eq "$(verdict procs "$wpid")" flagged "the worm's verdict"
 	ho top -b -n 1 | grep -q "^ *$wpid howorm .* flagged " || fail "top: $(ho top -b -n 1)"
+	# it abandons its attempts after 3 s: they count as failed (FAIL%), none timed out
+	ho -j stats --procs | python3 -c '
+import json, sys
+for r in json.load(sys.stdin)["processes"]:
+    if r["pid"] == int(sys.argv[1]):
+        sys.exit(0 if r["failed"] >= 100 and r["established"] == 0 else 1)
+sys.exit(1)' "$wpid" || fail "abandoned attempts not failed: $(ho stats --procs)"
+	expect_eq "$(status_field timed_out)" 0 "timed out (all were abandoned)"
+	[ "$(status_field abandoned)" -ge 100 ] || fail "abandoned: $(status_field abandoned)"
 	# 8 s of throttled scanning, measured on the wire
 	wait_until 20 syn_after 10.43. "$(echo "$t0 + 9" | bc)" || fail "the worm stopped altogether"
 	n=$(new_between 10.43. "$(echo "$t0 + 1" | bc)" "$(echo "$t0 + 9" | bc)")
