@@ -144,6 +144,11 @@ DAEMON_UNIT := $(BUILD)/test_release $(BUILD)/asan/test_release
 $(DAEMON_UNIT): UNIT_INC := -Idaemon $(LIB_INC)
 $(DAEMON_UNIT): UNIT_SRC := daemon/release.c $(LIB_SRC)
 $(DAEMON_UNIT): daemon/release.c daemon/release.h daemon/shared.h
+# containment, with the kernel's calls faked in the test
+CONTAIN_UNIT := $(BUILD)/test_contain $(BUILD)/asan/test_contain
+$(CONTAIN_UNIT): UNIT_INC := -Idaemon $(LIB_INC)
+$(CONTAIN_UNIT): UNIT_SRC := daemon/contain.c $(LIB_SRC)
+$(CONTAIN_UNIT): daemon/contain.c daemon/contain.h daemon/kern.h daemon/shared.h
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
 	$(CC) $(CFLAGS) $(UNIT_INC) -Itests/unit $< $(UNIT_SRC) -o $@ -lm
 $(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
