@@ -35,19 +35,22 @@ static int ps_row(void *ctx, const void *p)
 		printf(",\"cgroup\":");
 		json_str(stdout, r->cgroup);
 		printf(",\"cgroup_id\":%llu,\"family\":\"%s\",\"daddr\":\"%s\",\"dport\":%u,"
-		       "\"age_ms\":%llu}\n",
+		       "\"age_ms\":%llu,\"verdict\":\"%s\",\"score\":%.3f}\n",
 		       (unsigned long long)r->a.cgid, r->a.family == 10 ? "ipv6" : "ipv4",
 		       fmt_addr(&r->a, addr, sizeof(addr)), r->a.dport,
-		       (unsigned long long)(r->age_ns / 1000000));
+		       (unsigned long long)(r->age_ns / 1000000),
+		       r->verdict == HO_VERDICT_NONE ? "none" : verdict_name(r->verdict),
+		       r->score / 1000.0);
 	} else {
 		if (!o->rows)
-			printf("%-9s %6s %7s %-15s %-10s %-26s %7s %s\n", "STATE", "POS", "PID",
-			       "COMM", "USER", "DESTINATION", "AGE", "CGROUP");
-		printf("%-9s %6s %7u %-15s %-10.10s %-26s %7s %s\n", state,
+			printf("%-9s %6s %7s %-15s %-10s %-26s %7s %-7s %s\n", "STATE", "POS",
+			       "PID", "COMM", "USER", "DESTINATION", "AGE", "VERDICT", "CGROUP");
+		printf("%-9s %6s %7u %-15s %-10.10s %-26s %7s %-7s %s\n", state,
 		       r->position ? (snprintf(addr, sizeof(addr), "%u", r->position), addr) : "-",
 		       r->a.tgid, text_plain(comm, sizeof(comm), r->a.comm),
 		       text_plain(un, sizeof(un), user), fmt_dest(&r->a, dest, sizeof(dest)),
-		       fmt_age(r->age_ns, age, sizeof(age)), text_plain(cg, sizeof(cg), r->cgroup));
+		       fmt_age(r->age_ns, age, sizeof(age)), verdict_name(r->verdict),
+		       text_plain(cg, sizeof(cg), r->cgroup));
 	}
 	o->rows++;
 	return 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "ctl_proto.h"
 #include "clock.h"
+#include "contain.h"
 #include "ctl_client.h"
 #include "ctl_lists.h"
 #include "ctl_state.h"
@@ -27,12 +28,14 @@ struct ps_ctx {
 	size_t n, cap;
 	uint64_t now;
 	bool oom;
+	const struct contain *cn; /* the verdicts of the processes */
 };
 
 static void ps_add(struct ps_ctx *x, const struct ho_attempt *a, uint32_t position)
 {
 	const struct ho_ctl_ps_req *r = x->req;
 	struct ho_ctl_ps_row *row;
+	uint32_t ok, failed;
 
 	if ((r->flags & HO_PS_F_PID) && a->tgid != r->pid && a->pid != r->pid)
 		return;
@@ -58,6 +61,7 @@ static void ps_add(struct ps_ctx *x, const struct ho_attempt *a, uint32_t positi
 	cgroup_path(a->cgid, a->tgid, row->cgroup, sizeof(row->cgroup));
 	if ((r->flags & HO_PS_F_CGROUP) && !cgroup_below(row->cgroup, r->cgroup))
 		return;
+	contain_verdict(x->cn, HO_SCOPE_PROC, a->tgid, &row->verdict, &row->score, &ok, &failed);
 	x->n++;
 }
 
@@ -104,7 +108,7 @@ static void put_rows(struct ctl_client *c, uint16_t type, const void *rows, size
 void list_ps(struct ctl_state *s, struct ctl_client *c, const void *payload)
 {
 	const struct ho_ctl_ps_req *req = payload;
-	struct ps_ctx x = {.req = req, .now = now_ns()};
+	struct ps_ctx x = {.req = req, .now = now_ns(), .cn = s->cn};
 	struct hq_entry *e;
 	uint32_t pos = 1;
 	size_t n;

@@ -125,6 +125,8 @@ struct ho_ctl_ps_row {
 	uint32_t state;	   /* HO_ST_INFLIGHT, HO_ST_QUEUED or HO_ST_EXPIRED (past slot-timeout) */
 	uint32_t position; /* in the queue, from 1; 0 when in flight */
 	uint64_t age_ns;   /* since connect() */
+	uint32_t verdict;  /* enum ho_verdict of its process */
+	int32_t score;	   /* and its score, thousandths */
 	struct ho_attempt a;
 	char cgroup[HO_CGROUP_LEN];
 };

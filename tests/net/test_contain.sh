@@ -96,6 +96,8 @@ test_worm_throttled_p2p_left_alone() {
 	fi
 	expect_eq "$(verdict procs "$wpid")" flagged "the worm's verdict"
 	ho top -b -n 1 | grep -q "^ *$wpid howorm .* flagged " || fail "top: $(ho top -b -n 1)"
+	ho ps -p "$wpid" | grep -q "^contained .* $wpid howorm .* 10\.43\.[0-9.]*:$ACCEPT .* flagged " ||
+		fail "ps: $(ho ps -p "$wpid" | head -3)"
 	# it abandons its attempts after 3 s: they count as failed (FAIL%), none timed out
 	ho -j stats --procs | python3 -c '
 import json, sys
