@@ -443,6 +443,7 @@ int limiter_report(struct limiter *l, struct ho_ctl_event_row *out, size_t max, 
 {
 	uint64_t now = now_ns(), gather = HO_REPORT_GATHER_MS * 1000000ull;
 	struct tally *t;
+	uint32_t nt;
 	bool any = false;
 
 	*n = 0;
@@ -451,7 +452,9 @@ int limiter_report(struct limiter *l, struct ho_ctl_event_row *out, size_t max, 
 	if (now - l->limit_hit_ns < gather)
 		return (int)((gather - (now - l->limit_hit_ns)) / 1000000) + 1;
 	l->limit_hit_ns = 0;
-	t = calloc(HO_SCOPES_MAX, sizeof(*t));
+	/* one tally per limit: the namespace's, and each policy's if there are any */
+	nt = l->sc->n ? HO_SCOPES_MAX : 1;
+	t = calloc(nt, sizeof(*t));
 	if (!t)
 		return -1; /* the next attempt queued tries again */
 	for (struct hq_entry *e = hq_head(&l->q); e; e = e->next)
@@ -461,7 +464,7 @@ int limiter_report(struct limiter *l, struct ho_ctl_event_row *out, size_t max, 
 		}
 	if (!any) /* released within the gathering time: name the last one queued */
 		tally_add(&t[0], &l->last_queued);
-	for (uint32_t idx = 0; idx < HO_SCOPES_MAX && *n < max; idx++) {
+	for (uint32_t idx = 0; idx < nt && *n < max; idx++) {
 		struct limit_event *ev = idx ? &l->scope_ev[idx] : &l->ev;
 
 		if (!t[idx].queued)
