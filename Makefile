@@ -38,7 +38,7 @@ LIB_SRC  := $(wildcard lib/*.c)
 UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
 .PHONY: all clean check unit test demo bench format format-check install uninstall doc fuzz fuzz-build
-all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
+all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/hosockopt $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5
 doc: $(MANS) $(BUILD)/halfopend.service
@@ -78,7 +78,8 @@ $(BUILD):
 	mkdir -p $@ $@/asan $@/lib $@/daemon $@/cli
 
 # Each BPF header must compile on its own, not only inside halfopen.bpf.c.
-$(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/halfopen.h bpf/kernel.h | $(BUILD)
+$(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/sockopt.bpf.h bpf/halfopen.h \
+		bpf/kernel.h include/halfopen.h | $(BUILD)
 	for h in kernel.h halfopen.h slots.bpf.h; do \
 		echo "#include \"$$h\"" | $(CLANG) $(BPF_CFLAGS) -fsyntax-only -x c - || exit 1; done
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -115,6 +116,9 @@ $(BUILD)/hopeer: tests/tools/hopeer.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
 $(BUILD)/hostorm: tests/tools/hostorm.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
+# the socket interface, driven by tests/net/test_sockopt.sh
+$(BUILD)/hosockopt: tests/tools/hosockopt.c include/halfopen.h | $(BUILD)
+	$(CC) $(CFLAGS) -pthread $< -o $@
 # needs root (it makes a BPF map): run by tests/net/test_exact.sh
 $(BUILD)/test_mapwalk: tests/tools/test_mapwalk.c daemon/mapwalk.c daemon/mapwalk.h | $(BUILD)
 	$(CC) $(CFLAGS) -Idaemon tests/tools/test_mapwalk.c daemon/mapwalk.c -o $@ $(LDLIBS)
@@ -170,7 +174,7 @@ check test: all unit fuzz-build
 demo: all
 	demo/demo.sh
 
-FORMAT_FILES := $(wildcard lib/*.c lib/*.h daemon/*.c daemon/*.h cli/*.c cli/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c tests/fuzz/*.c bench/*.c)
+FORMAT_FILES := $(wildcard lib/*.c lib/*.h daemon/*.c daemon/*.h cli/*.c cli/*.h bpf/*.c bpf/*.h include/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c examples/*.c tests/fuzz/*.c bench/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

@@ -147,8 +147,9 @@ struct daemon {
 	char status_sent[128]; /* the last STATUS= told to systemd */
 	unsigned int ticks;    /* housekeeping runs, one a second */
 	bool stopping;
-	bool rt;	       /* running at SCHED_FIFO now */
-	uint64_t limit_hit_ns; /* first attempt queued since the last report check, or 0 */
+	bool rt;		   /* running at SCHED_FIFO now */
+	uint64_t limit_hit_ns;	   /* first attempt queued since the last report check, or 0 */
+	uint32_t failfast_pending; /* HALFOPEN_NOQUEUE refusals not reported in an event yet */
 	struct ho_attempt last_queued;
 	struct release_engine rel;
 	/* counters kept in userspace; the rest live in the kernel (struct ho_kstate) */

@@ -170,11 +170,48 @@ int kern_attach(struct kern *k)
 		       strerror(errno));
 		return -errno;
 	}
+	return kern_attach_app(k);
+}
+
+/*
+ * The socket interface for applications (bpf/sockopt.bpf.h): SOL_HALFOPEN
+ * answered in getsockopt/setsockopt, HALFOPEN_NOQUEUE enforced in connect().
+ * Attached after on_sockops, detached before it.
+ */
+int kern_attach_app(struct kern *k)
+{
+	struct bpf_program *progs[KERN_APP_PROGS] = {
+		k->skel->progs.ho_getsockopt,
+		k->skel->progs.ho_setsockopt,
+		k->skel->progs.ho_connect4,
+		k->skel->progs.ho_connect6,
+	};
+
+	for (int i = 0; i < KERN_APP_PROGS; i++) {
+		k->app_links[i] = bpf_program__attach_cgroup(progs[i], k->cgroup_fd);
+		if (!k->app_links[i]) {
+			int err = -errno;
+
+			pr_err("cannot attach the %s program to the cgroup v2 root: %s",
+			       bpf_program__name(progs[i]), strerror(-err));
+			kern_detach_app(k);
+			return err;
+		}
+	}
 	return 0;
+}
+
+void kern_detach_app(struct kern *k)
+{
+	for (int i = 0; i < KERN_APP_PROGS; i++) {
+		bpf_link__destroy(k->app_links[i]);
+		k->app_links[i] = NULL;
+	}
 }
 
 void kern_detach(struct kern *k)
 {
+	kern_detach_app(k);
 	bpf_link__destroy(k->link);
 	k->link = NULL;
 }
@@ -182,6 +219,7 @@ void kern_detach(struct kern *k)
 void kern_close(struct kern *k)
 {
 	ring_buffer__free(k->rb);
+	kern_detach_app(k);
 	bpf_link__destroy(k->link);
 	halfopen_bpf__destroy(k->skel);
 	if (k->cgroup_fd >= 0)

@@ -10,9 +10,12 @@
 
 struct halfopen_bpf;
 
+#define KERN_APP_PROGS 4 /* getsockopt, setsockopt, connect4, connect6 */
+
 struct kern {
 	struct halfopen_bpf *skel;
 	struct bpf_link *link;
+	struct bpf_link *app_links[KERN_APP_PROGS]; /* the socket interface (halfopen(7)) */
 	struct ring_buffer *rb;
 	int attempts_fd;
 	int held_fd;
@@ -30,6 +33,9 @@ int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, ring_buffer_
 /* Start counting connect()s: only once the rules can hold their SYNs. */
 int kern_attach(struct kern *k);
 void kern_detach(struct kern *k);
+/* The socket interface alone (kern_attach does both): for the benchmark's variants. */
+int kern_attach_app(struct kern *k);
+void kern_detach_app(struct kern *k);
 void kern_close(struct kern *k);
 /* Route libbpf's messages into our log, at debug level unless verbose >= 2. */
 void kern_set_verbosity(int verbose);

@@ -56,6 +56,13 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 		break;
 	case HO_EV_SLOT_FREED:
 		break; /* limiter_release() runs after every batch */
+	case HO_EV_FAILFAST:
+		/* refused at once, counted by the kernel: the limit was reached all the same */
+		if (!d->limit_hit_ns)
+			d->limit_hit_ns = now_ns();
+		d->failfast_pending++;
+		d->last_queued = ev->a;
+		break;
 	}
 	return 0;
 }
@@ -158,9 +165,15 @@ static void release(struct daemon *d, bool force, uint32_t budget)
 
 void limiter_release(struct daemon *d)
 {
+	const struct hq_entry *head;
+
 	/* in rate mode only the rate timer releases */
 	if (release_mode(d->o.c.release) != HO_RELEASE_RATE)
 		release(d, false, UINT32_MAX);
+	/* the oldest still queued: getsockopt(HALFOPEN_INFO) counts positions from it */
+	head = hq_head(&d->q);
+	if (head)
+		shared_set(kern_state(&d->k)->head_seq, head->info.qseq);
 }
 
 void limiter_release_some(struct daemon *d, uint32_t n)
@@ -305,7 +318,7 @@ int limiter_report(struct daemon *d, struct ho_ctl_event_row *out)
 	struct ho_ctl_event_row r = {0};
 	struct top_proc top;
 	struct timespec ts;
-	char lim[16], user[64];
+	char lim[16], user[64], ff[64] = "";
 	uint64_t now = now_ns(), gather = HO_REPORT_GATHER_MS * 1000000ull;
 
 	if (!d->limit_hit_ns)
@@ -315,6 +328,10 @@ int limiter_report(struct daemon *d, struct ho_ctl_event_row *out)
 	d->limit_hit_ns = 0;
 	if (!limit_event_due(&d->ev, now))
 		return -1;
+	r.failfast = d->failfast_pending;
+	d->failfast_pending = 0;
+	if (r.failfast)
+		snprintf(ff, sizeof(ff), ", %u refused at once (HALFOPEN_NOQUEUE)", r.failfast);
 	if (queue_top_process(&d->q, &top)) {
 		/* released within the gathering time: name the last one queued */
 		top = (struct top_proc){.tgid = d->last_queued.tgid,
@@ -332,14 +349,15 @@ int limiter_report(struct daemon *d, struct ho_ctl_event_row *out)
 	r.top_tgid = top.tgid;
 	r.top_uid = top.uid;
 	r.top_queued = top.queued;
+
 	memcpy(r.top_comm, top.comm, sizeof(r.top_comm));
 	cgroup_path(top.cgid, top.tgid, r.top_cgroup, sizeof(r.top_cgroup));
 	event_log_add(&d->events, &r);
 	pr_warn("event=" HO_EVENT_ID " limit on concurrent outbound connection attempts%s%s (%s) "
-		"reached, further attempts are being queued: %u queued; most by pid %u (%s) "
+		"reached, further attempts are being queued: %u queued%s; most by pid %u (%s) "
 		"uid %u (%s) cgroup %s with %u queued",
 		r.scope[0] ? " of " : "", r.scope, format_limit(r.limit, lim, sizeof(lim)),
-		r.queued, r.top_tgid, r.top_comm, r.top_uid,
+		r.queued, ff, r.top_tgid, r.top_comm, r.top_uid,
 		user_name(r.top_uid, user, sizeof(user)), r.top_cgroup, r.top_queued);
 	*out = r;
 	return -1;

@@ -47,6 +47,8 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s)
 		.control_dropped = d->ctl_dropped,
 		.http_refused = d->http_refused,
 		.http_dropped = d->http_dropped,
+		.failfast = shared_get(ks->failfast),
+		.noqueue_lost = shared_get(ks->noqueue_lost),
 	};
 }
 
@@ -59,6 +61,7 @@ static void stats_sum(struct ho_stats *sum, const struct ho_stats *s)
 	sum->queued += s->queued;
 	sum->cancelled += s->cancelled;
 	sum->released += s->released;
+	sum->failfast += s->failfast;
 	sum->in_flight += s->in_flight;
 	sum->queued_now += s->queued_now;
 	if (s->max_wait_ns > sum->max_wait_ns)
