@@ -2,6 +2,7 @@
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
+INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
@@ -38,9 +39,10 @@ LIB_SRC  := $(wildcard lib/*.c)
 UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
 .PHONY: all clean check unit test demo bench format format-check install uninstall doc fuzz fuzz-build
-all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/hosockopt $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
+all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/hosockopt $(BUILD)/connect_info $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
 
-MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5
+MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5 \
+	$(BUILD)/man/halfopen.7
 doc: $(MANS) $(BUILD)/halfopend.service
 
 $(BUILD)/man/%: man/%.scd
@@ -53,6 +55,7 @@ $(BUILD)/halfopend.service: systemd/halfopend.service.in | $(BUILD)
 # What `make install` puts in place, and exactly what `make uninstall` removes.
 INSTALLED := $(SBINDIR)/halfopend $(BINDIR)/halfopen \
 	$(MANDIR)/man8/halfopen.8 $(MANDIR)/man8/halfopend.8 $(MANDIR)/man5/halfopen.conf.5 \
+	$(MANDIR)/man7/halfopen.7 $(INCLUDEDIR)/halfopen.h \
 	$(UNITDIR)/halfopend.service $(COMPDIR)/halfopen $(COMPDIR)/halfopend \
 	$(DOCDIR)/halfopen.conf.example $(SYSCONFDIR)/halfopen/halfopen.conf.example
 
@@ -62,6 +65,8 @@ install: $(BUILD)/halfopend $(BUILD)/halfopen doc
 	install -D -m 0644 $(BUILD)/man/halfopen.8 $(DESTDIR)$(MANDIR)/man8/halfopen.8
 	install -D -m 0644 $(BUILD)/man/halfopend.8 $(DESTDIR)$(MANDIR)/man8/halfopend.8
 	install -D -m 0644 $(BUILD)/man/halfopen.conf.5 $(DESTDIR)$(MANDIR)/man5/halfopen.conf.5
+	install -D -m 0644 $(BUILD)/man/halfopen.7 $(DESTDIR)$(MANDIR)/man7/halfopen.7
+	install -D -m 0644 include/halfopen.h $(DESTDIR)$(INCLUDEDIR)/halfopen.h
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/halfopend.service.in > $(DESTDIR)$(UNITDIR)/halfopend.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/halfopend.service
@@ -116,6 +121,9 @@ $(BUILD)/hopeer: tests/tools/hopeer.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
 $(BUILD)/hostorm: tests/tools/hostorm.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
+# the example of halfopen(7), built against the public header as a program would be
+$(BUILD)/connect_info: examples/connect_info.c include/halfopen.h | $(BUILD)
+	$(CC) $(CFLAGS) -Iinclude $< -o $@
 # the socket interface, driven by tests/net/test_sockopt.sh
 $(BUILD)/hosockopt: tests/tools/hosockopt.c include/halfopen.h | $(BUILD)
 	$(CC) $(CFLAGS) -pthread $< -o $@
