@@ -38,7 +38,7 @@ CLI_O    := $(addprefix $(BUILD)/cli/,$(addsuffix .o,$(CLI)))
 LIB_SRC  := $(wildcard lib/*.c)
 UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
-.PHONY: all clean check unit test demo bench format format-check install uninstall doc fuzz fuzz-build
+.PHONY: all clean check unit test demo bench bench-sockopt format format-check install uninstall doc fuzz fuzz-build
 all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/hosockopt $(BUILD)/connect_info $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5 \
@@ -144,6 +144,10 @@ $(BUILD)/nfq_accept: bench/nfq_accept.c $(BUILD)/daemon/nfq.o $(BUILD)/lib/log.o
 
 bench: all $(BUILD)/nfq_accept
 	bench/run.sh
+
+# The socket interface's cost (halfopen(7)): getsockopt and connect, with and without it.
+bench-sockopt: all
+	bench/sockopt.sh
 
 # Unit tests, plain and sanitized: of lib/, and of the daemon's parts that
 # need no kernel (the release engine), built with what they test only.

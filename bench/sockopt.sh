@@ -1,0 +1,136 @@
+#!/bin/bash
+# make bench-sockopt: the cost of the socket interface (halfopen(7)), side by
+# side in one run, in the style of make bench (docs/benchmarks.md).
+#
+#  1. getsockopt(TCP_INFO) calls per second on one established connection.
+#  2. the connect fast path: connect+close per second to an accepting peer,
+#     sequential and with 2 clients (the limit never reached).
+#
+# Variants, alternating a b c d a b c d ... for ROUNDS rounds of SECS
+# seconds each; medians and ratios to (a), and (c) to (b):
+#   (a) no daemon
+#   (b) halfopend with the socket interface's four programs detached
+#       (bpftool link detach of this daemon's links): sock_ops only
+#   (c) halfopend as it runs: sock_ops and the socket interface
+#   (d) halfopend built from BASE (default: main), before the interface
+#       (skipped with BASE=none)
+# Everything runs in two namespaces it creates and removes. Results:
+# bench/results/sockopt.txt and sockopt.csv. ROUNDS (7), SECS (2), BASE.
+. "$(dirname "$0")/../tests/net/lib.sh"
+[ "$(id -u)" = 0 ] || { echo "make bench-sockopt: run as root" >&2; exit 1; }
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+ROUNDS=${ROUNDS:-7}
+SECS=${SECS:-2}
+BASE=${BASE:-main}
+OUT=${OUT:-$ROOT/bench/results}
+mkdir -p "$OUT"
+trap ns_cleanup EXIT
+set -e
+ns_setup
+HB=$B/hobench
+SAMPLES=$OUT/sockopt.csv
+SUMMARY=$OUT/sockopt.txt
+echo "bench,variant,mode,round,value" >"$SAMPLES"
+: >"$SUMMARY"
+say() { echo "$*" | tee -a "$SUMMARY"; }
+
+VARIANTS="a b c"
+BASED=
+if [ "$BASE" != none ]; then
+	# the daemon of BASE, built apart from this tree
+	BASED=$T/base
+	mkdir -p "$BASED"
+	git -C "$ROOT" archive "$BASE" | tar -x -C "$BASED"
+	make -s -C "$BASED" BUILD="$BASED/build" "$BASED/build/halfopend" >"$T/base-build.log" 2>&1 ||
+		fail "cannot build $BASE: $(tail -5 "$T/base-build.log")"
+	VARIANTS="a b c d"
+fi
+declare -A NAME=([a]="(a) no daemon" [b]="(b) halfopend, interface detached"
+	[c]="(c) halfopend with the interface" [d]="(d) halfopend of $BASE")
+
+# The ids of this daemon's links of the socket interface (by pid: other
+# daemons of other namespaces on this machine have links of the same names).
+app_links() {
+	bpftool -j link show | python3 -c "
+import json, sys
+pid = int(sys.argv[1])
+names = {'ho_getsockopt', 'ho_setsockopt', 'ho_connect4', 'ho_connect6'}
+progs = {p['id']: p.get('name') for p in json.loads(sys.argv[2])}
+for l in json.load(sys.stdin):
+    if progs.get(l.get('prog_id')) in names and any(p['pid'] == pid for p in l.get('pids', [])):
+        print(l['id'])" "$DPID" "$(bpftool -j prog show)"
+}
+
+variant_on() {
+	: >"$T/daemon.log"
+	case $1 in
+	b)
+		daemon_start
+		local ids
+		ids=$(app_links)
+		[ "$(echo "$ids" | wc -w)" = 4 ] || fail "found $(echo "$ids" | wc -w) links of the interface, not 4"
+		for id in $ids; do bpftool link detach id "$id"; done
+		;;
+	c) daemon_start ;;
+	d)
+		rm -f "$T/daemon.log"
+		nsenter --net="/run/netns/$C" "$BASED/build/halfopend" >"$T/daemon.log" 2>&1 &
+		DPID=$!
+		PIDS+=($DPID)
+		wait_until 10 grep -qs 'started:' "$T/daemon.log" || fail "the $BASE daemon did not start"
+		;;
+	esac
+}
+variant_off() {
+	case $1 in
+	b | c | d) daemon_stop ;;
+	esac
+}
+
+median() { # bench variant mode
+	awk -F, -v b="$1" -v v="$2" -v m="$3" '$1 == b && $2 == v && $3 == m { print $5 }' "$SAMPLES" |
+		sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+say "halfopen socket interface benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(nproc) cores"
+say "$ROUNDS rounds x ${SECS}s, alternating $VARIANTS; medians"
+say ""
+cx "$HB" sockopt $PEER4 $ACCEPT 1 >/dev/null # warm-up, not counted
+cx "$HB" rate $PEER4 $ACCEPT 1 1 >/dev/null
+for ((r = 1; r <= ROUNDS; r++)); do
+	for v in $VARIANTS; do
+		variant_on "$v"
+		rate=$(cx "$HB" sockopt $PEER4 $ACCEPT "$SECS" | awk '/^rate/ { print $2 }')
+		echo "getsockopt,$v,1,$r,$rate" >>"$SAMPLES"
+		for mode in 1 2; do
+			rate=$(cx "$HB" rate $PEER4 $ACCEPT "$SECS" $mode | awk '/^rate/ { print $2 }')
+			echo "connect,$v,$mode,$r,$rate" >>"$SAMPLES"
+		done
+		variant_off "$v"
+	done
+	echo "   round $r done" >&2
+done
+
+say "1. getsockopt(TCP_INFO) calls per second, one connection"
+say "$(printf '%-40s %12s %8s' variant calls/s 'to (a)')"
+base=$(median getsockopt a 1)
+for v in $VARIANTS; do
+	m=$(median getsockopt "$v" 1)
+	say "$(printf '%-40s %12.0f %8s' "${NAME[$v]}" "$m" "$(ratio "$m" "$base")")"
+done
+say "   (c) to (b): $(ratio "$(median getsockopt c 1)" "$(median getsockopt b 1)")"
+say ""
+say "2. connect+close per second to an accepting peer (limit never reached)"
+say "$(printf '%-40s %12s %8s %12s %8s' variant sequential 'to (a)' '2 clients' 'to (a)')"
+b1=$(median connect a 1)
+b2=$(median connect a 2)
+for v in $VARIANTS; do
+	m1=$(median connect "$v" 1)
+	m2=$(median connect "$v" 2)
+	say "$(printf '%-40s %12.0f %8s %12.0f %8s' "${NAME[$v]}" "$m1" "$(ratio "$m1" "$b1")" "$m2" "$(ratio "$m2" "$b2")")"
+done
+say "   (c) to (b): sequential $(ratio "$(median connect c 1)" "$(median connect b 1)"), 2 clients $(ratio "$(median connect c 2)" "$(median connect b 2)")"
+if [ -n "$BASED" ]; then
+	say "   (c) to (d): sequential $(ratio "$(median connect c 1)" "$(median connect d 1)"), 2 clients $(ratio "$(median connect c 2)" "$(median connect d 2)")"
+fi
