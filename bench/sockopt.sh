@@ -9,8 +9,8 @@
 # Variants, alternating a b c d a b c d ... for ROUNDS rounds of SECS
 # seconds each; medians and ratios to (a), and (c) to (b):
 #   (a) no daemon
-#   (b) halfopend with the socket interface's four programs detached
-#       (bpftool link detach of this daemon's links): sock_ops only
+#   (b) halfopend --socket-interface 0: sock_ops only, none of the
+#       interface's four programs
 #   (c) halfopend as it runs: sock_ops and the socket interface
 #   (d) halfopend built from BASE (default: main), before the interface
 #       (skipped with BASE=none)
@@ -45,32 +45,13 @@ if [ "$BASE" != none ]; then
 		fail "cannot build $BASE: $(tail -5 "$T/base-build.log")"
 	VARIANTS="a b c d"
 fi
-declare -A NAME=([a]="(a) no daemon" [b]="(b) halfopend, interface detached"
+declare -A NAME=([a]="(a) no daemon" [b]="(b) halfopend, socket-interface 0"
 	[c]="(c) halfopend with the interface" [d]="(d) halfopend of $BASE")
-
-# The ids of this daemon's links of the socket interface (by pid: other
-# daemons of other namespaces on this machine have links of the same names).
-app_links() {
-	bpftool -j link show | python3 -c "
-import json, sys
-pid = int(sys.argv[1])
-names = {'ho_getsockopt', 'ho_setsockopt', 'ho_connect4', 'ho_connect6'}
-progs = {p['id']: p.get('name') for p in json.loads(sys.argv[2])}
-for l in json.load(sys.stdin):
-    if progs.get(l.get('prog_id')) in names and any(p['pid'] == pid for p in l.get('pids', [])):
-        print(l['id'])" "$DPID" "$(bpftool -j prog show)"
-}
 
 variant_on() {
 	: >"$T/daemon.log"
 	case $1 in
-	b)
-		daemon_start
-		local ids
-		ids=$(app_links)
-		[ "$(echo "$ids" | wc -w)" = 4 ] || fail "found $(echo "$ids" | wc -w) links of the interface, not 4"
-		for id in $ids; do bpftool link detach id "$id"; done
-		;;
+	b) daemon_start --socket-interface 0 ;;
 	c) daemon_start ;;
 	d)
 		rm -f "$T/daemon.log"

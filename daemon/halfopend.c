@@ -391,6 +391,8 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 	err = kern_attach(&d.k);
+	if (!err && d.o.c.socket_iface)
+		err = kern_attach_app(&d.k);
 	if (err)
 		goto out;
 	err = setup_loop(&d);

@@ -170,13 +170,13 @@ int kern_attach(struct kern *k)
 		       strerror(errno));
 		return -errno;
 	}
-	return kern_attach_app(k);
+	return 0;
 }
 
 /*
  * The socket interface for applications (bpf/sockopt.bpf.h): SOL_HALFOPEN
  * answered in getsockopt/setsockopt, HALFOPEN_NOQUEUE enforced in connect().
- * Attached after on_sockops, detached before it.
+ * Attached after on_sockops (unless socket-interface is 0), detached before it.
  */
 int kern_attach_app(struct kern *k)
 {

@@ -33,7 +33,7 @@ int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, ring_buffer_
 /* Start counting connect()s: only once the rules can hold their SYNs. */
 int kern_attach(struct kern *k);
 void kern_detach(struct kern *k);
-/* The socket interface alone (kern_attach does both): for the benchmark's variants. */
+/* The socket interface (halfopen(7)), after kern_attach; kern_detach detaches both. */
 int kern_attach_app(struct kern *k);
 void kern_detach_app(struct kern *k);
 void kern_close(struct kern *k);

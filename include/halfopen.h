@@ -31,8 +31,8 @@
 /*
  * The socket option level: 0x484f ("HO"). The kernel's own levels are IP
  * protocol numbers (0..255) and SOL_* values handed out one by one from 256
- * (SOL_IPX) upwards, 287 in Linux 6.18; some architectures use 0xffff for
- * SOL_SOCKET. 18511 is far from all of them.
+ * (SOL_IPX) upwards: 287 (SOL_VSOCK) in Linux 6.18, 288 proposed for QUIC;
+ * some architectures use 0xffff for SOL_SOCKET. 18511 is far from all.
  */
 #define SOL_HALFOPEN 0x484f
 

@@ -128,14 +128,13 @@ test_unprivileged_reads_own_state() {
 
 # The same calls, answered by the kernel alone: other levels and options
 # (IPv4 and IPv6, get and set), and with SOL_HALFOPEN once no daemon runs.
-kernel_calls() { # NAME ADDR OUT [all]
-	local n=0 c
+kernel_calls() { # NAME UNUSED OUT [all]
+	local c
 	for c in "get 0 $((SOL_HALFOPEN + 1)) 1 64" "get 0 $SOL_HALFOPEN 99 64" "get 0 $SOL_HALFOPEN 0 64" \
 		"set 0 $((SOL_HALFOPEN + 1)) 1 1 4" "set 0 $SOL_HALFOPEN 99 1 4" "set 0 $SOL_HALFOPEN 0 1 4" \
 		"get 0 6 1 4" "get 0 1 3 4" "get 0 0 2 4" ${4:+"get 0 $SOL_HALFOPEN 1 64" \
 		"get 0 $SOL_HALFOPEN 2 4" "set 0 $SOL_HALFOPEN 2 1 4" "get 0 $SOL_HALFOPEN 1 64"}; do
 		conn_ask "$1" "${c%% *} 0 " 5 "$c" >>"$3"
-		n=$((n + 1))
 	done
 }
 
@@ -163,6 +162,10 @@ test_other_levels_and_no_daemon_get_the_kernels_answer() {
 		kernel_calls k$fam "" "$T/after$fam" all
 		diff "$T/before$fam" "$T/after$fam" >&2 || fail "IPv$fam: the daemon stopped, SOL_HALFOPEN is not as without halfopen"
 	done
+	# a daemon told not to answer does not
+	daemon_start -l 1 --socket-interface 0
+	kernel_calls k4 "" "$T/off4" all
+	diff "$T/before4" "$T/off4" >&2 || fail "socket-interface 0: SOL_HALFOPEN is not as without halfopen"
 }
 
 # HALFOPEN_NOQUEUE: while the limit is full connect() fails at once with
