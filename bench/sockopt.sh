@@ -6,8 +6,9 @@
 #  2. the connect fast path: connect+close per second to an accepting peer,
 #     sequential and with 2 clients (the limit never reached).
 #
-# Variants, alternating a b c d a b c d ... for ROUNDS rounds of SECS
-# seconds each; medians and ratios to (a), and (c) to (b):
+# Variants, alternating a b c d, b c d a, ... for ROUNDS rounds of SECS
+# seconds each; medians, and medians of the ratios measured within a round
+# (to (a), and (c) to (b) and to (d)):
 #   (a) no daemon
 #   (b) halfopend --socket-interface 0: sock_ops only, none of the
 #       interface's four programs
@@ -73,14 +74,25 @@ median() { # bench variant mode
 		sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+# The median over rounds of X/Y measured in the same round: steadier than a
+# ratio of medians when the machine's speed drifts during the run.
+round_ratio() { # bench mode X Y
+	awk -F, -v b="$1" -v m="$2" -v x="$3" -v y="$4" '$1 == b && $3 == m && $2 == x { X[$4] = $5 }
+		$1 == b && $3 == m && $2 == y { Y[$4] = $5 }
+		END { for (r in X) if (r in Y && Y[r] > 0) print X[r] / Y[r] }' "$SAMPLES" |
+		sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) v = a[(NR + 1) / 2]; else v = (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", v }'
+}
 
 say "halfopen socket interface benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(nproc) cores"
 say "$ROUNDS rounds x ${SECS}s, alternating $VARIANTS; medians"
 say ""
 cx "$HB" sockopt $PEER4 $ACCEPT 1 >/dev/null # warm-up, not counted
 cx "$HB" rate $PEER4 $ACCEPT 1 1 >/dev/null
+read -ra VS <<<"$VARIANTS"
 for ((r = 1; r <= ROUNDS; r++)); do
-	for v in $VARIANTS; do
+	# each round starts with the next variant: no variant always goes first
+	for ((i = 0; i < ${#VS[@]}; i++)); do
+		v=${VS[$(((i + r) % ${#VS[@]}))]}
 		variant_on "$v"
 		rate=$(cx "$HB" sockopt $PEER4 $ACCEPT "$SECS" | awk '/^rate/ { print $2 }')
 		echo "getsockopt,$v,1,$r,$rate" >>"$SAMPLES"
@@ -94,24 +106,20 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 say "1. getsockopt(TCP_INFO) calls per second, one connection"
+say "   (medians; 'to (a)' is the median of the ratios within each round)"
 say "$(printf '%-40s %12s %8s' variant calls/s 'to (a)')"
-base=$(median getsockopt a 1)
 for v in $VARIANTS; do
-	m=$(median getsockopt "$v" 1)
-	say "$(printf '%-40s %12.0f %8s' "${NAME[$v]}" "$m" "$(ratio "$m" "$base")")"
+	say "$(printf '%-40s %12.0f %8s' "${NAME[$v]}" "$(median getsockopt "$v" 1)" "$(round_ratio getsockopt 1 "$v" a)")"
 done
-say "   (c) to (b): $(ratio "$(median getsockopt c 1)" "$(median getsockopt b 1)")"
+say "   (c) to (b): $(round_ratio getsockopt 1 c b)"
 say ""
 say "2. connect+close per second to an accepting peer (limit never reached)"
 say "$(printf '%-40s %12s %8s %12s %8s' variant sequential 'to (a)' '2 clients' 'to (a)')"
-b1=$(median connect a 1)
-b2=$(median connect a 2)
 for v in $VARIANTS; do
-	m1=$(median connect "$v" 1)
-	m2=$(median connect "$v" 2)
-	say "$(printf '%-40s %12.0f %8s %12.0f %8s' "${NAME[$v]}" "$m1" "$(ratio "$m1" "$b1")" "$m2" "$(ratio "$m2" "$b2")")"
+	say "$(printf '%-40s %12.0f %8s %12.0f %8s' "${NAME[$v]}" "$(median connect "$v" 1)" \
+		"$(round_ratio connect 1 "$v" a)" "$(median connect "$v" 2)" "$(round_ratio connect 2 "$v" a)")"
 done
-say "   (c) to (b): sequential $(ratio "$(median connect c 1)" "$(median connect b 1)"), 2 clients $(ratio "$(median connect c 2)" "$(median connect b 2)")"
+say "   (c) to (b): sequential $(round_ratio connect 1 c b), 2 clients $(round_ratio connect 2 c b)"
 if [ -n "$BASED" ]; then
-	say "   (c) to (d): sequential $(ratio "$(median connect c 1)" "$(median connect d 1)"), 2 clients $(ratio "$(median connect c 2)" "$(median connect d 2)")"
+	say "   (c) to (d): sequential $(round_ratio connect 1 c d), 2 clients $(round_ratio connect 2 c d)"
 fi

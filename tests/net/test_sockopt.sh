@@ -215,6 +215,100 @@ test_noqueue_fails_fast_then_connects() {
 	expect_eq "$(syn_count)" 2 "SYNs on the wire at the end"
 }
 
+# storm_start PORT PER_PROCESS [close]: 4 processes each make PER_PROCESS
+# non-blocking HALFOPEN_NOQUEUE connects to PORT and keep the sockets open
+# until the test closes {STORM} (with "close": close each one at once); sets
+# OK, NOBUFS and OTHER (connects in progress, refused at once, anything else).
+storm_start() {
+	cat >"$T/storm.py" <<'PY'
+import errno, os, socket, sys
+addr, port, level, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+close = sys.argv[5] == "close"
+kids = []
+for k in range(4):
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        socks, res = [], [0, 0, 0]
+        for i in range(n):
+            s = socket.socket()
+            s.setblocking(False)
+            s.setsockopt(level, 2, 1)
+            try:
+                s.connect((addr, port))
+            except BlockingIOError:
+                res[0] += 1
+            except OSError as e:
+                res[1 if e.errno == errno.ENOBUFS else 2] += 1
+            if close:
+                s.close()  # frees its slot: the others race for it
+            else:
+                socks.append(s)
+        os.write(w, ("%d %d %d\n" % tuple(res)).encode())
+        sys.stdin.read()  # the sockets stay open until the test is done
+        os._exit(0)
+    os.close(w)
+    kids.append((pid, r))
+tot = [0, 0, 0]
+for pid, r in kids:
+    tot = [a + int(b) for a, b in zip(tot, os.read(r, 100).decode().split())]
+print("ok %d nobufs %d other %d" % tuple(tot), flush=True)
+for pid, r in kids:
+    os.waitpid(pid, 0)
+PY
+	mkfifo "$T/storm.in"
+	cx /usr/bin/python3 "$T/storm.py" $PEER4 "$1" $SOL_HALFOPEN "$2" "${3:-keep}" <"$T/storm.in" >"$T/storm.out" 2>&1 &
+	PIDS+=($!)
+	exec {STORM}>"$T/storm.in"
+	wait_until 30 grep -q '^ok' "$T/storm.out" || fail "storm: $(cat "$T/storm.out")"
+	read -r _ OK _ NOBUFS _ OTHER <"$T/storm.out"
+	expect_eq "$OTHER" 0 "other errors"
+	expect_eq "$((OK + NOBUFS))" $((4 * $2)) "connects"
+}
+
+# Many HALFOPEN_NOQUEUE connects at once from several processes, to a peer
+# that drops them: exactly the limit's worth on the wire; an attempt that
+# passed the check in connect() but lost the last slot before its SYN is
+# queued and counted (noqueue_lost), all others fail fast.
+test_noqueue_storm_stays_exact() {
+	capture_start
+	daemon_start -l 5
+	storm_start $DROP 200
+	[ "$OK" -ge 5 ] || fail "only $OK of 800 connected"
+	expect_eq "$(status_field failfast)" "$NOBUFS" "fail-fast counted"
+	wait_until 5 status_is queued "$((OK - 5))" || fail "queued: $(ho -j status)"
+	expect_eq "$(status_field noqueue_lost)" "$((OK - 5))" "lost the race: the ones queued"
+	expect_eq "$(status_field queued_total)" "$((OK - 5))" "queued at all"
+	wait_until 5 syn_count_ge 5 || fail "the 5 SYNs did not arrive"
+	expect_eq "$(status_field in_flight)" 5 "in flight"
+	expect_eq "$(syn_count)" 5 "SYNs on the wire (limit 5)"
+	echo "storm: $OK connected, $((OK - 5)) of them queued after losing the race, $NOBUFS refused"
+	exec {STORM}>&-
+}
+
+# The same with limit 2, each socket closed at once (in SYN_SENT: its slot
+# frees): the 4 processes race for the slots all the time. Never more than
+# the limit half-open on the wire (the certain count from the capture, a
+# lower bound), every connect either an attempt or a refusal, no slot leaked,
+# nothing queued but race losers.
+test_noqueue_churn_stays_exact() {
+	capture_start
+	daemon_start -l 2
+	storm_start $DROP 1000 close
+	wait_until 10 status_is in_flight 0 || fail "in flight: $(ho -j status)"
+	wait_until 10 status_is queued 0 || fail "queued: $(ho -j status)"
+	expect_eq "$(status_field attempts)/$(status_field failfast)" "$OK/$NOBUFS" "attempts/fail-fast"
+	expect_eq "$(status_field queued_total)" "$(status_field noqueue_lost)" "queued: only race losers"
+	local out
+	out=$(tcpdump -tt -S -n -r "$T/cap.pcap" 2>/dev/null | /usr/bin/python3 "$ROOT/tests/tools/wire_max.py")
+	[ "${out#max }" != "$out" ] || fail "wire_max: $out"
+	out=${out#max }
+	[ "${out%% *}" -le 2 ] || fail "more than 2 half-open at once on the wire: $out"
+	echo "churn: $OK attempts, $NOBUFS refused, $(status_field noqueue_lost) lost the race; wire max ${out%% *}"
+	exec {STORM}>&-
+}
+
 # The examples compile against the installed header and run.
 test_examples_run() {
 	make -s -C "$ROOT" install DESTDIR="$T/root" PREFIX=/usr/local >/dev/null || fail "make install"
