@@ -149,19 +149,17 @@ static __always_inline void fill_info(struct bpf_sockopt *ctx, struct halfopen_i
 }
 
 /* Copy min(optlen, sizeof) bytes, one at a time: the verifier checks each. */
-static __always_inline int put_info(struct bpf_sockopt *ctx, struct halfopen_info *i, __u32 len)
+static __always_inline void put_info(struct bpf_sockopt *ctx, struct halfopen_info *i, __u32 len)
 {
 	__u8 *p = ctx->optval, *end = ctx->optval_end;
 	const __u8 *src = (const __u8 *)i;
 
 	i->hi_size = len;
-
 	for (__u32 n = 0; n < sizeof(*i); n++) {
 		if (n >= len || p + n + 1 > end)
 			break;
 		p[n] = src[n];
 	}
-	return 0;
 }
 
 /* One 32-bit store each: the verifier refuses the compiler's merged 64-bit one. */

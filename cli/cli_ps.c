@@ -41,10 +41,10 @@ static int ps_row(void *ctx, const void *p)
 		       (unsigned long long)(r->age_ns / 1000000), noq ? "true" : "false");
 	} else {
 		if (!o->rows)
-			printf("%-13s %6s %7s %-15s %-10s %-26s %7s %s\n", "STATE", "POS", "PID",
+			printf("%-17s %6s %7s %-15s %-10s %-26s %7s %s\n", "STATE", "POS", "PID",
 			       "COMM", "USER", "DESTINATION", "AGE", "CGROUP");
 		snprintf(st, sizeof(st), "%s%s", state, noq ? ",noqueue" : "");
-		printf("%-13s %6s %7u %-15s %-10.10s %-26s %7s %s\n", st,
+		printf("%-17s %6s %7u %-15s %-10.10s %-26s %7s %s\n", st,
 		       r->position ? (snprintf(addr, sizeof(addr), "%u", r->position), addr) : "-",
 		       r->a.tgid, text_plain(comm, sizeof(comm), r->a.comm),
 		       text_plain(un, sizeof(un), user), fmt_dest(&r->a, dest, sizeof(dest)),
