@@ -242,7 +242,7 @@ struct ho_kstate {
 	__u64 failfast;	    /* HALFOPEN_NOQUEUE connect()s refused at once (ENOBUFS) */
 	__u64 noqueue_lost; /* HALFOPEN_NOQUEUE attempts queued all the same: see sockopt.bpf.h */
 	__u32 enq_seq;	    /* attempts queued so far: numbers them (ho_attempt.qseq) */
-	__u32 head_seq;	    /* written by the daemon: qseq of the oldest attempt still queued */
+	__u32 head_seq;	    /* by the daemon: qseq of the oldest still queued, or the next one */
 };
 
 #endif /* HALFOPEN_H */

@@ -171,10 +171,13 @@ void limiter_release(struct limiter *l)
 	/* in rate mode only the rate timer releases */
 	if (release_mode(l->c->release) != HO_RELEASE_RATE)
 		release(l, false, UINT32_MAX);
-	/* the oldest still queued: getsockopt(HALFOPEN_INFO) counts positions from it */
+	/*
+	 * The oldest still queued, or the next to be: getsockopt(HALFOPEN_INFO)
+	 * counts positions from it.
+	 */
 	head = hq_head(&l->q);
-	if (head)
-		shared_set(kern_state(l->k)->head_seq, head->info.qseq);
+	shared_set(kern_state(l->k)->head_seq,
+		   head ? head->info.qseq : shared_get(kern_state(l->k)->enq_seq) + 1);
 }
 
 void limiter_release_some(struct limiter *l, uint32_t n)
