@@ -8,12 +8,18 @@ SOL_HALFOPEN=18511
 HOLD=8083 # a second dropping port, opened up when a test wants its attempts to end
 
 # hosockopt NAME ADDR PORT: driven through a fifo like hoconn (conn_ask works on it).
-# With SOCK_UID=N it runs as that user.
+# With SOCK_UID=N it runs as that user, with SOCK_CGROUP=/path in that cgroup.
 sock_start() {
-	local name=$1
+	local name=$1 root
 	shift
 	mkfifo "$T/$name.in"
-	nsenter --net="/run/netns/$C" ${SOCK_UID:+setpriv --reuid="$SOCK_UID" --regid="$SOCK_UID" --clear-groups} \
+	root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	nsenter --net="/run/netns/$C" sh -c '
+		[ -z "$1" ] || echo $$ > "$1/cgroup.procs" || exit 1
+		u=$2
+		shift 2
+		[ -z "$u" ] || exec setpriv --reuid="$u" --regid="$u" --clear-groups "$@"
+		exec "$@"' sh "${SOCK_CGROUP:+$root$SOCK_CGROUP}" "${SOCK_UID:-}" \
 		"$B/hosockopt" "$@" <"$T/$name.in" >"$T/$name.out" 2>&1 &
 	PIDS+=($!)
 	eval "exec {FD_$name}>\"$T/$name.in\""
@@ -88,6 +94,34 @@ test_queued_then_released_then_ended() {
 	conn_ask s "get 0 " 5 get 0 $SOL_HALFOPEN 1 3 >/dev/null
 	expect_eq "$(grep '^get 0 ' "$T/s.out" | tail -1 | cut -d' ' -f3)" "rc=-1" "3 bytes asked"
 	grep '^get 0 ' "$T/s.out" | tail -1 | grep -q "errno=EINVAL" || fail "3 bytes: $(grep '^get 0 ' "$T/s.out")"
+}
+
+# A policy's limit holds an attempt back: the answer names the user or the
+# cgroup (its id), with that policy's limit and counts, not the namespace's.
+test_scope_of_a_user_and_a_cgroup_policy() {
+	daemon_start -l 10
+	local cg id
+	ho policy set user nobody limit 1 >/dev/null
+	SOCK_UID=65534 sock_start u $PEER4 $DROP
+	cg=$(make_cgroup pol)
+	ho policy set cgroup "$cg" limit 1 >/dev/null
+	SOCK_CGROUP=$cg sock_start g $PEER4 $DROP
+	id=$(stat -c %i "$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)$cg")
+	local n
+	for n in u g; do
+		conn_ask $n "opened 0 " 5 open 0 >/dev/null
+		conn_ask $n "opened 1 " 5 open 1 >/dev/null
+		conn_ask $n "connect 0 " 5 connect 0 >/dev/null
+		conn_ask $n "connect 1 " 5 connect 1 >/dev/null
+		wait_until 5 info_is $n 1 state 2 || fail "$n: 1 not queued: $(tail -2 "$T/$n.out")"
+		expect_eq "$(info_field $n 1 limit)/$(info_field $n 1 in_flight)/$(info_field $n 1 queued)" \
+			1/1/1 "$n: the policy's limit/in flight/queued"
+		conn_ask $n "info 0 " 5 info 0 >/dev/null
+		expect_eq "$(info_field $n 0 state)/$(info_field $n 0 scope)/$(info_field $n 0 limit)" 1/0/10 \
+			"$n: in flight: no scope, the namespace's limit"
+	done
+	expect_eq "$(info_field u 1 scope)/$(info_field u 1 scope_id)" 3/65534 "user policy: scope/uid"
+	expect_eq "$(info_field g 1 scope)/$(info_field g 1 scope_id)" "2/$id" "cgroup policy: scope/cgroup id"
 }
 
 # A blocking connect in one thread is seen queued by another thread of the
