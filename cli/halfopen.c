@@ -80,7 +80,8 @@ static void print_status(const struct ho_ctl_status *s)
 		       ",\"dropped\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"late_syns\":%" PRIu64
 		       ",\"repaired\":%" PRIu64 ",\"control_refused\":%" PRIu64
 		       ",\"control_dropped\":%" PRIu64 ",\"http_refused\":%" PRIu64
-		       ",\"http_dropped\":%" PRIu64 ",\"mode\":\"%s\",\"slot_timeout\":%u"
+		       ",\"http_dropped\":%" PRIu64 ",\"failfast\":%" PRIu64
+		       ",\"noqueue_lost\":%" PRIu64 ",\"mode\":\"%s\",\"slot_timeout\":%u"
 		       ",\"flagged\":%u,\"contain_rate\":%u,\"flagged_total\":%" PRIu64
 		       ",\"contained\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"abandoned\":%" PRIu64
 		       "}\n",
@@ -89,6 +90,7 @@ static void print_status(const struct ho_ctl_status *s)
 		       s->cancelled, s->established, s->refused + s->failed, s->refused, s->failed,
 		       s->closed, s->dropped, s->untracked, s->late_syns, s->repaired,
 		       s->control_refused, s->control_dropped, s->http_refused, s->http_dropped,
+		       s->failfast, s->noqueue_lost,
 		       s->mode == HO_MODE_ORIGINAL ? "original" : "contain", s->slot_timeout,
 		       s->flagged, s->contain_rate, s->flagged_total, s->contained, s->expired,
 		       s->abandoned);
@@ -124,6 +126,8 @@ static void print_status(const struct ho_ctl_status *s)
 	       "  untracked   %" PRIu64 "  (table of %u full, let through)\n"
 	       "  late SYNs   %" PRIu64 "  (released, dropped: the socket had ended)\n"
 	       "  repaired    %" PRIu64 "  (ends the kernel did not report)\n"
+	       "  fail-fast   %" PRIu64 "  (HALFOPEN_NOQUEUE connects refused at once; %" PRIu64
+	       " queued all the same)\n"
 	       "  clients     %" PRIu64 " refused, %" PRIu64 " dropped (control socket); %" PRIu64
 	       " refused, %" PRIu64 " dropped (metrics)\n",
 	       lim, format_release(s->release, rel, sizeof(rel)), s->policies, s->in_flight,
@@ -131,8 +135,8 @@ static void print_status(const struct ho_ctl_status *s)
 	       s->attempts, s->queued_total, s->released, s->cancelled, s->established,
 	       s->refused + s->failed, s->refused, s->failed, s->closed, s->abandoned,
 	       s->flagged_total, s->contained, s->expired, s->dropped, s->untracked, s->tracked_max,
-	       s->late_syns, s->repaired, s->control_refused, s->control_dropped, s->http_refused,
-	       s->http_dropped);
+	       s->late_syns, s->repaired, s->failfast, s->noqueue_lost, s->control_refused,
+	       s->control_dropped, s->http_refused, s->http_dropped);
 }
 
 /* Strip -j/--json wherever it stands among a command's arguments. */

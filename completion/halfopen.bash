@@ -82,6 +82,7 @@ _halfopend()
 	-l | --limit) COMPREPLY=($(compgen -W "default unlimited" -- "$cur")); return ;;
 	--release) COMPREPLY=($(compgen -W "fair fifo rate:" -- "$cur")); return ;;
 	--mode) COMPREPLY=($(compgen -W "contain original" -- "$cur")); return ;;
+	--socket-interface) COMPREPLY=($(compgen -W "0 1" -- "$cur")); return ;;
 	-Q | --queue-max | -T | --tracked-max | --queue-num | --event-interval | --stats-ttl | --metrics-port | \
 		--metrics-uid | --rt-priority | --slot-timeout | --flag-after | --benign-success | \
 		--scanner-success | --contain-rate | --working-set | --quiet)
@@ -90,7 +91,7 @@ _halfopend()
 	COMPREPLY=($(compgen -W "-l --limit -Q --queue-max -T --tracked-max --queue-num
 		--event-interval --stats-ttl --metrics-port --metrics-uid --rt-priority --release --mode
 		--slot-timeout --flag-after --benign-success --scanner-success --contain-rate
-		--working-set --quiet -f --config -n --check --cleanup
+		--working-set --quiet --socket-interface -f --config -n --check --cleanup
 		-v --verbose -h --help -V --version" -- "$cur"))
 }
 complete -F _halfopend halfopend

@@ -63,6 +63,13 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 		break; /* and limiter_release() runs after every batch */
 	case HO_EV_SLOT_FREED:
 		break; /* limiter_release() runs after every batch */
+	case HO_EV_FAILFAST:
+		/* refused at once, counted by the kernel: the limit was reached all the same */
+		if (!l->limit_hit_ns)
+			l->limit_hit_ns = now_ns();
+		l->failfast_pending++;
+		l->last_queued = ev->a;
+		break;
 	}
 	return 0;
 }
@@ -181,9 +188,18 @@ static void release(struct limiter *l, bool force, uint32_t budget)
 
 void limiter_release(struct limiter *l)
 {
+	const struct hq_entry *head;
+
 	/* in rate mode only the rate timer releases */
 	if (release_mode(l->c->release) != HO_RELEASE_RATE)
 		release(l, false, UINT32_MAX);
+	/*
+	 * The oldest still queued, or the next to be: getsockopt(HALFOPEN_INFO)
+	 * counts positions from it.
+	 */
+	head = hq_head(&l->q);
+	shared_set(kern_state(l->k)->head_seq,
+		   head ? head->info.qseq : shared_get(kern_state(l->k)->enq_seq) + 1);
 }
 
 void limiter_release_some(struct limiter *l, uint32_t n)
@@ -397,7 +413,7 @@ static void report_one(struct limiter *l, uint32_t idx, const struct tally *t,
 	const struct ho_attempt *top = &t->p[0].a;
 	uint32_t top_queued = t->p[0].queued;
 	struct timespec ts;
-	char lim[16], user[64];
+	char lim[16], user[64], ff[64] = "";
 
 	for (uint32_t i = 1; i < t->nprocs; i++)
 		if (t->p[i].queued > top_queued) {
@@ -416,6 +432,12 @@ static void report_one(struct limiter *l, uint32_t idx, const struct tally *t,
 	} else {
 		r.limit = shared_get(kern_state(l->k)->limit);
 		r.in_flight = shared_get(kern_state(l->k)->in_flight);
+		/* HALFOPEN_NOQUEUE connect()s refused at once met the namespace's limit */
+		r.failfast = l->failfast_pending;
+		l->failfast_pending = 0;
+		if (r.failfast)
+			snprintf(ff, sizeof(ff), ", %u refused at once (HALFOPEN_NOQUEUE)",
+				 r.failfast);
 	}
 	r.queued = t->queued;
 	r.top_tgid = top->tgid;
@@ -426,10 +448,10 @@ static void report_one(struct limiter *l, uint32_t idx, const struct tally *t,
 	cgroup_path(top->cgid, top->tgid, r.top_cgroup, sizeof(r.top_cgroup));
 	event_log_add(&l->events, &r);
 	pr_warn("event=" HO_EVENT_ID " limit on concurrent outbound connection attempts%s%s (%s) "
-		"reached, further attempts are being queued: %u queued; most by pid %u (%s) "
+		"reached, further attempts are being queued: %u queued%s; most by pid %u (%s) "
 		"uid %u (%s) cgroup %s with %u queued",
 		r.scope[0] ? " of " : "", r.scope, format_limit(r.limit, lim, sizeof(lim)),
-		r.queued, r.top_tgid, r.top_comm, r.top_uid,
+		r.queued, ff, r.top_tgid, r.top_comm, r.top_uid,
 		user_name(r.top_uid, user, sizeof(user)), r.top_cgroup, r.top_queued);
 	*out = r;
 }

@@ -47,8 +47,9 @@ struct limiter {
 	struct contain cn;	 /* scanner detection: verdicts, flags, pacing */
 	uint64_t expire_next_ns; /* --slot-timeout: no attempt expires before this */
 	struct history hist;
-	unsigned int ticks;    /* housekeeping runs, one a second */
-	uint64_t limit_hit_ns; /* first attempt queued since the last report check, or 0 */
+	unsigned int ticks;	   /* housekeeping runs, one a second */
+	uint64_t limit_hit_ns;	   /* first attempt queued since the last report check, or 0 */
+	uint32_t failfast_pending; /* HALFOPEN_NOQUEUE refusals not reported in an event yet */
 	struct ho_attempt last_queued;
 	/* counters kept in userspace; the rest live in the kernel (struct ho_kstate) */
 	uint64_t dropped;    /* SYN dropped: too many held */

@@ -95,6 +95,8 @@ struct ho_ctl_status {
 	uint64_t control_dropped; /* control clients dropped: idle or not reading */
 	uint64_t http_refused;	  /* metrics connections refused: a bound was reached */
 	uint64_t http_dropped;	  /* metrics connections closed: too slow */
+	uint64_t failfast;	  /* HALFOPEN_NOQUEUE connect()s refused at once (ENOBUFS) */
+	uint64_t noqueue_lost;	  /* HALFOPEN_NOQUEUE attempts queued: the last slot went first */
 	uint32_t mode;		  /* HO_MODE_* (config.h) */
 	uint32_t slot_timeout;	  /* seconds, 0: never */
 	uint32_t flagged;	  /* processes and cgroups flagged now */
@@ -192,6 +194,8 @@ struct ho_ctl_event_row {
 	uint32_t top_tgid;
 	uint32_t top_uid;
 	uint32_t top_queued;
+	uint32_t failfast; /* HALFOPEN_NOQUEUE connect()s refused since the last event */
+	uint32_t pad;
 	char top_comm[HO_COMM_LEN];
 	char top_cgroup[HO_CGROUP_LEN];
 	char scope[HO_POLICY_NAME_LEN +

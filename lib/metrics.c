@@ -59,6 +59,10 @@ static uint64_t cg_failed(const struct ho_stats *s)
 {
 	return s->failed;
 }
+static uint64_t cg_failfast(const struct ho_stats *s)
+{
+	return s->failfast;
+}
 static uint64_t cg_queued_total(const struct ho_stats *s)
 {
 	return s->queued;
@@ -148,6 +152,12 @@ int metrics_format(char **out, size_t *len, const struct metrics_in *in)
 	       "Released SYNs dropped because their socket had ended first.", s->late_syns);
 	scalar(f, "halfopen_repaired_total", "counter",
 	       "Attempts forgotten because their end went unreported.", s->repaired);
+	scalar(f, "halfopen_failfast_total", "counter",
+	       "connect()s that asked not to be queued (HALFOPEN_NOQUEUE) refused at once.",
+	       s->failfast);
+	scalar(f, "halfopen_noqueue_lost_total", "counter",
+	       "Attempts that asked not to be queued, queued: the last slot went first.",
+	       s->noqueue_lost);
 	scalar(f, "halfopen_abandoned_total", "counter",
 	       "Attempts closed by the application after their SYN was out 1 s (failed).",
 	       s->abandoned);
@@ -178,6 +188,8 @@ int metrics_format(char **out, size_t *len, const struct metrics_in *in)
 		   "Attempts answered, by cgroup.", cg, n, cg_established);
 	per_cgroup(f, "halfopen_cgroup_failed_total", "counter", "Attempts failed, by cgroup.", cg,
 		   n, cg_failed);
+	per_cgroup(f, "halfopen_cgroup_failfast_total", "counter",
+		   "HALFOPEN_NOQUEUE connect()s refused at once, by cgroup.", cg, n, cg_failfast);
 	head(f, "halfopen_cgroup_flagged", "gauge",
 	     "1 if the cgroup is flagged as a scanner now, by cgroup.");
 	for (size_t i = 0; i < n; i++) {
