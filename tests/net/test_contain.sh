@@ -267,6 +267,28 @@ test_unflag_quiet_and_pardon() {
 	echo "$out" | grep -q "only root may pardon" || fail "its message: $out"
 }
 
+# getsockopt(HALFOPEN_INFO) says HALFOPEN_F_SCANNER (0x8) for the attempt of
+# a flagged cgroup, queued as a scanner's; not for another cgroup's.
+test_sockopt_says_scanner() {
+	local cg other
+	world
+	cg=$(make_cgroup scan)
+	other=$(make_cgroup other)
+	daemon_start
+	cg_run w "$cg" "$B/howorm" $ACCEPT 12 1100 3 10.43.0.1+12
+	wait_until 10 grep -q "event=scanner cgroup $cg flagged" "$T/daemon.log" || fail "not flagged"
+	SOCK_CGROUP=$cg sock_start s 10.43.1.1 $ACCEPT
+	conn_ask s opened 5 open 0 >/dev/null
+	conn_ask s connect 5 connect 0 >/dev/null
+	conn_ask s info 5 info 0 >/dev/null
+	expect_eq "$(( $(info_field s 0 flags) & 8 ))" 8 "HALFOPEN_F_SCANNER of the flagged cgroup's attempt"
+	SOCK_CGROUP=$other sock_start o 10.43.1.2 $ACCEPT
+	conn_ask o opened 5 open 0 >/dev/null
+	conn_ask o connect 5 connect 0 >/dev/null
+	conn_ask o info 5 info 0 >/dev/null
+	expect_eq "$(( $(info_field o 0 flags) & 8 ))" 0 "HALFOPEN_F_SCANNER of another cgroup's attempt"
+}
+
 # Exempt (a policy) keeps working: a scanner let through at full speed, never flagged.
 test_exempt_is_never_flagged() {
 	local cg
