@@ -11,7 +11,8 @@
 # is the nice value of the clients and the peer: on a machine shared with
 # other work it keeps the rates from following everyone else's load. With STATS=1
 # each daemon variant runs once more with kernel.bpf_stats_enabled=1 and
-# prints run_cnt and run_time_ns per connection of each of its programs.
+# prints run_cnt and run_time_ns per connection of each of its programs
+# (but the syscall programs, which the daemon runs).
 # Everything runs in two namespaces it creates and removes.
 . "$(dirname "$0")/../tests/net/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "alternate.sh: run as root" >&2; exit 1; }
@@ -122,7 +123,7 @@ for v in "${NAMES[@]}"; do
 	sysctl -qw kernel.bpf_stats_enabled=1
 	# the daemon's programs: the prog_id of its file descriptors
 	ids=$(for id in $(grep -h '^prog_id:' /proc/"$DPID"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u); do
-		bpftool -j prog show id "$id" | grep -qE '"name":"(on_sockops|held_syn)"' && echo "$id" || true
+		bpftool -j prog show id "$id" | grep -q '"type":"syscall"' || echo "$id"
 	done)
 	snap() { for id in $ids; do bpftool -j prog show id "$id"; echo; done; }
 	before=$(snap)
@@ -138,7 +139,7 @@ conns = float(sys.argv[2])
 for x, y in zip(b, a):
     cnt = y.get("run_cnt", 0) - x.get("run_cnt", 0)
     ns = y.get("run_time_ns", 0) - x.get("run_time_ns", 0)
-    print("%-8s %-11s runs/conn %5.2f  ns/run %6.1f  us/conn %5.3f" % (sys.argv[1], y["name"],
+    print("%-8s %-14s runs/conn %5.2f  ns/run %6.1f  us/conn %5.3f" % (sys.argv[1], y["name"],
           cnt / conns, ns / max(cnt, 1), ns / conns / 1000))
 PY
 	off "$v"
