@@ -78,15 +78,15 @@ $(BUILD):
 	mkdir -p $@ $@/asan $@/lib $@/daemon $@/cli
 
 # Each BPF header must compile on its own, not only inside halfopen.bpf.c.
-$(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/halfopen.h bpf/kernel.h | $(BUILD)
-	for h in kernel.h halfopen.h slots.bpf.h; do \
+$(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/raw.bpf.h bpf/raw.h bpf/halfopen.h bpf/kernel.h | $(BUILD)
+	for h in kernel.h halfopen.h raw.h slots.bpf.h; do \
 		echo "#include \"$$h\"" | $(CLANG) $(BPF_CFLAGS) -fsyntax-only -x c - || exit 1; done
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/halfopen.skel.h: $(BUILD)/halfopen.bpf.o
 	$(BPFTOOL) gen skeleton $< name halfopen_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/daemon/kern.o: $(BUILD)/halfopen.skel.h
+$(BUILD)/daemon/kern.o $(BUILD)/daemon/rawsyn.o: $(BUILD)/halfopen.skel.h
 
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
 	@mkdir -p $(@D)
@@ -94,7 +94,7 @@ $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
 $(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h lib/*.h) bpf/halfopen.h | $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CLI_INC) -c $< -o $@
-$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h lib/*.h) bpf/halfopen.h | $(BUILD)
+$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h lib/*.h) bpf/halfopen.h bpf/raw.h | $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DAEMON_INC) -c $< -o $@
 

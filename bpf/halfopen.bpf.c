@@ -533,3 +533,4 @@ int forget(struct ho_forget_args *args)
 	}
 	return 0;
 }
+#include "raw.bpf.h"

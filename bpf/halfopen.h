@@ -26,7 +26,8 @@ enum ho_scope_kind {
 	HO_SCOPE_USER = 2,   /* id: uid */
 };
 
-#define HO_SCOPE_F_EXEMPT 1u /* attempts are counted, never held */
+#define HO_SCOPE_F_EXEMPT   1u /* attempts are counted, never held */
+#define HO_SCOPE_F_RAW_DENY 2u /* no raw IP or packet socket may be made (bpf/raw.bpf.h) */
 
 struct ho_scope_key {
 	__u32 kind; /* enum ho_scope_kind */
@@ -135,6 +136,8 @@ struct ho_stats {
 	__u32 tgid; /* for cgroup entries: the last process seen */
 	__u64 cgid;
 	char comm[HO_COMM_LEN];
+	__u64 raw;	   /* raw SYNs (raw IP or packet socket) that took a slot */
+	__u64 raw_dropped; /* raw SYNs dropped over a limit */
 };
 
 /* Ring buffer events, kernel to daemon. */
@@ -142,6 +145,10 @@ enum ho_event_type {
 	HO_EV_QUEUED = 1,     /* an attempt was queued: a = the attempt */
 	HO_EV_SLOT_FREED = 2, /* an in-flight attempt left SYN_SENT while some were queued */
 	HO_EV_CANCELLED = 3,  /* a queued attempt left SYN_SENT before release */
+	/* a raw or packet socket was refused: a = its maker, a.family the
+	 * family, a.sport the type, a.dport the protocol asked for */
+	HO_EV_RAW_DENIED = 4,
+	HO_EV_RAW_DROPPED = 5, /* a raw SYN was dropped over a limit (when armed): a = its sender */
 };
 
 struct ho_event {

@@ -20,7 +20,9 @@ static int ps_row(void *ctx, const void *p)
 	struct ps_out *o = ctx;
 	char dest[64], addr[64], age[16], user[64], comm[TEXT_PLAIN_MAX(sizeof(r->a.comm))];
 	char un[TEXT_PLAIN_MAX(sizeof(user))], cg[TEXT_PLAIN_MAX(sizeof(r->cgroup))];
-	const char *state = r->state == HO_ST_QUEUED ? "queued" : "in-flight";
+	const char *state = r->state == HO_ST_QUEUED ? "queued"
+			    : r->state == HO_PS_RAW  ? "raw"
+						     : "in-flight";
 
 	user_name(r->a.uid, user, sizeof(user));
 	if (cli_json) {
@@ -144,11 +146,12 @@ static void print_stats_json(const struct stats_out *o, const struct ho_ctl_stat
 	printf("\"alive\":%s,\"attempts\":%llu,\"established\":%llu"
 	       ",\"failed\":%llu,\"queued\":%llu,\"cancelled\":%llu"
 	       ",\"released\":%llu,\"in_flight_now\":%d,\"queued_now\":%d"
-	       ",\"longest_wait_ms\":%llu,\"oldest_wait_ms\":%llu}\n",
+	       ",\"longest_wait_ms\":%llu,\"oldest_wait_ms\":%llu,\"raw\":%llu"
+	       ",\"raw_dropped\":%llu}\n",
 	       r->alive ? "true" : "false", U(s->attempts), U(s->established), U(s->failed),
 	       U(s->queued), U(s->cancelled), U(s->released), s->in_flight > 0 ? s->in_flight : 0,
 	       s->queued_now > 0 ? s->queued_now : 0, U(s->max_wait_ns / 1000000),
-	       U(r->oldest_wait_ns / 1000000));
+	       U(r->oldest_wait_ns / 1000000), U(s->raw), U(s->raw_dropped));
 }
 
 static int stats_row(void *ctx, const void *p)
@@ -166,18 +169,19 @@ static int stats_row(void *ctx, const void *p)
 		return 0;
 	}
 	if (!o->rows)
-		printf("%-22s %8s %8s %8s %8s %8s %5s %5s %8s %s\n", o->cgroups ? "" : "PID COMM",
-		       "ATTEMPTS", "ESTABL", "FAILED", "QUEUED", "CANCEL", "INFL", "QNOW",
-		       "LONGEST", o->cgroups ? "CGROUP" : "USER");
+		printf("%-22s %8s %8s %8s %8s %8s %5s %5s %8s %8s %8s %s\n",
+		       o->cgroups ? "" : "PID COMM", "ATTEMPTS", "ESTABL", "FAILED", "QUEUED",
+		       "CANCEL", "INFL", "QNOW", "LONGEST", "RAW", "RAWDROP",
+		       o->cgroups ? "CGROUP" : "USER");
 	if (o->cgroups)
 		who[0] = '\0';
 	else
 		snprintf(who, sizeof(who), "%llu %s%s", U(r->key),
 			 text_plain(comm, sizeof(comm), s->comm), r->alive ? "" : "*");
-	printf("%-22.22s %8llu %8llu %8llu %8llu %8llu %5d %5d %8s %s\n", who, U(s->attempts),
-	       U(s->established), U(s->failed), U(s->queued), U(s->cancelled),
+	printf("%-22.22s %8llu %8llu %8llu %8llu %8llu %5d %5d %8s %8llu %8llu %s\n", who,
+	       U(s->attempts), U(s->established), U(s->failed), U(s->queued), U(s->cancelled),
 	       s->in_flight > 0 ? s->in_flight : 0, s->queued_now > 0 ? s->queued_now : 0,
-	       fmt_age(s->max_wait_ns, wait, sizeof(wait)),
+	       fmt_age(s->max_wait_ns, wait, sizeof(wait)), U(s->raw), U(s->raw_dropped),
 	       text_plain(text, sizeof(text),
 			  o->cgroups ? r->cgroup : user_name(s->uid, user, sizeof(user))));
 	o->rows++;

@@ -77,12 +77,20 @@ static void print_status(const struct ho_ctl_status *s)
 		       ",\"dropped\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"late_syns\":%" PRIu64
 		       ",\"repaired\":%" PRIu64 ",\"control_refused\":%" PRIu64
 		       ",\"control_dropped\":%" PRIu64 ",\"http_refused\":%" PRIu64
-		       ",\"http_dropped\":%" PRIu64 "}\n",
+		       ",\"http_dropped\":%" PRIu64,
 		       s->in_flight, s->queued, s->held, s->queue_max, s->tracked_max, s->pid,
 		       s->queue_num, s->started, s->attempts, s->queued_total, s->released,
 		       s->cancelled, s->established, s->refused + s->failed, s->refused, s->failed,
 		       s->closed, s->dropped, s->untracked, s->late_syns, s->repaired,
 		       s->control_refused, s->control_dropped, s->http_refused, s->http_dropped);
+		printf(",\"raw\":{\"in_flight\":%u,\"attempts\":%" PRIu64 ",\"answered\":%" PRIu64
+		       ",\"timed_out\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"untracked\":%" PRIu64
+		       ",\"denied\":%" PRIu64 ",\"denied_frames\":%" PRIu64
+		       ",\"seen\":%s,\"lsm\":%s}}\n",
+		       s->raw_in_flight, s->raw_attempts, s->raw_answered, s->raw_timed_out,
+		       s->raw_dropped, s->raw_untracked, s->raw_denied, s->raw_denied_frames,
+		       (s->raw_hooks & HO_RAW_HOOK_TC) ? "true" : "false",
+		       (s->raw_hooks & HO_RAW_HOOK_LSM) ? "true" : "false");
 		return;
 	}
 	strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
@@ -110,6 +118,14 @@ static void print_status(const struct ho_ctl_status *s)
 	       s->refused + s->failed, s->refused, s->failed, s->closed, s->dropped, s->untracked,
 	       s->tracked_max, s->late_syns, s->repaired, s->control_refused, s->control_dropped,
 	       s->http_refused, s->http_dropped);
+	printf("raw SYNs      %u in flight (raw IP and packet sockets%s)\n"
+	       "  attempts    %" PRIu64 "  (%" PRIu64 " answered, %" PRIu64 " timed out)\n"
+	       "  dropped     %" PRIu64 "  (over the limit: nothing retransmits them)\n"
+	       "  untracked   %" PRIu64 "  (table full, let through)\n"
+	       "  denied      %" PRIu64 " sockets refused, %" PRIu64 " frames dropped (raw deny)\n",
+	       s->raw_in_flight, (s->raw_hooks & HO_RAW_HOOK_TC) ? "" : "; not seen: no tc link",
+	       s->raw_attempts, s->raw_answered, s->raw_timed_out, s->raw_dropped, s->raw_untracked,
+	       s->raw_denied, s->raw_denied_frames);
 }
 
 /* Strip -j/--json wherever it stands among a command's arguments. */

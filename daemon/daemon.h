@@ -16,6 +16,7 @@
 #include "limit_event.h"
 #include "nfq.h"
 #include "queue.h"
+#include "rawsyn.h"
 #include "release.h"
 #include "scopes.h"
 #include "snapshot.h"
@@ -32,6 +33,8 @@ enum ev_tag {
 	EV_TIMER,
 	EV_HTTP_LISTEN,
 	EV_RATE,
+	EV_RAW_LINK,  /* a network interface appeared or went (rawsyn.c) */
+	EV_RAW_TIMER, /* unanswered raw SYNs to time out */
 };
 #define EV_CLIENT (1ull << 32) /* a control client: EV_CLIENT | fd */
 #define EV_HTTP	  (1ull << 33) /* a metrics connection: EV_HTTP | fd */
@@ -116,6 +119,7 @@ struct daemon {
 	struct daemon_opts o;
 	struct stats_retired retired; /* counters of processes aged out, per cgroup */
 	struct kern k;
+	struct raw raw; /* raw SYNs: tc links, socket hooks, their timeout */
 	struct nfqueue nfq;
 	struct hqueue q;
 	struct scopes sc;
@@ -131,6 +135,8 @@ struct daemon {
 	uint64_t users_work_at;	  /* when it was last paid off */
 	uint64_t ctl_log_ns;	  /* drops logged in the second that began here */
 	uint32_t ctl_logged;
+	uint64_t raw_log_ns; /* raw events logged in the second that began here */
+	uint32_t raw_logged;
 	int ratefd; /* --release rate:R: one tick per release, at most 1 kHz */
 	uint32_t rate_per_tick;
 	struct ctl_client clients[HO_MAX_CLIENTS];

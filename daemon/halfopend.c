@@ -151,6 +151,7 @@ static void reload(struct daemon *d)
 	}
 	kern_set_limit(&d->k, d->o.c.limit);
 	set_rate(d);
+	raw_configure(&d->raw, d->o.c.raw_timeout_ms);
 	scopes_load(&d->sc, c);
 	free(c);
 	d->ev.interval_ns = (uint64_t)d->o.c.event_interval * 1000000000ull;
@@ -248,6 +249,7 @@ static int run_loop(struct daemon *d)
 			case EV_TIMER:
 				if (read(d->timerfd, &ticks, sizeof(ticks)) > 0) {
 					limiter_housekeeping(d);
+					raw_rearm(&d->raw, now_ns(), d->ev.interval_ns);
 					http_expire(d);
 					ctl_expire(d);
 					notify_status(d);
@@ -258,6 +260,12 @@ static int run_loop(struct daemon *d)
 				break;
 			case EV_RATE:
 				on_rate(d);
+				break;
+			case EV_RAW_LINK:
+				raw_on_netlink(&d->raw);
+				break;
+			case EV_RAW_TIMER:
+				raw_on_timer(&d->raw);
 				break;
 			default:
 				if (evs[i].data.u64 & EV_HTTP)
@@ -290,6 +298,7 @@ static void shutdown_all(struct daemon *d, const char *pin)
 			nfqueue_receive(&d->nfq, limiter_on_packet, d);
 		}
 	}
+	raw_close(&d->raw);
 	rules_remove();
 	(void)unlink(pin);
 	if (d->nfq.nl) {
@@ -393,7 +402,15 @@ int main(int argc, char **argv)
 	err = kern_attach(&d.k);
 	if (err)
 		goto out;
-	err = setup_loop(&d);
+	err = raw_open(&d.raw, &d.k);
+	if (!err)
+		raw_configure(&d.raw, d.o.c.raw_timeout_ms);
+	if (!err)
+		err = setup_loop(&d);
+	if (!err)
+		err = epoll_add(d.epfd, raw_nl_fd(&d.raw), EV_RAW_LINK);
+	if (!err)
+		err = epoll_add(d.epfd, d.raw.timer_fd, EV_RAW_TIMER);
 	if (!err)
 		err = http_listen(&d);
 	if (err)

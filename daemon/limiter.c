@@ -31,6 +31,39 @@
 #include "scopes.h"
 #include "u64vec.h"
 
+/* A raw SYN dropped, a raw socket refused: logged, kept, sent to followers. */
+static void limiter_raw_event(struct daemon *d, const struct ho_event *ev)
+{
+	static const char *const what[] = {
+		[HO_EVK_RAW_DROPPED] = "raw SYNs dropped over the limit",
+		[HO_EVK_RAW_REFUSED] = "raw socket refused (raw deny)",
+		[HO_EVK_RAW_FRAMES] = "packet socket frames dropped (raw deny)",
+	};
+	struct ho_ctl_event_row r;
+	char user[64], lim[16];
+	uint64_t now = now_ns();
+
+	if (!raw_event_row(ev, &r))
+		return;
+	/* refusals come one per socket(): at most 10 logged a second */
+	if (now - d->raw_log_ns >= 1000000000ull) {
+		d->raw_log_ns = now;
+		d->raw_logged = 0;
+	}
+	if (++d->raw_logged > 10)
+		return;
+	r.limit = shared_get(kern_state(&d->k)->limit);
+	r.in_flight = shared_get(kern_state(&d->k)->in_flight);
+	cgroup_path(ev->a.cgid, r.top_tgid, r.top_cgroup, sizeof(r.top_cgroup));
+	event_log_add(&d->events, &r);
+	pr_warn("event=" HO_EVENT_ID " %s (limit %s): pid %u (%s) uid %u (%s) cgroup %s, family %u "
+		"type %u",
+		what[r.kind], format_limit(r.limit, lim, sizeof(lim)), r.top_tgid, r.top_comm,
+		r.top_uid, user_name(r.top_uid, user, sizeof(user)), r.top_cgroup, r.raw_family,
+		r.raw_type);
+	ctl_broadcast_event(d, &r);
+}
+
 int limiter_on_event(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
@@ -56,6 +89,10 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 		break;
 	case HO_EV_SLOT_FREED:
 		break; /* limiter_release() runs after every batch */
+	case HO_EV_RAW_DENIED:
+	case HO_EV_RAW_DROPPED:
+		limiter_raw_event(d, ev);
+		break;
 	}
 	return 0;
 }

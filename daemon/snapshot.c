@@ -17,6 +17,7 @@
 void fill_status(struct daemon *d, struct ho_ctl_status *s)
 {
 	struct ho_kstate *ks = kern_state(&d->k);
+	struct ho_raw_state *rs = raw_state(&d->raw);
 
 	*s = (struct ho_ctl_status){
 		.limit = shared_get(ks->limit),
@@ -47,6 +48,16 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s)
 		.control_dropped = d->ctl_dropped,
 		.http_refused = d->http_refused,
 		.http_dropped = d->http_dropped,
+		.raw_in_flight = (uint32_t)shared_get(rs->in_flight),
+		.raw_hooks = (d->raw.nifs ? HO_RAW_HOOK_TC : 0) |
+			     (d->raw.lsm_fds[0] >= 0 ? HO_RAW_HOOK_LSM : 0),
+		.raw_attempts = shared_get(rs->attempts),
+		.raw_answered = shared_get(rs->synack) + shared_get(rs->rst),
+		.raw_timed_out = shared_get(rs->timed_out),
+		.raw_dropped = shared_get(rs->dropped),
+		.raw_untracked = shared_get(rs->untracked),
+		.raw_denied = shared_get(rs->denied),
+		.raw_denied_frames = shared_get(rs->denied_frames),
 	};
 }
 
@@ -61,6 +72,8 @@ static void stats_sum(struct ho_stats *sum, const struct ho_stats *s)
 	sum->released += s->released;
 	sum->in_flight += s->in_flight;
 	sum->queued_now += s->queued_now;
+	sum->raw += s->raw;
+	sum->raw_dropped += s->raw_dropped;
 	if (s->max_wait_ns > sum->max_wait_ns)
 		sum->max_wait_ns = s->max_wait_ns;
 	if (s->last_ns >= sum->last_ns) {

@@ -39,6 +39,9 @@ const struct cfg_option cfg_options[] = {
 	    "order of release (default fair: round robin over cgroups)"),
 	OPT("rt-priority", 0, rt_priority, 0, 99, CFG_NUM, false, "N",
 	    "SCHED_FIFO priority of the release path (default 10; 0: off)"),
+	OPT("raw-timeout", 0, raw_timeout_ms, 100, 120000, CFG_NUM, true, "MS",
+	    "a raw SYN unanswered this long frees its slot (default 3000)"),
+
 };
 const size_t cfg_noptions = sizeof(cfg_options) / sizeof(cfg_options[0]);
 
@@ -50,6 +53,7 @@ void config_defaults(struct ho_config *c)
 				.queue_num = 4226,
 				.event_interval = 60,
 				.stats_ttl = 300,
+				.raw_timeout_ms = 3000,
 				.rt_priority = 10};
 }
 
@@ -126,7 +130,7 @@ static bool is_space(char ch)
 
 #define POLICY_WORDS 6
 #define POLICY_NEEDS                                                                               \
-	"'policy' needs a scope and a rule: policy cgroup PATH|user NAME limit N|exempt"
+	"'policy' needs a scope and a rule: policy cgroup PATH|user NAME limit N|exempt|raw deny"
 
 /* Split at blanks up to a comment; the number of words, at most max. */
 static int split_words(char *p, char *words[], int max)

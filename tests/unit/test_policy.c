@@ -43,6 +43,21 @@ static void test_parse(void)
 	CHECK(p.kind == HO_SCOPE_USER && p.uid == 0 && p.flags == HO_SCOPE_F_EXEMPT && !p.limit);
 	CHECK(!strcmp(policy_format(&p, true, out, sizeof(out)), "user root exempt"));
 	CHECK(parse("user 0 limit 5", true, &p, &bad, err) == 0 && p.uid == 0 && p.limit == 5);
+	/* raw deny: alone, or after the rule; written back the same */
+	CHECK(parse("cgroup /a raw deny", true, &p, &bad, err) == 0);
+	CHECK(p.flags == HO_SCOPE_F_RAW_DENY && !p.limit);
+	CHECK(!strcmp(policy_format(&p, true, out, sizeof(out)), "cgroup /a raw deny"));
+	CHECK(parse("cgroup /a limit 5 raw deny", true, &p, &bad, err) == 0);
+	CHECK(p.flags == HO_SCOPE_F_RAW_DENY && p.limit == 5);
+	CHECK(!strcmp(policy_format(&p, true, out, sizeof(out)), "cgroup /a limit 5 raw deny"));
+	CHECK(parse("user root exempt raw deny", true, &p, &bad, err) == 0);
+	CHECK(p.flags == (HO_SCOPE_F_RAW_DENY | HO_SCOPE_F_EXEMPT));
+	CHECK(!strcmp(policy_format(&p, true, out, sizeof(out)), "user root exempt raw deny"));
+	CHECK(parse("cgroup /a raw", true, &p, &bad, err) == -EINVAL && bad == 3);
+	CHECK(parse("cgroup /a raw allow", true, &p, &bad, err) == -EINVAL && bad == 3);
+	CHECK(parse("cgroup /a limit 5 raw", true, &p, &bad, err) == -EINVAL && bad == 5);
+	CHECK(parse("cgroup /a raw deny raw deny", true, &p, &bad, err) == -EINVAL && bad == 4);
+	CHECK(parse("cgroup /a raw deny limit 5", true, &p, &bad, err) == -EINVAL && bad == 4);
 	CHECK(parse("user root", false, &p, &bad, err) == 0);
 	/* a user gone from the database can still be named to delete its policy */
 	CHECK(parse("user no-such-user-here", false, &p, &bad, err) == 0);
