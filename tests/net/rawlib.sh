@@ -40,16 +40,34 @@ scan_zmap() {
 		-b "$T/zmap.blacklist" -o "$T/zmap.csv" $SWEEP.0/24 >"$T/zmap.out" 2>&1
 }
 
+# Capture every TCP packet on the peer's INTERFACE (default veth0), delivered
+# at once (--immediate-mode); wire_max stops it first, so nothing is left in
+# a buffer.
+raw_capture_start() { # [INTERFACE]
+	rm -f "$T/tcpdump.log"
+	nsenter --net="/run/netns/$P" tcpdump -i "${1:-veth0}" --immediate-mode -n -U -B 16384 \
+		-w "$T/cap.pcap" tcp >"$T/tcpdump.log" 2>&1 &
+	CAPPID=$!
+	PIDS+=($CAPPID)
+	wait_until 5 grep -qs 'listening on' "$T/tcpdump.log" || fail "tcpdump did not start"
+}
+
+raw_capture_stop() {
+	kill -INT "$CAPPID" 2>/dev/null || true
+	wait "$CAPPID" 2>/dev/null || true
+}
+
 # From the capture in the peer: the most client SYNs without an answer at
 # once. A SYN is unanswered from its arrival until the peer's SYN-ACK or RST
 # for it, or, never answered, for RAW_TIMEOUT - 0.1 s: halfopend frees its
 # slot no sooner than RAW_TIMEOUT after it left, so with the limit no more
 # than LIMIT of these windows can overlap. Prints "MAX SYNS".
 wire_max() {
+	raw_capture_stop
 	tcpdump -tt -n -r "$T/cap.pcap" 2>/dev/null | awk -v win="$RAW_TIMEOUT" '
 	function flush(now,   k) { for (k in open) if (open[k] + win - 0.1 <= now) { delete open[k]; n-- } }
 	{
-		t = $1; src = $3; dst = $5; sub(":", "", dst)
+		t = $1; src = $3; dst = $5; sub(/:$/, "", dst)
 		flush(t)
 		if ($0 ~ /Flags \[S\],/) {
 			k = src " " dst

@@ -20,7 +20,7 @@ raw_start() { # daemon args...
 test_nmap_without_halfopen_exceeds_10() {
 	need nmap
 	raw_setup
-	capture_start
+	raw_capture_start
 	scan_nmap || fail "nmap: $(cat "$T/nmap.out")"
 	read -r max syns < <(wire_max)
 	echo "without halfopend: at most $max unanswered of $syns SYNs"
@@ -29,7 +29,7 @@ test_nmap_without_halfopen_exceeds_10() {
 
 nmap_limited() {
 	raw_start --limit 10
-	capture_start
+	raw_capture_start
 	scan_nmap || fail "nmap: $(cat "$T/nmap.out")"
 	read -r max syns < <(wire_max)
 	echo "limit 10: at most $max unanswered of $syns SYNs"
@@ -53,7 +53,7 @@ test_nmap_send_ip_syn_scan_is_limited() { NMAP_SEND=--send-ip nmap_limited; }
 sweep_limited() { # scan_fn name
 	need "$2"
 	raw_start --limit 10
-	capture_start
+	raw_capture_start
 	"$1" || fail "$2: $(cat "$T/$2.out")"
 	read -r max syns < <(wire_max)
 	echo "$2, limit 10: at most $max unanswered of $syns SYNs"
@@ -71,13 +71,11 @@ test_sweeps_without_halfopen_exceed_10() {
 	need zmap
 	raw_setup
 	for scan in masscan zmap; do
-		capture_start
+		raw_capture_start
 		"scan_$scan" || fail "$scan: $(cat "$T/$scan.out")"
 		read -r max syns < <(wire_max)
 		echo "$scan without halfopend: at most $max unanswered of $syns SYNs"
 		[ "$max" -gt 10 ] || fail "$scan: only $max unanswered at once without halfopend"
-		kill "$CAPPID"
-		wait "$CAPPID" 2>/dev/null || true
 	done
 }
 
@@ -99,7 +97,7 @@ test_raw_deny_refuses_nmap_not_connects() {
 	raw_start --limit 10
 	ho policy set cgroup "$cg" raw deny
 	ho policy list | grep -q "raw deny" || fail "policy list: $(ho policy list)"
-	capture_start
+	raw_capture_start
 	in_cgroup "$cg" nmap -sS --send-ip -n -Pn -p 8080-8090 $PEER4 >"$T/nmap.out" 2>&1 &&
 		fail "nmap -sS --send-ip ran under raw deny: $(cat "$T/nmap.out")"
 	grep -q 'Operation not permitted' "$T/nmap.out" || fail "nmap was not told EPERM: $(cat "$T/nmap.out")"
@@ -119,6 +117,30 @@ test_raw_deny_refuses_nmap_not_connects() {
 		fail "plain connects under raw deny: $(cat "$T/b.out")"
 }
 
+# raw deny for a user: nobody, granted CAP_NET_RAW, makes a raw IP socket
+# until the policy says no; another user is not affected.
+test_raw_deny_for_a_user() {
+	local py='import socket, sys
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP).close()
+    print("made")
+except OSError as e:
+    print("refused", e.errno)'
+	raw_start --limit 10
+	nobody() {
+		cx setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+net_raw \
+			--ambient-caps=+net_raw /usr/bin/python3 -c "$py"
+	}
+	expect_eq "$(nobody)" made "nobody with CAP_NET_RAW before the policy"
+	ho policy set user nobody raw deny
+	expect_eq "$(nobody)" "refused 1" "nobody under raw deny"
+	expect_eq "$(cx /usr/bin/python3 -c "$py")" made "root beside a policy for nobody"
+	wait_until 5 eval 'ho events | grep -q "raw socket refused.*uid 65534"' ||
+		fail "no event names nobody: $(ho events)"
+	ho policy del user nobody
+	expect_eq "$(nobody)" made "nobody once the policy is gone"
+}
+
 # raw deny: a packet sender (zmap) in the cgroup puts no frame on the wire.
 test_raw_deny_stops_packet_sockets() {
 	local cg
@@ -126,7 +148,7 @@ test_raw_deny_stops_packet_sockets() {
 	cg=$(make_cgroup scan)
 	raw_start --limit 10
 	ho policy set cgroup "$cg" raw deny
-	capture_start
+	raw_capture_start
 	: >"$T/zmap.blacklist"
 	in_cgroup "$cg" zmap -i veth0 -S 10.42.0.1 -G "$PEERMAC" -p 80 -r 2000 -c 1 -q \
 		-b "$T/zmap.blacklist" -o /dev/null $SWEEP.0/28 >"$T/zmap.out" 2>&1 || true
@@ -134,6 +156,56 @@ test_raw_deny_stops_packet_sockets() {
 	[ "$syns" = 0 ] || fail "$syns SYNs of zmap reached the peer under raw deny"
 	wait_until 5 eval 'ho events | grep -q "frames dropped.*(zmap)"' ||
 		fail "no event names zmap: $(ho events)"
+}
+
+# IPv6: nmap -6 -sS is limited the same way.
+test_nmap_ipv6_syn_scan_is_limited() {
+	raw_start --limit 10
+	px ip6tables -A INPUT -p tcp --dport $DROP_PORTS -j DROP
+	raw_capture_start
+	cx nmap -6 -sS --send-ip -n -Pn -p 1-300,901-940 --max-retries 1 $PEER6 >"$T/nmap.out" 2>&1 ||
+		fail "nmap -6: $(cat "$T/nmap.out")"
+	read -r max syns < <(wire_max)
+	echo "IPv6, limit 10: at most $max unanswered of $syns SYNs"
+	[ "$syns" -ge 50 ] || fail "nmap -6 sent only $syns SYNs: $(cat "$T/nmap.out")"
+	[ "$max" -le 10 ] || fail "$max IPv6 SYNs unanswered at once on the wire with limit 10"
+}
+
+# An interface made after the daemon started is watched too, and the tc
+# programs go away with the daemon.
+raw_prog_ids() {
+	bpftool prog show 2>/dev/null | awk '/ name raw_(egress|ingress) / { sub(":", "", $1); print $1 }'
+}
+
+test_new_interface_is_watched_and_links_go() {
+	local ids id
+	raw_prog_ids >"$T/progs.before"
+	raw_start --limit 10
+	ip link add "n$$" netns "$C" type veth peer name "m$$" netns "$P"
+	ip -n "$C" link set "n$$" name veth1
+	ip -n "$P" link set "m$$" name veth1
+	ip -n "$C" addr add 10.44.0.1/24 dev veth1
+	ip -n "$P" addr add 10.44.0.2/24 dev veth1
+	ip -n "$C" link set veth1 up
+	ip -n "$P" link set veth1 up
+	px iptables -A INPUT -i veth1 -p tcp --dport 1:40 -j DROP
+	raw_capture_start veth1
+	cx nmap -sS --send-ip -n -Pn -p 1-300 --max-retries 0 10.44.0.2 >"$T/nmap.out" 2>&1 ||
+		fail "nmap: $(cat "$T/nmap.out")"
+	read -r max syns < <(wire_max)
+	echo "new interface, limit 10: at most $max unanswered of $syns SYNs"
+	[ "$max" -le 10 ] || fail "$max SYNs unanswered at once on an interface made later"
+	[ "$syns" -ge 10 ] || fail "only $syns SYNs: $(cat "$T/nmap.out")"
+	# seen on veth1: its SYNs over the limit were dropped there
+	ho -j status | grep -q '"raw":{[^}]*"dropped":[1-9]' || fail "no raw SYN dropped: $(ho status)"
+	# the programs are held by the daemon's links only: those loaded since it started
+	ids=$(raw_prog_ids | grep -vxF -f "$T/progs.before" || true)
+	[ -n "$ids" ] || fail "no tc program of the daemon found: $(bpftool prog show | tail -20)"
+	daemon_stop
+	for id in $ids; do
+		wait_until 5 eval "! bpftool prog show id $id >/dev/null 2>&1" ||
+			fail "program $id is still loaded after the daemon stopped"
+	done
 }
 
 run_tests
