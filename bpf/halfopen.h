@@ -145,7 +145,8 @@ enum ho_event_type {
 	HO_EV_QUEUED = 1,     /* an attempt was queued: a = the attempt */
 	HO_EV_SLOT_FREED = 2, /* an in-flight attempt left SYN_SENT while some were queued */
 	HO_EV_CANCELLED = 3,  /* a queued attempt left SYN_SENT before release */
-	/* a raw or packet socket was refused: a = its maker, a.family the
+	/* a raw or packet socket was refused (outcome 0), its frames dropped
+	 * (1), or PACKET_QDISC_BYPASS refused (2): a = its maker, a.family the
 	 * family, a.sport the type, a.dport the protocol asked for */
 	HO_EV_RAW_DENIED = 4,
 	HO_EV_RAW_DROPPED = 5, /* a raw SYN was dropped over a limit (when armed): a = its sender */

@@ -19,6 +19,8 @@
  *                IP sockets (EPERM) in a scope with HO_SCOPE_F_RAW_DENY and
  *                records who made them (socket storage), for attribution.
  *                It sees the inet families only, not AF_PACKET.
+ *   raw_setsockopt  cgroup/setsockopt at the root: PACKET_QDISC_BYPASS is
+ *                refused (EPERM) in the namespace, its frames would skip tc.
  *   raw_socket_create, raw_socket_post_create  BPF LSM, where the kernel
  *                lets them load: the same for every family, AF_PACKET too.
  *                Where it does not, a packet socket's maker is taken at its
@@ -501,6 +503,29 @@ int BPF_PROG(raw_socket_post_create, struct socket *sock, int family, int type, 
 		return 0;
 	raw_owner_fill(o);
 	return 0;
+}
+
+#define SOL_PACKET_	     263
+#define PACKET_QDISC_BYPASS_ 20
+
+/*
+ * A packet socket with PACKET_QDISC_BYPASS sends through dev_direct_xmit(),
+ * which skips tc egress: neither counted nor limited. Refused in this
+ * namespace while halfopend runs (a speed option: the socket works without).
+ */
+SEC("cgroup/setsockopt")
+int raw_setsockopt(struct bpf_sockopt *ctx)
+{
+	struct ho_attempt a = {};
+
+	if (ctx->level != SOL_PACKET_ || ctx->optname != PACKET_QDISC_BYPASS_ ||
+	    bpf_get_netns_cookie(ctx) != netns_cookie)
+		return 1;
+	raw_current(&a);
+	a.family = AF_PACKET_;
+	__sync_fetch_and_add(&raw_st.bypass_refused, 1);
+	emit(HO_EV_RAW_DENIED, 2, 0, &a);
+	return 0; /* EPERM */
 }
 
 /* inet sockets only (inet_create, inet6_create): not AF_PACKET. */

@@ -62,11 +62,12 @@ struct ho_raw_state {
 	__u64 synack;
 	__u64 rst;
 	__u64 timed_out;
-	__u64 dropped;	     /* over a limit: dropped, nothing retransmits them */
-	__u64 untracked;     /* table full: let through, not counted */
-	__u64 denied;	     /* raw and packet sockets refused by a raw deny policy */
-	__u64 denied_frames; /* frames of packet sockets in a raw deny scope, dropped */
-	__u64 unowned;	     /* raw SYNs of sockets made before the daemon started */
+	__u64 dropped;	      /* over a limit: dropped, nothing retransmits them */
+	__u64 untracked;      /* table full: let through, not counted */
+	__u64 denied;	      /* raw and packet sockets refused by a raw deny policy */
+	__u64 denied_frames;  /* frames of packet sockets in a raw deny scope, dropped */
+	__u64 unowned;	      /* raw SYNs of sockets made before the daemon started */
+	__u64 bypass_refused; /* setsockopt(PACKET_QDISC_BYPASS) refused */
 };
 
 /* Argument of the "raw_expire" syscall program. */

@@ -86,10 +86,10 @@ static void print_status(const struct ho_ctl_status *s)
 		printf(",\"raw\":{\"in_flight\":%u,\"attempts\":%" PRIu64 ",\"answered\":%" PRIu64
 		       ",\"timed_out\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"untracked\":%" PRIu64
 		       ",\"denied\":%" PRIu64 ",\"denied_frames\":%" PRIu64
-		       ",\"seen\":%s,\"lsm\":%s}}\n",
+		       ",\"bypass_refused\":%" PRIu64 ",\"seen\":%s,\"lsm\":%s}}\n",
 		       s->raw_in_flight, s->raw_attempts, s->raw_answered, s->raw_timed_out,
 		       s->raw_dropped, s->raw_untracked, s->raw_denied, s->raw_denied_frames,
-		       (s->raw_hooks & HO_RAW_HOOK_TC) ? "true" : "false",
+		       s->raw_bypass_refused, (s->raw_hooks & HO_RAW_HOOK_TC) ? "true" : "false",
 		       (s->raw_hooks & HO_RAW_HOOK_LSM) ? "true" : "false");
 		return;
 	}
@@ -122,10 +122,11 @@ static void print_status(const struct ho_ctl_status *s)
 	       "  attempts    %" PRIu64 "  (%" PRIu64 " answered, %" PRIu64 " timed out)\n"
 	       "  dropped     %" PRIu64 "  (over the limit: nothing retransmits them)\n"
 	       "  untracked   %" PRIu64 "  (table full, let through)\n"
-	       "  denied      %" PRIu64 " sockets refused, %" PRIu64 " frames dropped (raw deny)\n",
+	       "  denied      %" PRIu64 " sockets refused, %" PRIu64 " frames dropped (raw deny)\n"
+	       "  bypass      %" PRIu64 " PACKET_QDISC_BYPASS refused\n",
 	       s->raw_in_flight, (s->raw_hooks & HO_RAW_HOOK_TC) ? "" : "; not seen: no tc link",
 	       s->raw_attempts, s->raw_answered, s->raw_timed_out, s->raw_dropped, s->raw_untracked,
-	       s->raw_denied, s->raw_denied_frames);
+	       s->raw_denied, s->raw_denied_frames, s->raw_bypass_refused);
 }
 
 /* Strip -j/--json wherever it stands among a command's arguments. */

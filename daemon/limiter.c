@@ -38,6 +38,7 @@ static void limiter_raw_event(struct daemon *d, const struct ho_event *ev)
 		[HO_EVK_RAW_DROPPED] = "raw SYNs dropped over the limit",
 		[HO_EVK_RAW_REFUSED] = "raw socket refused (raw deny)",
 		[HO_EVK_RAW_FRAMES] = "packet socket frames dropped (raw deny)",
+		[HO_EVK_RAW_BYPASS] = "PACKET_QDISC_BYPASS refused (it would skip the count)",
 	};
 	struct ho_ctl_event_row r;
 	char user[64], lim[16];

@@ -283,6 +283,7 @@ bool raw_event_row(const struct ho_event *ev, struct ho_ctl_event_row *r)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	r->kind = ev->type == HO_EV_RAW_DROPPED ? HO_EVK_RAW_DROPPED
+		  : ev->outcome == 2		? HO_EVK_RAW_BYPASS
 		  : ev->outcome			? HO_EVK_RAW_FRAMES
 						: HO_EVK_RAW_REFUSED;
 	r->top_tgid = ev->a.tgid;
@@ -313,10 +314,20 @@ int raw_open(struct raw *r, struct kern *k)
 			       .it_value = {0, HO_RAW_SWEEP_MS * 1000000L}};
 	int lsm_err = k->lsm_err, err;
 
-	*r = (struct raw){.k = k, .sock_create_fd = -1, .lsm_fds = {-1, -1}, .tcx = true};
+	*r = (struct raw){.k = k,
+			  .sock_create_fd = -1,
+			  .setsockopt_fd = -1,
+			  .lsm_fds = {-1, -1},
+			  .tcx = true};
 	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (r->timer_fd < 0 || timerfd_settime(r->timer_fd, 0, &t, NULL))
 		return pr_err_ret(-errno, "raw: cannot make the sweep timer: %s", strerror(errno));
+	r->setsockopt_fd = bpf_link_create(bpf_program__fd(k->skel->progs.raw_setsockopt),
+					   k->cgroup_fd, BPF_CGROUP_SETSOCKOPT, NULL);
+	if (r->setsockopt_fd < 0)
+		return pr_err_ret(r->setsockopt_fd,
+				  "raw: cannot attach cgroup/setsockopt to the cgroup v2 root: %s",
+				  strerror(-r->setsockopt_fd));
 	r->sock_create_fd = bpf_link_create(bpf_program__fd(k->skel->progs.raw_sock_create),
 					    k->cgroup_fd, BPF_CGROUP_INET_SOCK_CREATE, NULL);
 	if (r->sock_create_fd < 0)
@@ -350,6 +361,8 @@ int raw_open(struct raw *r, struct kern *k)
 		lsm_err ? ")" : "",
 		lsm_err ? ", packet sockets' frames dropped at tc egress"
 			: ", packet sockets refused at socket() (LSM)");
+	pr_info("raw SYNs: PACKET_QDISC_BYPASS refused in this namespace (its frames would skip "
+		"tc)");
 	return 0;
 }
 
@@ -364,6 +377,8 @@ void raw_close(struct raw *r)
 			close(r->lsm_fds[i]);
 	if (r->sock_create_fd >= 0)
 		close(r->sock_create_fd);
+	if (r->setsockopt_fd >= 0)
+		close(r->setsockopt_fd);
 	if (r->timer_fd >= 0)
 		close(r->timer_fd);
 	if (r->nl)

@@ -25,6 +25,7 @@ struct raw {
 	struct kern *k;
 	struct mnl_socket *nl; /* link events (RTMGRP_LINK) */
 	int sock_create_fd;    /* cgroup/sock_create link */
+	int setsockopt_fd;     /* cgroup/setsockopt link: no PACKET_QDISC_BYPASS */
 	int lsm_fds[2];	       /* BPF LSM links, or -1 */
 	int timer_fd;	       /* the sweep of unanswered raw SYNs */
 	bool tcx;	       /* tc links work on this kernel */

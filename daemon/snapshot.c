@@ -58,6 +58,7 @@ void fill_status(struct daemon *d, struct ho_ctl_status *s)
 		.raw_untracked = shared_get(rs->untracked),
 		.raw_denied = shared_get(rs->denied),
 		.raw_denied_frames = shared_get(rs->denied_frames),
+		.raw_bypass_refused = shared_get(rs->bypass_refused),
 	};
 }
 

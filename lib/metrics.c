@@ -139,6 +139,9 @@ int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
 	       "Raw IP and packet sockets refused by a raw deny policy.", s->raw_denied);
 	scalar(f, "halfopen_raw_denied_frames_total", "counter",
 	       "Frames of packet sockets dropped by a raw deny policy.", s->raw_denied_frames);
+	scalar(f, "halfopen_raw_bypass_refused_total", "counter",
+	       "setsockopt(PACKET_QDISC_BYPASS) refused: its frames would skip the count.",
+	       s->raw_bypass_refused);
 	per_endpoint(f, "halfopen_clients_refused_total",
 		     "Connections refused because a bound was reached, by endpoint.",
 		     s->control_refused, s->http_refused);

@@ -141,6 +141,26 @@ except OSError as e:
 	expect_eq "$(nobody)" made "nobody once the policy is gone"
 }
 
+# A packet socket may not ask for PACKET_QDISC_BYPASS (its frames would skip
+# tc egress, uncounted): refused, counted, and its frames are limited.
+test_packet_qdisc_bypass_refused() {
+	local cmac out
+	raw_start --limit 10
+	px iptables -A INPUT -p tcp -j DROP # nothing answers
+	cmac=$(ip -n "$C" -br link show veth0 | awk '{ print $3 }')
+	raw_capture_start
+	out=$(cx /usr/bin/python3 "$ROOT/tests/tools/synframes.py" veth0 "$cmac" "$PEERMAC" \
+		10.42.0.1 $PEER4 200 bypass)
+	echo "$out"
+	case $out in *"PACKET_QDISC_BYPASS) refused: Operation not permitted"*) ;;
+	*) fail "PACKET_QDISC_BYPASS was not refused: $out" ;; esac
+	read -r max syns < <(wire_max)
+	[ "$max" -le 10 ] || fail "$max SYNs unanswered at once: the frames went around the count"
+	ho -j status | grep -q '"bypass_refused":1' || fail "not counted: $(ho -j status)"
+	wait_until 5 eval 'ho events | grep -q "PACKET_QDISC_BYPASS refused.*(python3)"' ||
+		fail "no event names python3: $(ho events)"
+}
+
 # raw deny: a packet sender (zmap) in the cgroup puts no frame on the wire.
 test_raw_deny_stops_packet_sockets() {
 	local cg
