@@ -308,6 +308,17 @@ static int attach_lsm(struct raw *r)
 	return 0;
 }
 
+/* A link of prog at the cgroup v2 root, or -errno (logged). */
+static int attach_root(struct kern *k, struct bpf_program *prog, enum bpf_attach_type type)
+{
+	int fd = bpf_link_create(bpf_program__fd(prog), k->cgroup_fd, type, NULL);
+
+	if (fd < 0)
+		pr_err("raw: cannot attach %s to the cgroup v2 root: %s", bpf_program__name(prog),
+		       strerror(-fd));
+	return fd;
+}
+
 int raw_open(struct raw *r, struct kern *k)
 {
 	struct itimerspec t = {.it_interval = {0, HO_RAW_SWEEP_MS * 1000000L},
@@ -322,18 +333,13 @@ int raw_open(struct raw *r, struct kern *k)
 	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (r->timer_fd < 0 || timerfd_settime(r->timer_fd, 0, &t, NULL))
 		return pr_err_ret(-errno, "raw: cannot make the sweep timer: %s", strerror(errno));
-	r->setsockopt_fd = bpf_link_create(bpf_program__fd(k->skel->progs.raw_setsockopt),
-					   k->cgroup_fd, BPF_CGROUP_SETSOCKOPT, NULL);
+	r->setsockopt_fd = attach_root(k, k->skel->progs.raw_setsockopt, BPF_CGROUP_SETSOCKOPT);
 	if (r->setsockopt_fd < 0)
-		return pr_err_ret(r->setsockopt_fd,
-				  "raw: cannot attach cgroup/setsockopt to the cgroup v2 root: %s",
-				  strerror(-r->setsockopt_fd));
-	r->sock_create_fd = bpf_link_create(bpf_program__fd(k->skel->progs.raw_sock_create),
-					    k->cgroup_fd, BPF_CGROUP_INET_SOCK_CREATE, NULL);
+		return r->setsockopt_fd;
+	r->sock_create_fd =
+		attach_root(k, k->skel->progs.raw_sock_create, BPF_CGROUP_INET_SOCK_CREATE);
 	if (r->sock_create_fd < 0)
-		return pr_err_ret(r->sock_create_fd,
-				  "raw: cannot attach cgroup/sock_create to the cgroup v2 root: %s",
-				  strerror(-r->sock_create_fd));
+		return r->sock_create_fd;
 	if (k->lsm) {
 		lsm_err = attach_lsm(r);
 		if (lsm_err)
