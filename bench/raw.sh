@@ -56,7 +56,7 @@ variant_on() {
 variant_off() {
 	DROPPED=0
 	case $1 in
-	b | c) DROPPED=$(ho -j status | sed -n 's/.*"raw":{[^}]*"dropped":\([0-9]*\).*/\1/p')
+	b | c) DROPPED=$(status_field raw_dropped)
 		daemon_stop ;;
 	esac
 }

@@ -83,10 +83,12 @@ static void print_status(const struct ho_ctl_status *s)
 		       s->cancelled, s->established, s->refused + s->failed, s->refused, s->failed,
 		       s->closed, s->dropped, s->untracked, s->late_syns, s->repaired,
 		       s->control_refused, s->control_dropped, s->http_refused, s->http_dropped);
-		printf(",\"raw\":{\"in_flight\":%u,\"attempts\":%" PRIu64 ",\"answered\":%" PRIu64
-		       ",\"timed_out\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"untracked\":%" PRIu64
-		       ",\"denied\":%" PRIu64 ",\"denied_frames\":%" PRIu64
-		       ",\"bypass_refused\":%" PRIu64 ",\"seen\":%s,\"lsm\":%s}}\n",
+		/* flat, raw_ names: a key is never the same as one above (scripts match keys) */
+		printf(",\"raw_in_flight\":%u,\"raw_attempts\":%" PRIu64
+		       ",\"raw_answered\":%" PRIu64 ",\"raw_timed_out\":%" PRIu64
+		       ",\"raw_dropped\":%" PRIu64 ",\"raw_untracked\":%" PRIu64
+		       ",\"raw_denied\":%" PRIu64 ",\"raw_denied_frames\":%" PRIu64
+		       ",\"raw_bypass_refused\":%" PRIu64 ",\"raw_seen\":%s,\"raw_lsm\":%s}\n",
 		       s->raw_in_flight, s->raw_attempts, s->raw_answered, s->raw_timed_out,
 		       s->raw_dropped, s->raw_untracked, s->raw_denied, s->raw_denied_frames,
 		       s->raw_bypass_refused, (s->raw_hooks & HO_RAW_HOOK_TC) ? "true" : "false",

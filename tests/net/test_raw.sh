@@ -35,10 +35,9 @@ nmap_limited() {
 	echo "limit 10: at most $max unanswered of $syns SYNs"
 	[ "$max" -le 10 ] || fail "$max SYNs unanswered at once on the wire with limit 10"
 	grep -q 'Nmap done: 1 IP address (1 host up)' "$T/nmap.out" || fail "nmap: $(cat "$T/nmap.out")"
-	ho -j status | grep -q '"raw":{' || fail "no raw counters in status"
 	local att drop
-	att=$(ho -j status | sed -n 's/.*"raw":{[^}]*"attempts":\([0-9]*\).*/\1/p')
-	drop=$(ho -j status | sed -n 's/.*"raw":{[^}]*"dropped":\([0-9]*\).*/\1/p')
+	att=$(status_field raw_attempts)
+	drop=$(status_field raw_dropped)
 	echo "status: $att raw attempts, $drop dropped"
 	# every SYN on the wire took a slot (a probe sent again while its first
 	# is still counted takes none, and may look new to wire_max: 10% slack)
@@ -60,7 +59,7 @@ sweep_limited() { # scan_fn name
 	[ "$syns" -ge 10 ] || fail "$2 sent only $syns SYNs: $(cat "$T/$2.out")"
 	[ "$max" -le 10 ] || fail "$max SYNs unanswered at once on the wire with limit 10"
 	local drop
-	drop=$(ho -j status | sed -n 's/.*"raw":{[^}]*"dropped":\([0-9]*\).*/\1/p')
+	drop=$(status_field raw_dropped)
 	[ "$drop" -ge 1 ] || fail "nothing was dropped over the limit"
 }
 
@@ -156,7 +155,7 @@ test_packet_qdisc_bypass_refused() {
 	*) fail "PACKET_QDISC_BYPASS was not refused: $out" ;; esac
 	read -r max syns < <(wire_max)
 	[ "$max" -le 10 ] || fail "$max SYNs unanswered at once: the frames went around the count"
-	ho -j status | grep -q '"bypass_refused":1' || fail "not counted: $(ho -j status)"
+	expect_eq "$(status_field raw_bypass_refused)" 1 "PACKET_QDISC_BYPASS refusals counted"
 	wait_until 5 eval 'ho events | grep -q "PACKET_QDISC_BYPASS refused.*(python3)"' ||
 		fail "no event names python3: $(ho events)"
 }
@@ -217,7 +216,7 @@ test_new_interface_is_watched_and_links_go() {
 	[ "$max" -le 10 ] || fail "$max SYNs unanswered at once on an interface made later"
 	[ "$syns" -ge 10 ] || fail "only $syns SYNs: $(cat "$T/nmap.out")"
 	# seen on veth1: its SYNs over the limit were dropped there
-	ho -j status | grep -q '"raw":{[^}]*"dropped":[1-9]' || fail "no raw SYN dropped: $(ho status)"
+	[ "$(status_field raw_dropped)" -ge 1 ] || fail "no raw SYN dropped: $(ho status)"
 	# the programs are held by the daemon's links only: those loaded since it started
 	ids=$(raw_prog_ids | grep -vxF -f "$T/progs.before" || true)
 	[ -n "$ids" ] || fail "no tc program of the daemon found: $(bpftool prog show | tail -20)"

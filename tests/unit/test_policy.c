@@ -159,6 +159,20 @@ static void test_config_lines(void)
 	CHECK(c->npol == 2 && c->pol[0].limit == 200 && c->pol[1].flags == HO_SCOPE_F_EXEMPT);
 	CHECK(release_mode(c->release) == HO_RELEASE_RATE && release_rate(c->release) == 50);
 
+	/* raw deny in the file, alone and after a rule; raw-timeout */
+	c = cfg();
+	good = "raw-timeout 500\npolicy cgroup /scan raw deny\npolicy user root limit 3 raw deny\n";
+	CHECK(config_parse(good, strlen(good), "h.conf", c, err, sizeof(err)) == 0);
+	CHECK(c->npol == 2 && c->pol[0].flags == HO_SCOPE_F_RAW_DENY && !c->pol[0].limit);
+	CHECK(c->pol[1].flags == HO_SCOPE_F_RAW_DENY && c->pol[1].limit == 3);
+	CHECK(c->raw_timeout_ms == 500);
+	c = cfg();
+	CHECK(config_parse("policy cgroup /scan raw allow\n", 29, "h.conf", c, err, sizeof(err)) ==
+	      -EINVAL);
+	CHECK(strstr(err, "h.conf:1:") && strstr(err, "'raw' takes 'deny'") && c->npol == 0);
+	CHECK(config_parse("raw-timeout 50\n", 15, "h.conf", c, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "invalid raw-timeout '50'") && c->raw_timeout_ms == 3000);
+
 	c = cfg();
 	CHECK(config_parse("limit 5\npolicy user nobody-at-all limit 2\n", 37, "h.conf", c, err,
 			   sizeof(err)) == -EINVAL);

@@ -17,7 +17,7 @@ for mode in normal bypass; do
 	raw_capture_start
 	out=$(cx /usr/bin/python3 "$py" veth0 "$CMAC" "$PEERMAC" 10.42.0.1 $PEER4 200 $mode)
 	read -r max syns < <(wire_max)
-	echo "$mode: $out; reached the peer: $syns SYNs, at most $max unanswered at once; daemon: $(ho -j status | grep -o '"raw":{[^}]*}')"
+	echo "$mode: $out; reached the peer: $syns SYNs, at most $max unanswered at once; daemon: $(ho -j status | grep -o '"raw_in_flight.*')"
 done
 cg=$(make_cgroup deny)
 root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
