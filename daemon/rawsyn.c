@@ -359,16 +359,15 @@ int raw_open(struct raw *r, struct kern *k)
 		return pr_err_ret(err, "raw: cannot list network interfaces: %s", strerror(-err));
 	raw_arm_events(r);
 	r->armed_ns = now_ns();
+	/* one line: what this kernel lets us see and refuse */
 	pr_info("raw SYNs: tc egress/ingress (tcx) %s%s%s, %u interfaces; raw deny: BPF LSM "
-		"%s%s%s, "
-		"raw IP sockets refused at socket() (cgroup/sock_create)%s",
+		"%s%s%s, raw IP sockets refused at socket() (cgroup/sock_create)%s; "
+		"PACKET_QDISC_BYPASS refused",
 		r->tcx ? "yes" : "no (", r->tcx ? "" : strerror(-r->tcx_err), r->tcx ? "" : ")",
 		r->nifs, lsm_err ? "no (" : "yes", lsm_err ? strerror(-lsm_err) : "",
 		lsm_err ? ")" : "",
 		lsm_err ? ", packet sockets' frames dropped at tc egress"
 			: ", packet sockets refused at socket() (LSM)");
-	pr_info("raw SYNs: PACKET_QDISC_BYPASS refused in this namespace (its frames would skip "
-		"tc)");
 	return 0;
 }
 
