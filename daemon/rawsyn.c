@@ -172,39 +172,31 @@ int raw_nl_fd(const struct raw *r)
 	return r->nl ? mnl_socket_get_fd(r->nl) : -1;
 }
 
-struct sweep {
-	struct raw *r;
-	uint64_t now, timeout;
-	struct ho_tuple old[512]; /* a pass ends at most this many; the next gets the rest */
-	uint32_t n;
-};
-
 static void sweep_one(void *ctx, const void *key, const void *val)
 {
-	struct sweep *w = ctx;
+	struct raw *r = ctx;
 	const struct ho_raw_attempt *a = val;
 
-	if (w->n < sizeof(w->old) / sizeof(w->old[0]) && a->start_ns + w->timeout <= w->now)
-		memcpy(&w->old[w->n++], key, sizeof(struct ho_tuple));
+	if (r->sweep.n < sizeof(r->sweep.old) / sizeof(r->sweep.old[0]) &&
+	    a->start_ns + r->sweep.timeout <= r->sweep.now)
+		memcpy(&r->sweep.old[r->sweep.n++], key, sizeof(struct ho_tuple));
 }
 
 void raw_on_timer(struct raw *r)
 {
-	static struct sweep w; /* 20 KiB: not on the stack; the loop is single-threaded */
 	struct halfopen_bpf *s = r->k->skel;
 	uint64_t ticks;
 
 	if (read(r->timer_fd, &ticks, sizeof(ticks)) <= 0 ||
 	    shared_get(s->bss->raw_st.in_flight) <= 0)
 		return;
-	w.r = r;
-	w.n = 0;
-	w.timeout = shared_get(s->bss->raw_st.timeout_ns);
-	w.now = now_ns();
+	r->sweep.n = 0;
+	r->sweep.timeout = shared_get(s->bss->raw_st.timeout_ns);
+	r->sweep.now = now_ns();
 	(void)mapwalk(bpf_map__fd(s->maps.raw_attempts), sizeof(struct ho_tuple),
-		      sizeof(struct ho_raw_attempt), HO_RAW_MAX, sweep_one, &w);
-	for (uint32_t i = 0; i < w.n; i++) {
-		struct ho_raw_expire_args args = {.t = w.old[i]};
+		      sizeof(struct ho_raw_attempt), HO_RAW_MAX, sweep_one, r);
+	for (uint32_t i = 0; i < r->sweep.n; i++) {
+		struct ho_raw_expire_args args = {.t = r->sweep.old[i]};
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
 
 		(void)bpf_prog_test_run_opts(bpf_program__fd(s->progs.raw_expire), &opts);
@@ -213,9 +205,7 @@ void raw_on_timer(struct raw *r)
 
 struct ho_raw_state *raw_state(struct raw *r)
 {
-	static struct ho_raw_state none; /* before raw_open */
-
-	return r->k ? &r->k->skel->bss->raw_st : &none;
+	return r->k ? &r->k->skel->bss->raw_st : &r->none;
 }
 
 void raw_arm_events(struct raw *r)

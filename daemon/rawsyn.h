@@ -32,8 +32,14 @@ struct raw {
 	int tcx_err;
 	struct raw_iface ifs[HO_RAW_IFACES_MAX];
 	uint32_t nifs;
-	uint64_t iface_full; /* interfaces not watched: the table was full */
-	uint64_t armed_ns;   /* when the drop events were last armed */
+	uint64_t iface_full;	  /* interfaces not watched: the table was full */
+	uint64_t armed_ns;	  /* when the drop events were last armed */
+	struct ho_raw_state none; /* read before the kernel side is there: all zero */
+	struct {
+		uint64_t now, timeout;
+		struct ho_tuple old[512]; /* a pass ends at most this many; the next the rest */
+		uint32_t n;
+	} sweep;
 };
 
 /* Attach everything and watch for new interfaces; logs one line of what the kernel supports. */

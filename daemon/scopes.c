@@ -67,7 +67,7 @@ static void adopt_in_flight(struct scopes *sc, struct scope_entry *e)
 	struct ho_scope *ks = kscope(sc, e);
 	struct adopt x = {.sc = sc, .e = e, .gen = (uint16_t)shared_get(ks->gen)};
 
-	kern_walk(sc->k, KM_ATTEMPTS, adopt_one, &x);
+	(void)kern_walk(sc->k, KM_ATTEMPTS, adopt_one, &x);
 	if (x.added)
 		shared_add(ks->in_flight, x.added);
 }
@@ -99,6 +99,9 @@ static void set_key(struct scopes *sc, struct scope_entry *e, bool present, uint
 		e->keyed = false;
 	}
 	e->id = id;
+	/* named by getsockopt(HALFOPEN_INFO) as what holds an attempt back */
+	shared_set(kscope(sc, e)->kind, e->p.kind);
+	shared_set(kscope(sc, e)->id, id);
 	if (present) {
 		if (kern_scope_key(sc->k, e->p.kind, id, e->idx)) {
 			pr_err("cannot add scope %s to the kernel: %s", e->p.name, strerror(errno));

@@ -41,7 +41,8 @@ const struct cfg_option cfg_options[] = {
 	    "SCHED_FIFO priority of the release path (default 10; 0: off)"),
 	OPT("raw-timeout", 0, raw_timeout_ms, 100, 120000, CFG_NUM, true, "MS",
 	    "a raw SYN unanswered this long frees its slot (default 3000)"),
-
+	OPT("socket-interface", 0, socket_iface, 0, 1, CFG_NUM, false, "0|1",
+	    "answer SOL_HALFOPEN and HALFOPEN_NOQUEUE, halfopen(7) (default 1; 0: off)"),
 };
 const size_t cfg_noptions = sizeof(cfg_options) / sizeof(cfg_options[0]);
 
@@ -54,7 +55,8 @@ void config_defaults(struct ho_config *c)
 				.event_interval = 60,
 				.stats_ttl = 300,
 				.raw_timeout_ms = 3000,
-				.rt_priority = 10};
+				.rt_priority = 10,
+				.socket_iface = 1};
 }
 
 const struct cfg_option *config_option(const char *name)
@@ -512,6 +514,6 @@ int config_write_atomic(const char *path, const char *text, const struct stat *w
 fail:
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	(void)unlink(tmp);
 	return rc;
 }

@@ -86,23 +86,25 @@ struct ho_ctl_status {
 	uint64_t cancelled;
 	uint64_t established;
 	uint64_t refused;
-	uint64_t failed;	     /* timed out or other error */
-	uint64_t closed;	     /* in flight, closed by the application */
-	uint64_t dropped;	     /* SYN dropped, queue full */
-	uint64_t untracked;	     /* attempt table full, let through */
-	uint64_t late_syns;	     /* released SYNs dropped: their socket ended first */
-	uint64_t repaired;	     /* attempts forgotten: their end went unreported */
-	uint64_t control_refused;    /* control connections refused: a bound was reached */
-	uint64_t control_dropped;    /* control clients dropped: idle or not reading */
-	uint64_t http_refused;	     /* metrics connections refused: a bound was reached */
-	uint64_t http_dropped;	     /* metrics connections closed: too slow */
-	uint64_t raw_attempts;	     /* raw SYNs (raw IP or packet socket) that took a slot */
-	uint64_t raw_answered;	     /* ... ended by a SYN-ACK or an RST */
-	uint64_t raw_timed_out;	     /* ... unanswered within the raw timeout */
-	uint64_t raw_dropped;	     /* raw SYNs dropped over a limit */
-	uint64_t raw_untracked;	     /* raw SYNs let through: table full */
-	uint64_t raw_denied;	     /* raw and packet sockets refused (EPERM) */
-	uint64_t raw_denied_frames;  /* frames of packet sockets dropped by a raw deny */
+	uint64_t failed;	    /* timed out or other error */
+	uint64_t closed;	    /* in flight, closed by the application */
+	uint64_t dropped;	    /* SYN dropped, queue full */
+	uint64_t untracked;	    /* attempt table full, let through */
+	uint64_t late_syns;	    /* released SYNs dropped: their socket ended first */
+	uint64_t repaired;	    /* attempts forgotten: their end went unreported */
+	uint64_t control_refused;   /* control connections refused: a bound was reached */
+	uint64_t control_dropped;   /* control clients dropped: idle or not reading */
+	uint64_t http_refused;	    /* metrics connections refused: a bound was reached */
+	uint64_t http_dropped;	    /* metrics connections closed: too slow */
+	uint64_t failfast;	    /* HALFOPEN_NOQUEUE connect()s refused at once (ENOBUFS) */
+	uint64_t noqueue_lost;	    /* HALFOPEN_NOQUEUE attempts queued: the last slot went first */
+	uint64_t raw_attempts;	    /* raw SYNs (raw IP or packet socket) that took a slot */
+	uint64_t raw_answered;	    /* ... ended by a SYN-ACK or an RST */
+	uint64_t raw_timed_out;	    /* ... unanswered within the raw timeout */
+	uint64_t raw_dropped;	    /* raw SYNs dropped over a limit */
+	uint64_t raw_untracked;	    /* raw SYNs let through: table full */
+	uint64_t raw_denied;	    /* raw and packet sockets refused (EPERM) */
+	uint64_t raw_denied_frames; /* frames of packet sockets dropped by a raw deny */
 	uint64_t raw_bypass_refused; /* setsockopt(PACKET_QDISC_BYPASS) refused */
 };
 
@@ -174,6 +176,8 @@ struct ho_ctl_event_row {
 	uint32_t top_tgid;
 	uint32_t top_uid;
 	uint32_t top_queued;
+	uint32_t failfast; /* HALFOPEN_NOQUEUE connect()s refused since the last event */
+	uint32_t pad;
 	char top_comm[HO_COMM_LEN];
 	char top_cgroup[HO_CGROUP_LEN];
 	char scope[HO_POLICY_NAME_LEN +
