@@ -259,10 +259,8 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	if (is_loopback(&a))
 		return;
 	cookie = bpf_get_socket_cookie(skops);
-	/* for getsockopt(HALFOPEN_INFO): it finds the attempt by this cookie */
-	sk = sk_info_of(skops, BPF_SK_STORAGE_GET_F_CREATE);
-	if (sk)
-		sk->cookie = cookie;
+	/* a storage only if the socket asked for HALFOPEN_NOQUEUE: no allocation here */
+	sk = sk_info_of(skops, 0);
 	a.pid = (__u32)id;
 	a.tgid = id >> 32;
 	a.uid = (__u32)bpf_get_current_uid_gid();
@@ -296,10 +294,20 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	}
 	if (!(skops->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG))
 		a.flags |= HO_AT_STATE_CB;
-	if (admit)
+	if (admit) {
 		a.holds = set;
-	else
+	} else {
 		a.queued_in = set;
+		/*
+		 * getsockopt(HALFOPEN_INFO) finds a held attempt by this cookie
+		 * (it cannot ask for it itself). Made for held attempts only:
+		 * a storage per connect cost 0.8 us (docs/benchmarks.md).
+		 */
+		if (!sk)
+			sk = sk_info_of(skops, BPF_SK_STORAGE_GET_F_CREATE);
+	}
+	if (sk)
+		sk->cookie = cookie;
 	if (bpf_map_update_elem(&attempts, &cookie, &a, BPF_NOEXIST)) {
 		/* table full: fail open, never block what we cannot track */
 		if (admit)
@@ -446,7 +454,7 @@ static __always_inline void on_leave(struct bpf_sock_ops *skops, __u32 newstate)
 	waited_ms = a->state == HO_ST_QUEUED ? ns_to_ms(end_ns - start_ns) : a->waited_ms;
 	if (!leave(cookie, a, outcome))
 		return;
-	/* remembered for getsockopt(HALFOPEN_INFO) (made at connect); freed with the socket */
+	/* remembered for getsockopt(HALFOPEN_INFO) if it has a storage; freed with the socket */
 	s = sk_info_of(skops, 0);
 	if (s) {
 		s->outcome = outcome;

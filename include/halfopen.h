@@ -100,7 +100,7 @@ struct halfopen_info {
 	__u32 hi_position;
 	__u32 hi_outcome;   /* enum halfopen_outcome, for HALFOPEN_ENDED */
 	__u64 hi_waited_ns; /* time held in the queue: so far, or until released or ended */
-	__u64 hi_age_ns;    /* since connect(): so far, or until it ended */
+	__u64 hi_age_ns;    /* since connect(): so far, or until it ended; 0 if not kept */
 	__u32 hi_scope;	    /* enum halfopen_scope */
 	__u32 hi_limit;	    /* that scope's limit (0: none); the namespace's if NONE */
 	__u32 hi_in_flight; /* attempts holding a slot in it now */
