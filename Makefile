@@ -38,7 +38,7 @@ CLI_O    := $(addprefix $(BUILD)/cli/,$(addsuffix .o,$(CLI)))
 LIB_SRC  := $(wildcard lib/*.c)
 UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
-.PHONY: all clean check unit test demo bench bench-sockopt format format-check install uninstall doc fuzz fuzz-build
+.PHONY: all clean check unit test demo bench bench-raw bench-sockopt format format-check install uninstall doc fuzz fuzz-build
 all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/howorm $(BUILD)/hosockopt $(BUILD)/connect_info $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5 \
@@ -83,16 +83,16 @@ $(BUILD):
 	mkdir -p $@ $@/asan $@/lib $@/daemon $@/cli
 
 # Each BPF header must compile on its own, not only inside halfopen.bpf.c.
-$(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/sockopt.bpf.h bpf/halfopen.h \
-		bpf/kernel.h include/halfopen.h | $(BUILD)
-	for h in kernel.h halfopen.h slots.bpf.h; do \
+$(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/sockopt.bpf.h bpf/raw.bpf.h bpf/raw.h \
+		bpf/halfopen.h bpf/kernel.h include/halfopen.h | $(BUILD)
+	for h in kernel.h halfopen.h raw.h slots.bpf.h; do \
 		echo "#include \"$$h\"" | $(CLANG) $(BPF_CFLAGS) -fsyntax-only -x c - || exit 1; done
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/halfopen.skel.h: $(BUILD)/halfopen.bpf.o
 	$(BPFTOOL) gen skeleton $< name halfopen_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/daemon/kern.o: $(BUILD)/halfopen.skel.h
+$(BUILD)/daemon/kern.o $(BUILD)/daemon/rawsyn.o: $(BUILD)/halfopen.skel.h
 
 $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
 	@mkdir -p $(@D)
@@ -100,7 +100,7 @@ $(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
 $(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h lib/*.h) bpf/halfopen.h | $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CLI_INC) -c $< -o $@
-$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h lib/*.h) bpf/halfopen.h | $(BUILD)
+$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h lib/*.h) bpf/halfopen.h bpf/raw.h | $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DAEMON_INC) -c $< -o $@
 
@@ -146,6 +146,9 @@ $(BUILD)/nfq_accept: bench/nfq_accept.c $(BUILD)/daemon/nfq.o $(BUILD)/lib/log.o
 
 bench: all $(BUILD)/nfq_accept
 	bench/run.sh
+
+bench-raw: all
+	bench/raw.sh
 
 # The socket interface's cost (halfopen(7)): getsockopt and connect, with and without it.
 bench-sockopt: all

@@ -721,3 +721,6 @@ int expire(struct ho_forget_args *args)
 
 /* The socket interface for applications (halfopen(7)): its own block. */
 #include "sockopt.bpf.h"
+
+/* Raw SYNs (raw IP and packet sockets): their own block, docs/design.md. */
+#include "raw.bpf.h"

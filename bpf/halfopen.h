@@ -46,7 +46,8 @@ struct ho_reach_key {
 /* An attempt closed by its program after its SYN was out this long failed (abandoned). */
 #define HO_ABANDON_NS 1000000000ull
 
-#define HO_SCOPE_F_EXEMPT 1u /* attempts are counted, never held */
+#define HO_SCOPE_F_EXEMPT   1u /* attempts are counted, never held */
+#define HO_SCOPE_F_RAW_DENY 2u /* no raw IP or packet socket may be made (bpf/raw.bpf.h) */
 
 struct ho_scope_key {
 	__u32 kind; /* enum ho_scope_kind */
@@ -168,7 +169,9 @@ struct ho_stats {
 	__u32 tgid; /* for cgroup entries: the last process seen */
 	__u64 cgid;
 	char comm[HO_COMM_LEN];
-	__u64 failfast; /* connect()s refused at once (HALFOPEN_NOQUEUE) */
+	__u64 failfast;	   /* connect()s refused at once (HALFOPEN_NOQUEUE) */
+	__u64 raw;	   /* raw SYNs (raw IP or packet socket) that took a slot */
+	__u64 raw_dropped; /* raw SYNs dropped over a limit */
 };
 
 /*
@@ -199,6 +202,11 @@ enum ho_event_type {
 	HO_EV_FAILFAST =
 		4, /* a HALFOPEN_NOQUEUE connect() was refused: a = what it would have been */
 	HO_EV_FIRST_END = 5, /* a first contact in flight left SYN_SENT (also a SLOT_FREED) */
+	/* a raw or packet socket was refused (outcome 0), its frames dropped
+	 * (1), or PACKET_QDISC_BYPASS refused (2): a = its maker, a.family the
+	 * family, a.sport the type, a.dport the protocol asked for */
+	HO_EV_RAW_DENIED = 6,
+	HO_EV_RAW_DROPPED = 7, /* a raw SYN was dropped over a limit (when armed): a = its sender */
 };
 
 struct ho_event {

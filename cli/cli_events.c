@@ -54,6 +54,49 @@ static void flagged_row(const struct ho_ctl_event_row *r, const char *when, cons
 	printf("\n");
 }
 
+static const char *const raw_kinds[] = {
+	[HO_EVENT_RAW_DROPPED] = "raw_dropped",
+	[HO_EVENT_RAW_REFUSED] = "raw_refused",
+	[HO_EVENT_RAW_FRAMES] = "raw_frames_dropped",
+	[HO_EVENT_RAW_BYPASS] = "raw_bypass_refused",
+};
+static const char *const raw_text[] = {
+	[HO_EVENT_RAW_DROPPED] = "raw SYNs dropped over the limit",
+	[HO_EVENT_RAW_REFUSED] = "raw socket refused (raw deny)",
+	[HO_EVENT_RAW_FRAMES] = "packet socket frames dropped (raw deny)",
+	[HO_EVENT_RAW_BYPASS] = "PACKET_QDISC_BYPASS refused (it would skip the count)",
+};
+
+/* A raw SYN event: the process, no queue. */
+static int raw_row(const struct ho_ctl_event_row *r)
+{
+	time_t t = (time_t)(r->time_ns / 1000000000ull);
+	char when[32], user[64], comm[TEXT_PLAIN_MAX(sizeof(r->top_comm))];
+	char un[TEXT_PLAIN_MAX(sizeof(user))], cg[TEXT_PLAIN_MAX(sizeof(r->top_cgroup))];
+	uint32_t k = r->kind <= HO_EVENT_RAW_BYPASS ? r->kind : HO_EVENT_RAW_DROPPED;
+	struct tm tm;
+
+	user_name(r->top_uid, user, sizeof(user));
+	if (cli_json) {
+		printf("{\"time\":%" PRIu64 ".%03" PRIu64 ",\"kind\":\"%s\",\"pid\":%u,\"comm\":",
+		       (uint64_t)(r->time_ns / 1000000000u),
+		       (uint64_t)(r->time_ns / 1000000u % 1000u), raw_kinds[k], r->top_tgid);
+		json_str(stdout, r->top_comm);
+		printf(",\"uid\":%u,\"user\":", r->top_uid);
+		json_str(stdout, user);
+		printf(",\"cgroup\":");
+		json_str(stdout, r->top_cgroup);
+		printf(",\"family\":%u,\"type\":%u}\n", r->raw_family, r->raw_type);
+	} else {
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+		printf("%s %s: pid %u (%s) uid %u (%s) cgroup %s\n", when, raw_text[k], r->top_tgid,
+		       text_plain(comm, sizeof(comm), r->top_comm), r->top_uid,
+		       text_plain(un, sizeof(un), user), text_plain(cg, sizeof(cg), r->top_cgroup));
+	}
+	fflush(stdout);
+	return 0;
+}
+
 static int event_row(void *ctx, const void *p)
 {
 	const struct ho_ctl_event_row *r = p;
@@ -65,6 +108,8 @@ static int event_row(void *ctx, const void *p)
 	char ff[48] = "";
 
 	(void)ctx;
+	if (r->kind >= HO_EVENT_RAW_DROPPED)
+		return raw_row(r);
 	format_limit(r->limit, lim, sizeof(lim));
 	user_name(r->top_uid, user, sizeof(user));
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));

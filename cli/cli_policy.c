@@ -20,8 +20,11 @@ static void print_row(const struct ho_ctl_policy_row *r, bool first)
 		json_str(stdout, p->name);
 		if (p->flags & HO_SCOPE_F_EXEMPT)
 			printf(",\"exempt\":true,\"limit\":null");
-		else
+		else if (p->limit)
 			printf(",\"exempt\":false,\"limit\":%u", p->limit);
+		else
+			printf(",\"exempt\":false,\"limit\":null");
+		printf(",\"raw_deny\":%s", (p->flags & HO_SCOPE_F_RAW_DENY) ? "true" : "false");
 		printf(",\"id\":%" PRIu64 ",\"active\":%s,\"transient_pid\":%u,\"in_flight\":%d,"
 		       "\"queued\":%d,\"attempts\":%" PRIu64 ",\"queued_total\":%" PRIu64 "}",
 		       r->id, r->id || p->kind == HO_SCOPE_USER ? "true" : "false", r->transient,

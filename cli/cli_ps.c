@@ -20,12 +20,13 @@ static int ps_row(void *ctx, const void *p)
 	struct ps_out *o = ctx;
 	char dest[64], addr[64], age[16], user[64], comm[TEXT_PLAIN_MAX(sizeof(r->a.comm))];
 	char un[TEXT_PLAIN_MAX(sizeof(user))], cg[TEXT_PLAIN_MAX(sizeof(r->cgroup))];
-	const char *state = r->state == HO_ST_QUEUED
+	const char *state = r->state == HO_PS_RAW ? "raw"
+			    : r->state == HO_ST_QUEUED
 				    ? (r->a.flags & HO_AT_CONT ? "contained" : "queued")
 			    : r->state == HO_ST_EXPIRED ? "expired"
 							: "in-flight";
 	/* asked not to be queued (HALFOPEN_NOQUEUE): queued only if it lost the race */
-	bool noq = r->a.flags & HO_AT_NOQUEUE;
+	bool noq = r->state != HO_PS_RAW && (r->a.flags & HO_AT_NOQUEUE);
 	char st[24];
 
 	user_name(r->a.uid, user, sizeof(user));
@@ -160,13 +161,13 @@ static void print_stats_json(const struct stats_out *o, const struct ho_ctl_stat
 	printf("\"alive\":%s,\"attempts\":%llu,\"established\":%llu"
 	       ",\"failed\":%llu,\"queued\":%llu,\"cancelled\":%llu"
 	       ",\"released\":%llu,\"in_flight_now\":%d,\"queued_now\":%d"
-	       ",\"longest_wait_ms\":%llu,\"oldest_wait_ms\":%llu,\"failfast\":%llu,\"verdict\":\"%"
-	       "s\""
+	       ",\"longest_wait_ms\":%llu,\"oldest_wait_ms\":%llu,\"failfast\":%llu"
+	       ",\"raw\":%llu,\"raw_dropped\":%llu,\"verdict\":\"%s\""
 	       ",\"score\":%.3f,\"first_ok\":%u,\"first_failed\":%u}\n",
 	       r->alive ? "true" : "false", U(s->attempts), U(s->established), U(s->failed),
 	       U(s->queued), U(s->cancelled), U(s->released), s->in_flight > 0 ? s->in_flight : 0,
 	       s->queued_now > 0 ? s->queued_now : 0, U(s->max_wait_ns / 1000000),
-	       U(r->oldest_wait_ns / 1000000), U(s->failfast),
+	       U(r->oldest_wait_ns / 1000000), U(s->failfast), U(s->raw), U(s->raw_dropped),
 	       r->verdict == HO_VERDICT_NONE ? "none" : verdict_name(r->verdict), r->score / 1000.0,
 	       r->first_ok, r->first_failed);
 }
@@ -186,20 +187,21 @@ static int stats_row(void *ctx, const void *p)
 		return 0;
 	}
 	if (!o->rows)
-		printf("%-22s %8s %8s %8s %8s %8s %5s %5s %8s %8s %-7s %6s %s\n",
+		printf("%-22s %8s %8s %8s %8s %8s %5s %5s %8s %8s %8s %8s %-7s %6s %s\n",
 		       o->cgroups ? "" : "PID COMM", "ATTEMPTS", "ESTABL", "FAILED", "QUEUED",
-		       "CANCEL", "INFL", "QNOW", "LONGEST", "FAILFAST", "VERDICT", "SCORE",
-		       o->cgroups ? "CGROUP" : "USER");
+		       "CANCEL", "INFL", "QNOW", "LONGEST", "FAILFAST", "RAW", "RAWDROP", "VERDICT",
+		       "SCORE", o->cgroups ? "CGROUP" : "USER");
 	if (o->cgroups)
 		who[0] = '\0';
 	else
 		snprintf(who, sizeof(who), "%llu %s%s", U(r->key),
 			 text_plain(comm, sizeof(comm), s->comm), r->alive ? "" : "*");
-	printf("%-22.22s %8llu %8llu %8llu %8llu %8llu %5d %5d %8s %8llu %-7s %6.1f %s\n", who,
-	       U(s->attempts), U(s->established), U(s->failed), U(s->queued), U(s->cancelled),
+	printf("%-22.22s %8llu %8llu %8llu %8llu %8llu %5d %5d %8s %8llu %8llu %8llu %-7s %6.1f "
+	       "%s\n",
+	       who, U(s->attempts), U(s->established), U(s->failed), U(s->queued), U(s->cancelled),
 	       s->in_flight > 0 ? s->in_flight : 0, s->queued_now > 0 ? s->queued_now : 0,
-	       fmt_age(s->max_wait_ns, wait, sizeof(wait)), U(s->failfast),
-	       verdict_name(r->verdict), r->score / 1000.0,
+	       fmt_age(s->max_wait_ns, wait, sizeof(wait)), U(s->failfast), U(s->raw),
+	       U(s->raw_dropped), verdict_name(r->verdict), r->score / 1000.0,
 	       text_plain(text, sizeof(text),
 			  o->cgroups ? r->cgroup : user_name(s->uid, user, sizeof(user))));
 	o->rows++;

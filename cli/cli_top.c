@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <poll.h>
@@ -238,7 +239,7 @@ static void draw(struct top *t)
 	uint64_t fail = (s->refused + s->failed) - (p->refused + p->failed);
 	time_t now = time(NULL);
 	struct tm tm;
-	unsigned int shown = 0, room = t->height > 7 ? t->height - 7 : 1, extra;
+	unsigned int shown = 0, room = t->height > 8 ? t->height - 8 : 1, extra;
 
 	if (!t->batch)
 		fputs("\033[H", stdout);
@@ -255,6 +256,11 @@ static void draw(struct top *t)
 	     t->have_prev ? per_sec(s->attempts, p->attempts, t->dt) : 0.0,
 	     t->have_prev ? per_sec(s->released, p->released, t->dt) : 0.0, ratio,
 	     sort_names[t->sort], t->batch ? "" : " (s)  q: quit");
+	line(t, "raw SYNs: %u in flight   %.1f/s   dropped %.1f/s   denied %" PRIu64,
+	     s->raw_in_flight,
+	     t->have_prev ? per_sec(s->raw_attempts, p->raw_attempts, t->dt) : 0.0,
+	     t->have_prev ? per_sec(s->raw_dropped, p->raw_dropped, t->dt) : 0.0,
+	     s->raw_denied + s->raw_denied_frames + s->raw_bypass_refused);
 	spark(t, t->hist.in_flight, g, sizeof(g));
 	line(t, "in flight [%s] %u", g, t->hist.n ? t->hist.in_flight[HO_HISTORY_LEN - 1] : 0);
 	spark(t, t->hist.queued, g, sizeof(g));

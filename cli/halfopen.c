@@ -83,8 +83,7 @@ static void print_status(const struct ho_ctl_status *s)
 		       ",\"http_dropped\":%" PRIu64 ",\"failfast\":%" PRIu64
 		       ",\"noqueue_lost\":%" PRIu64 ",\"mode\":\"%s\",\"slot_timeout\":%u"
 		       ",\"flagged\":%u,\"contain_rate\":%u,\"flagged_total\":%" PRIu64
-		       ",\"contained\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"abandoned\":%" PRIu64
-		       "}\n",
+		       ",\"contained\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"abandoned\":%" PRIu64,
 		       s->in_flight, s->queued, s->held, s->queue_max, s->tracked_max, s->pid,
 		       s->queue_num, s->started, s->attempts, s->queued_total, s->released,
 		       s->cancelled, s->established, s->refused + s->failed, s->refused, s->failed,
@@ -94,6 +93,16 @@ static void print_status(const struct ho_ctl_status *s)
 		       s->mode == HO_MODE_ORIGINAL ? "original" : "contain", s->slot_timeout,
 		       s->flagged, s->contain_rate, s->flagged_total, s->contained, s->expired,
 		       s->abandoned);
+		/* flat, raw_ names: a key is never the same as one above (scripts match keys) */
+		printf(",\"raw_in_flight\":%u,\"raw_attempts\":%" PRIu64
+		       ",\"raw_answered\":%" PRIu64 ",\"raw_timed_out\":%" PRIu64
+		       ",\"raw_dropped\":%" PRIu64 ",\"raw_untracked\":%" PRIu64
+		       ",\"raw_denied\":%" PRIu64 ",\"raw_denied_frames\":%" PRIu64
+		       ",\"raw_bypass_refused\":%" PRIu64 ",\"raw_seen\":%s,\"raw_lsm\":%s}\n",
+		       s->raw_in_flight, s->raw_attempts, s->raw_answered, s->raw_timed_out,
+		       s->raw_dropped, s->raw_untracked, s->raw_denied, s->raw_denied_frames,
+		       s->raw_bypass_refused, (s->raw_hooks & HO_RAW_HOOK_TC) ? "true" : "false",
+		       (s->raw_hooks & HO_RAW_HOOK_LSM) ? "true" : "false");
 		return;
 	}
 	strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
@@ -137,6 +146,15 @@ static void print_status(const struct ho_ctl_status *s)
 	       s->flagged_total, s->contained, s->expired, s->dropped, s->untracked, s->tracked_max,
 	       s->late_syns, s->repaired, s->failfast, s->noqueue_lost, s->control_refused,
 	       s->control_dropped, s->http_refused, s->http_dropped);
+	printf("raw SYNs      %u in flight (raw IP and packet sockets%s)\n"
+	       "  attempts    %" PRIu64 "  (%" PRIu64 " answered, %" PRIu64 " timed out)\n"
+	       "  dropped     %" PRIu64 "  (over the limit: nothing retransmits them)\n"
+	       "  untracked   %" PRIu64 "  (table full, let through)\n"
+	       "  denied      %" PRIu64 " sockets refused, %" PRIu64 " frames dropped (raw deny)\n"
+	       "  bypass      %" PRIu64 " PACKET_QDISC_BYPASS refused\n",
+	       s->raw_in_flight, (s->raw_hooks & HO_RAW_HOOK_TC) ? "" : "; not seen: no tc link",
+	       s->raw_attempts, s->raw_answered, s->raw_timed_out, s->raw_dropped, s->raw_untracked,
+	       s->raw_denied, s->raw_denied_frames, s->raw_bypass_refused);
 }
 
 /* Strip -j/--json wherever it stands among a command's arguments. */

@@ -19,6 +19,7 @@
 #include "snapshot.h"
 #include "vec.h"
 #include "procinfo.h"
+#include "rawsyn.h"
 
 #define PS_MAX_ROWS 200000
 
@@ -79,6 +80,16 @@ static void ps_inflight(void *ctx, uint64_t key, const void *val)
 	}
 }
 
+static void ps_raw(void *ctx, const struct ho_attempt *a)
+{
+	struct ps_ctx *x = ctx;
+	size_t n = x->n;
+
+	ps_add(x, a, 0);
+	if (x->n > n)
+		x->rows[n].state = HO_PS_RAW;
+}
+
 static int cmp_age(const void *a, const void *b)
 {
 	const struct ho_ctl_ps_row *x = a, *y = b;
@@ -113,8 +124,10 @@ void list_ps(struct ctl_state *s, struct ctl_client *c, const void *payload)
 	uint32_t pos = 1;
 	size_t n;
 
-	if (!(req->flags & HO_PS_F_QUEUED))
+	if (!(req->flags & HO_PS_F_QUEUED)) {
 		(void)kern_walk(s->l->k, KM_ATTEMPTS, ps_inflight, &x);
+		(void)raw_walk(s->raw, ps_raw, &x);
+	}
 	if (!(req->flags & HO_PS_F_INFLIGHT))
 		for (e = s->l->q.head; e; e = e->next) {
 			e->info.state = HO_ST_QUEUED;

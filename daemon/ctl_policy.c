@@ -60,8 +60,10 @@ static int check(struct ctl_client *c, const struct ho_ctl_policy *req, bool wit
 	if (!with_rule)
 		return 0;
 	if ((p->flags & HO_SCOPE_F_EXEMPT) ? p->limit != 0
-					   : (p->limit < 1 || p->limit > HO_LIMIT_MAX))
-		return ctl_err(c, ERANGE, "give a limit of 1..1000000, or exempt"), -ERANGE;
+	    : p->limit			   ? p->limit > HO_LIMIT_MAX
+					   : !(p->flags & HO_SCOPE_F_RAW_DENY))
+		return ctl_err(c, ERANGE, "give a limit of 1..1000000, exempt, or raw deny"),
+		       -ERANGE;
 	/* its cgroup is removed when its owner is gone: only halfopen run's own */
 	if ((req->flags & HO_POLICY_F_TRANSIENT) &&
 	    (p->kind != HO_SCOPE_CGROUP || (req->flags & HO_POLICY_F_PERSIST) ||

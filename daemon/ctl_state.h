@@ -14,6 +14,7 @@ struct scopes;
 struct limiter;
 struct snapshot_src;
 struct contain;
+struct raw;
 
 struct ctl_state {
 	struct daemon_opts *o;		 /* the settings in force, the file --persist rewrites */
@@ -22,6 +23,7 @@ struct ctl_state {
 	const struct limiter *l;	 /* read: the queue, the events, the history */
 	const struct snapshot_src *snap; /* status, stats and policy rows */
 	struct contain *cn;		 /* the scanner test: halfopen pardon */
+	struct raw *raw;		 /* read: raw SYNs in flight, for ps */
 };
 
 #endif

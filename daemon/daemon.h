@@ -17,12 +17,14 @@
 #include "limiter.h"
 #include "nfq.h"
 #include "options.h"
+#include "rawsyn.h"
 #include "scopes.h"
 #include "snapshot.h"
 
 struct daemon {
 	struct daemon_opts o;
 	struct kern k;
+	struct raw raw; /* raw SYNs: tc links, socket hooks, their timeout */
 	struct nfqueue nfq;
 	struct scopes sc;
 	struct limiter lim;	 /* the engine: queue, release, limit events */
@@ -30,6 +32,7 @@ struct daemon {
 	struct ctl_state ctl_st; /* what control requests work on */
 	struct http_server http; /* the metrics endpoint and its connections */
 	struct snapshot_src snap;
+	struct ho_ctl_event_row evs_out[HO_REPORTS_MAX]; /* the engine's events of one turn */
 	int epfd, sigfd, timerfd;
 	int ratefd; /* --release rate:R: one tick per release, at most 1 kHz */
 	uint32_t rate_per_tick;

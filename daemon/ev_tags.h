@@ -11,6 +11,8 @@ enum ev_tag {
 	EV_TIMER,
 	EV_HTTP_LISTEN,
 	EV_RATE,
+	EV_RAW_LINK,  /* a network interface appeared or went (rawsyn.c) */
+	EV_RAW_TIMER, /* unanswered raw SYNs to time out */
 };
 #define EV_CLIENT (1ull << 32) /* a control client: EV_CLIENT | fd */
 #define EV_HTTP	  (1ull << 33) /* a metrics connection: EV_HTTP | fd */

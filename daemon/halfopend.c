@@ -22,6 +22,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include "clock.h"
 #include "daemon.h"
 #include "ev_tags.h"
 #include "log.h"
@@ -151,6 +152,7 @@ static void reload(struct daemon *d)
 	kern_set_limit(&d->k, d->o.c.limit);
 	set_rate(d);
 	contain_configure(&d->lim.cn, &d->k, &d->o.c);
+	raw_configure(&d->raw, d->o.c.raw_timeout_ms);
 	scopes_load(&d->sc, c);
 	free(c);
 	d->lim.ev.interval_ns = (uint64_t)d->o.c.event_interval * 1000000000ull;
@@ -219,10 +221,10 @@ static int min_timeout(int a, int b)
 
 static int run_loop(struct daemon *d)
 {
-	static struct ho_ctl_event_row evs_out[HO_REPORTS_MAX];
 	struct epoll_event evs[16];
 	struct ho_ctl_event_row ev;
 	size_t nev;
+	const struct ho_ctl_event_row *raw_ev;
 	uint64_t ticks;
 	int n, i, timeout = -1;
 
@@ -256,6 +258,7 @@ static int run_loop(struct daemon *d)
 			case EV_TIMER:
 				if (read(d->timerfd, &ticks, sizeof(ticks)) > 0) {
 					limiter_housekeeping(&d->lim);
+					raw_rearm(&d->raw, now_ns(), d->lim.ev.interval_ns);
 					http_expire(&d->http);
 					ctl_expire(&d->ctl);
 					notify_status(d);
@@ -267,6 +270,12 @@ static int run_loop(struct daemon *d)
 			case EV_RATE:
 				on_rate(d);
 				break;
+			case EV_RAW_LINK:
+				raw_on_netlink(&d->raw);
+				break;
+			case EV_RAW_TIMER:
+				raw_on_timer(&d->raw);
+				break;
 			default:
 				if (evs[i].data.u64 & EV_HTTP)
 					http_event(&d->http, (int)(evs[i].data.u64 & ~EV_HTTP),
@@ -277,14 +286,17 @@ static int run_loop(struct daemon *d)
 				break;
 			}
 		}
-		timeout = limiter_report(&d->lim, evs_out, HO_REPORTS_MAX, &nev);
+		timeout = limiter_report(&d->lim, d->evs_out, HO_REPORTS_MAX, &nev);
 		for (size_t j = 0; j < nev; j++)
-			ctl_broadcast_event(&d->ctl, &evs_out[j]);
+			ctl_broadcast_event(&d->ctl, &d->evs_out[j]);
 		/* the scanner alarms: kept with the limit events, sent to followers */
 		while (contain_alarm(&d->lim.cn, &ev)) {
 			event_log_add(&d->lim.events, &ev);
 			ctl_broadcast_event(&d->ctl, &ev);
 		}
+		n = (int)limiter_raw_events(&d->lim, &raw_ev);
+		for (i = 0; i < n; i++)
+			ctl_broadcast_event(&d->ctl, &raw_ev[i]);
 		sched_as(d, true);
 		timeout = min_timeout(timeout, limiter_expire(&d->lim));
 		/*
@@ -309,6 +321,7 @@ static void shutdown_all(struct daemon *d, const char *pin)
 			nfqueue_receive(&d->nfq, limiter_on_packet, &d->lim);
 		}
 	}
+	raw_close(&d->raw);
 	(void)rules_remove();
 	(void)unlink(pin);
 	if (d->nfq.nl) {
@@ -340,14 +353,18 @@ static void wire(struct daemon *dm)
 	dm->lim.k = &dm->k;
 	dm->lim.nfq = &dm->nfq;
 	dm->lim.sc = &dm->sc;
-	dm->snap = (struct snapshot_src){
-		.l = &dm->lim, .c = &dm->o.c, .ctl = &dm->ctl.counts, .http = &dm->http.counts};
+	dm->snap = (struct snapshot_src){.l = &dm->lim,
+					 .c = &dm->o.c,
+					 .ctl = &dm->ctl.counts,
+					 .http = &dm->http.counts,
+					 .raw = &dm->raw};
 	dm->ctl_st = (struct ctl_state){.o = &dm->o,
 					.k = &dm->k,
 					.sc = &dm->sc,
 					.l = &dm->lim,
 					.snap = &dm->snap,
-					.cn = &dm->lim.cn};
+					.cn = &dm->lim.cn,
+					.raw = &dm->raw};
 	dm->ctl.state = &dm->ctl_st;
 	dm->http.c = &dm->o.c;
 	dm->http.snap = &dm->snap;
@@ -437,7 +454,15 @@ int main(int argc, char **argv)
 		err = kern_attach_app(&d.k);
 	if (err)
 		goto out;
-	err = setup_loop(&d);
+	err = raw_open(&d.raw, &d.k);
+	if (!err)
+		raw_configure(&d.raw, d.o.c.raw_timeout_ms);
+	if (!err)
+		err = setup_loop(&d);
+	if (!err)
+		err = epoll_add(d.epfd, raw_nl_fd(&d.raw), EV_RAW_LINK);
+	if (!err)
+		err = epoll_add(d.epfd, d.raw.timer_fd, EV_RAW_TIMER);
 	if (!err)
 		err = http_listen(&d.http);
 	if (err)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "halfopen.h"
+#include "raw.h"
 #include "halfopen.skel.h"
 #include "kern.h"
 #include "log.h"
@@ -158,17 +159,35 @@ int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, bool app,
 	if (k->cgroup_fd < 0)
 		return pr_err_ret(-errno, "cannot open the cgroup v2 root: %s", strerror(errno));
 
-	/* open: parse the object, nothing in the kernel yet */
-	k->skel = halfopen_bpf__open();
-	if (!k->skel)
-		return pr_err_ret(-errno, "cannot open the BPF object: %s", strerror(errno));
-	/* set what the programs only read, and the table sizes */
-	k->skel->rodata->netns_cookie = k->netns_cookie;
-	bpf_map__set_max_entries(k->skel->maps.attempts, tracked_max);
-	bpf_map__set_max_entries(k->skel->maps.held, tracked_max);
-	app_choose(k, app);
-	/* load: the verifier checks the programs */
-	err = halfopen_bpf__load(k->skel);
+	/*
+	 * open: parse the object, nothing in the kernel yet. The BPF LSM
+	 * programs of raw.bpf.h are tried first; a kernel that refuses them
+	 * (no BPF LSM, or no trampolines) gets the object without them.
+	 */
+	for (int with_lsm = 1; with_lsm >= 0; with_lsm--) {
+		k->skel = halfopen_bpf__open();
+		if (!k->skel)
+			return pr_err_ret(-errno, "cannot open the BPF object: %s",
+					  strerror(errno));
+		/* set what the programs only read, and the table sizes */
+		k->skel->rodata->netns_cookie = k->netns_cookie;
+		bpf_map__set_max_entries(k->skel->maps.attempts, tracked_max);
+		bpf_map__set_max_entries(k->skel->maps.held, tracked_max);
+		app_choose(k, app);
+		bpf_program__set_autoload(k->skel->progs.raw_socket_create, with_lsm);
+		bpf_program__set_autoload(k->skel->progs.raw_socket_post_create, with_lsm);
+		/* load: the verifier checks the programs */
+		err = halfopen_bpf__load(k->skel);
+		if (!err) {
+			k->lsm = with_lsm;
+			break;
+		}
+		if (with_lsm) {
+			k->lsm_err = err;
+			halfopen_bpf__destroy(k->skel);
+			k->skel = NULL;
+		}
+	}
 	if (err) {
 		pr_err("cannot load the BPF programs: %s (run with -vv for libbpf's log)",
 		       strerror(-err));

@@ -24,6 +24,8 @@ struct kern {
 	int cgroup_fd; /* the cgroup v2 root the sock_ops program is attached to */
 	uint32_t netns_ino;
 	uint64_t netns_cookie;
+	bool lsm;    /* the BPF LSM programs of raw.bpf.h loaded */
+	int lsm_err; /* why they did not: -errno */
 };
 
 /* Check the kernel can run us; one clear message and -errno if not. */

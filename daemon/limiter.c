@@ -28,10 +28,56 @@
 #include "packet.h"
 #include "parse.h"
 #include "procinfo.h"
+#include "rawsyn.h"
 #include "reconcile.h"
 #include "release.h"
 #include "scopes.h"
 #include "u64vec.h"
+
+/* A raw SYN dropped, a raw socket refused: logged, kept, sent to followers. */
+static void limiter_raw_event(struct limiter *l, const struct ho_event *ev)
+{
+	static const char *const what[] = {
+		[HO_EVENT_RAW_DROPPED] = "raw SYNs dropped over the limit",
+		[HO_EVENT_RAW_REFUSED] = "raw socket refused (raw deny)",
+		[HO_EVENT_RAW_FRAMES] = "packet socket frames dropped (raw deny)",
+		[HO_EVENT_RAW_BYPASS] = "PACKET_QDISC_BYPASS refused (it would skip the count)",
+	};
+	struct ho_ctl_event_row r;
+	char user[64], lim[16];
+	uint64_t now = now_ns();
+
+	if (!raw_event_row(ev, &r))
+		return;
+	/* refusals come one per socket(): at most 10 logged a second */
+	if (now - l->raw_log_ns >= 1000000000ull) {
+		l->raw_log_ns = now;
+		l->raw_logged = 0;
+	}
+	if (++l->raw_logged > 10)
+		return;
+	r.limit = shared_get(kern_state(l->k)->limit);
+	r.in_flight = shared_get(kern_state(l->k)->in_flight);
+	cgroup_path(ev->a.cgid, r.top_tgid, r.top_cgroup, sizeof(r.top_cgroup));
+	event_log_add(&l->events, &r);
+	pr_warn("event=" HO_EVENT_ID " %s (limit %s): pid %u (%s) uid %u (%s) cgroup %s, family %u "
+		"type %u",
+		what[r.kind], format_limit(r.limit, lim, sizeof(lim)), r.top_tgid, r.top_comm,
+		r.top_uid, user_name(r.top_uid, user, sizeof(user)), r.top_cgroup, r.raw_family,
+		r.raw_type);
+	/* for followers, taken by the loop this turn (limiter_raw_events) */
+	if (l->raw_npending < HO_RAW_EVENTS_PENDING)
+		l->raw_pending[l->raw_npending++] = r;
+}
+
+size_t limiter_raw_events(struct limiter *l, const struct ho_ctl_event_row **rows)
+{
+	size_t n = l->raw_npending;
+
+	*rows = l->raw_pending;
+	l->raw_npending = 0;
+	return n;
+}
 
 int limiter_on_event(void *ctx, void *data, size_t len)
 {
@@ -69,6 +115,10 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 			l->limit_hit_ns = now_ns();
 		l->failfast_pending++;
 		l->last_queued = ev->a;
+		break;
+	case HO_EV_RAW_DENIED:
+	case HO_EV_RAW_DROPPED:
+		limiter_raw_event(l, ev);
 		break;
 	}
 	return 0;

@@ -22,9 +22,10 @@
 #include "retired.h"
 #include "scopes.h"
 
-#define HO_REPORT_GATHER_MS 200 /* let a burst queue up before naming its top process */
-#define HO_RECONCILE_S	    10	/* seconds between checks that tracked sockets exist */
-#define HO_REPORTS_MAX	    16	/* limit events reported at once (one per limit) */
+#define HO_REPORT_GATHER_MS   200 /* let a burst queue up before naming its top process */
+#define HO_RECONCILE_S	      10  /* seconds between checks that tracked sockets exist */
+#define HO_REPORTS_MAX	      16  /* limit events reported at once (one per limit) */
+#define HO_RAW_EVENTS_PENDING 16  /* raw events for followers in one turn (more: logged, kept) */
 
 /* In flight and queued, one sample a second, for halfopen top. */
 struct history {
@@ -58,6 +59,11 @@ struct limiter {
 	uint64_t seen_lost_events;
 	uint64_t seen_untracked;
 	uint64_t released_seen; /* released at the last tick: none since means a stall */
+	/* raw SYN events (rawsyn.c): kept and logged here, sent to followers by the loop */
+	struct ho_ctl_event_row raw_pending[HO_RAW_EVENTS_PENDING];
+	uint32_t raw_npending;
+	uint32_t raw_logged; /* logged in the second that began at raw_log_ns */
+	uint64_t raw_log_ns;
 };
 
 /* Set up the release engine, once the kernel side is loaded. */
@@ -85,5 +91,7 @@ int limiter_report(struct limiter *l, struct ho_ctl_event_row *out, size_t max, 
 int limiter_expire(struct limiter *l);
 /* ms until a contained attempt may be released, or -1. */
 int limiter_paced_wait(struct limiter *l);
+/* The raw SYN events since the last call, for followers; how many. */
+size_t limiter_raw_events(struct limiter *l, const struct ho_ctl_event_row **rows);
 
 #endif

@@ -18,6 +18,8 @@ void stats_sum(struct ho_stats *sum, const struct ho_stats *s)
 	sum->failfast += s->failfast;
 	sum->in_flight += s->in_flight;
 	sum->queued_now += s->queued_now;
+	sum->raw += s->raw;
+	sum->raw_dropped += s->raw_dropped;
 	if (s->max_wait_ns > sum->max_wait_ns)
 		sum->max_wait_ns = s->max_wait_ns;
 	if (s->last_ns >= sum->last_ns) {

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "limiter.h"
 #include "procinfo.h"
+#include "rawsyn.h"
 #include "snapshot.h"
 #include "vec.h"
 
@@ -20,6 +21,7 @@ void fill_status(const struct snapshot_src *s, struct ho_ctl_status *st)
 {
 	const struct limiter *l = s->l;
 	struct ho_kstate *ks = kern_state(l->k);
+	struct ho_raw_state *rs = raw_state(s->raw);
 
 	*st = (struct ho_ctl_status){
 		.limit = shared_get(ks->limit),
@@ -60,6 +62,17 @@ void fill_status(const struct snapshot_src *s, struct ho_ctl_status *st)
 		.contained = shared_get(ks->contained),
 		.expired = shared_get(ks->expired),
 		.abandoned = shared_get(ks->abandoned),
+		.raw_in_flight = (uint32_t)shared_get(rs->in_flight),
+		.raw_hooks = (s->raw->nifs ? HO_RAW_HOOK_TC : 0) |
+			     (s->raw->lsm_fds[0] >= 0 ? HO_RAW_HOOK_LSM : 0),
+		.raw_attempts = shared_get(rs->attempts),
+		.raw_answered = shared_get(rs->synack) + shared_get(rs->rst),
+		.raw_timed_out = shared_get(rs->timed_out),
+		.raw_dropped = shared_get(rs->dropped),
+		.raw_untracked = shared_get(rs->untracked),
+		.raw_denied = shared_get(rs->denied),
+		.raw_denied_frames = shared_get(rs->denied_frames),
+		.raw_bypass_refused = shared_get(rs->bypass_refused),
 	};
 }
 

@@ -29,6 +29,7 @@ struct snapshot_src {
 	struct limiter *l;	   /* queue, kernel, policies, counters */
 	const struct ho_config *c; /* the settings in force */
 	const struct conn_counts *ctl, *http;
+	struct raw *raw; /* raw SYN counters and what the kernel allows */
 	time_t started;
 };
 

@@ -40,6 +40,8 @@ const struct cfg_option cfg_options[] = {
 	    "order of release (default fair: round robin over cgroups)"),
 	OPT("rt-priority", 0, rt_priority, 0, 99, CFG_NUM, false, "N",
 	    "SCHED_FIFO priority of the release path (default 10; 0: off)"),
+	OPT("raw-timeout", 0, raw_timeout_ms, 100, 120000, CFG_NUM, true, "MS",
+	    "a raw SYN unanswered this long frees its slot (default 3000)"),
 	OPT("socket-interface", 0, socket_iface, 0, 1, CFG_NUM, false, "0|1",
 	    "answer SOL_HALFOPEN and HALFOPEN_NOQUEUE, halfopen(7) (default 1; 0: off)"),
 	OPT("mode", 0, mode, 0, 1, CFG_MODE, false, "contain|original",
@@ -69,6 +71,7 @@ void config_defaults(struct ho_config *c)
 				.queue_num = 4226,
 				.event_interval = 60,
 				.stats_ttl = 300,
+				.raw_timeout_ms = 3000,
 				.rt_priority = 10,
 				.socket_iface = 1,
 				.slot_timeout = HO_SLOT_TIMEOUT_DEFAULT,
@@ -202,7 +205,7 @@ static bool is_space(char ch)
 
 #define POLICY_WORDS 6
 #define POLICY_NEEDS                                                                               \
-	"'policy' needs a scope and a rule: policy cgroup PATH|user NAME limit N|exempt"
+	"'policy' needs a scope and a rule: policy cgroup PATH|user NAME limit N|exempt|raw deny"
 
 /* Split at blanks up to a comment; the number of words, at most max. */
 static int split_words(char *p, char *words[], int max)

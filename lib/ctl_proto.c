@@ -80,7 +80,7 @@ static bool payload_valid(uint16_t type, const void *p)
 
 		return TERMINATED(r->p.name) &&
 		       (r->p.kind == HO_SCOPE_CGROUP || r->p.kind == HO_SCOPE_USER) &&
-		       !(r->p.flags & ~HO_SCOPE_F_EXEMPT) &&
+		       !(r->p.flags & ~(HO_SCOPE_F_EXEMPT | HO_SCOPE_F_RAW_DENY)) &&
 		       !(r->flags & ~(HO_POLICY_F_PERSIST | HO_POLICY_F_TRANSIENT));
 	}
 	case HO_CTL_POLICY_ROW:

@@ -78,34 +78,47 @@ struct ho_ctl_status {
 	uint32_t tracked_max;
 	uint32_t pid;
 	uint32_t queue_num;
-	uint64_t started; /* unix time */
+	uint32_t raw_in_flight; /* raw SYNs half-open now (part of in_flight, or exempt) */
+	uint32_t raw_hooks;	/* HO_RAW_HOOK_*: what the kernel lets us do */
+	uint64_t started;	/* unix time */
 	uint64_t attempts;
 	uint64_t queued_total;
 	uint64_t released;
 	uint64_t cancelled;
 	uint64_t established;
 	uint64_t refused;
-	uint64_t failed;	  /* timed out or other error */
-	uint64_t closed;	  /* in flight, closed by the application */
-	uint64_t dropped;	  /* SYN dropped, queue full */
-	uint64_t untracked;	  /* attempt table full, let through */
-	uint64_t late_syns;	  /* released SYNs dropped: their socket ended first */
-	uint64_t repaired;	  /* attempts forgotten: their end went unreported */
-	uint64_t control_refused; /* control connections refused: a bound was reached */
-	uint64_t control_dropped; /* control clients dropped: idle or not reading */
-	uint64_t http_refused;	  /* metrics connections refused: a bound was reached */
-	uint64_t http_dropped;	  /* metrics connections closed: too slow */
-	uint64_t failfast;	  /* HALFOPEN_NOQUEUE connect()s refused at once (ENOBUFS) */
-	uint64_t noqueue_lost;	  /* HALFOPEN_NOQUEUE attempts queued: the last slot went first */
-	uint32_t mode;		  /* HO_MODE_* (config.h) */
-	uint32_t slot_timeout;	  /* seconds, 0: never */
-	uint32_t flagged;	  /* processes and cgroups flagged now */
-	uint32_t contain_rate;	  /* first contacts a second of a flagged scope */
-	uint64_t flagged_total;	  /* flags since start */
-	uint64_t contained;	  /* first contacts queued for a flagged scope */
-	uint64_t expired;	  /* attempts that stopped counting at slot-timeout */
-	uint64_t abandoned;	  /* of closed: closed after their SYN was out 1 s (failed) */
+	uint64_t failed;	    /* timed out or other error */
+	uint64_t closed;	    /* in flight, closed by the application */
+	uint64_t dropped;	    /* SYN dropped, queue full */
+	uint64_t untracked;	    /* attempt table full, let through */
+	uint64_t late_syns;	    /* released SYNs dropped: their socket ended first */
+	uint64_t repaired;	    /* attempts forgotten: their end went unreported */
+	uint64_t control_refused;   /* control connections refused: a bound was reached */
+	uint64_t control_dropped;   /* control clients dropped: idle or not reading */
+	uint64_t http_refused;	    /* metrics connections refused: a bound was reached */
+	uint64_t http_dropped;	    /* metrics connections closed: too slow */
+	uint64_t failfast;	    /* HALFOPEN_NOQUEUE connect()s refused at once (ENOBUFS) */
+	uint64_t noqueue_lost;	    /* HALFOPEN_NOQUEUE attempts queued: the last slot went first */
+	uint32_t mode;		    /* HO_MODE_* (config.h) */
+	uint32_t slot_timeout;	    /* seconds, 0: never */
+	uint32_t flagged;	    /* processes and cgroups flagged now */
+	uint32_t contain_rate;	    /* first contacts a second of a flagged scope */
+	uint64_t flagged_total;	    /* flags since start */
+	uint64_t contained;	    /* first contacts queued for a flagged scope */
+	uint64_t expired;	    /* attempts that stopped counting at slot-timeout */
+	uint64_t abandoned;	    /* of closed: closed after their SYN was out 1 s (failed) */
+	uint64_t raw_attempts;	    /* raw SYNs (raw IP or packet socket) that took a slot */
+	uint64_t raw_answered;	    /* ... ended by a SYN-ACK or an RST */
+	uint64_t raw_timed_out;	    /* ... unanswered within the raw timeout */
+	uint64_t raw_dropped;	    /* raw SYNs dropped over a limit */
+	uint64_t raw_untracked;	    /* raw SYNs let through: table full */
+	uint64_t raw_denied;	    /* raw and packet sockets refused (EPERM) */
+	uint64_t raw_denied_frames; /* frames of packet sockets dropped by a raw deny */
+	uint64_t raw_bypass_refused; /* setsockopt(PACKET_QDISC_BYPASS) refused */
 };
+
+#define HO_RAW_HOOK_TC	1u /* tc (tcx) programs see raw SYNs */
+#define HO_RAW_HOOK_LSM 2u /* BPF LSM refuses packet sockets at socket() */
 
 /* ps filters: only the fields whose HO_PS_F_* flag is set are compared. */
 #define HO_PS_F_PID	 (1u << 0)
@@ -123,8 +136,11 @@ struct ho_ctl_ps_req {
 	char cgroup[HO_CGROUP_LEN]; /* NUL-terminated */
 };
 
+#define HO_PS_RAW 8 /* ho_ctl_ps_row.state of a raw SYN in flight (raw IP or packet socket) */
+
 struct ho_ctl_ps_row {
-	uint32_t state;	   /* HO_ST_INFLIGHT, HO_ST_QUEUED or HO_ST_EXPIRED (past slot-timeout) */
+	uint32_t
+		state; /* HO_ST_INFLIGHT, HO_ST_QUEUED, HO_ST_EXPIRED (past slot-timeout), HO_PS_RAW */
 	uint32_t position; /* in the queue, from 1; 0 when in flight */
 	uint64_t age_ns;   /* since connect() */
 	uint32_t verdict;  /* enum ho_verdict of its process */
@@ -174,8 +190,12 @@ struct ho_ctl_dest {
 };
 
 enum ho_event_kind {
-	HO_EVENT_LIMIT = 0,   /* a limit was reached (Event 4226) */
-	HO_EVENT_FLAGGED = 1, /* a process or cgroup was flagged as a scanner */
+	HO_EVENT_LIMIT = 0,	  /* a limit was reached (Event 4226): attempts queued */
+	HO_EVENT_FLAGGED = 1,	  /* a process or cgroup was flagged as a scanner */
+	HO_EVENT_RAW_DROPPED = 2, /* raw SYNs dropped over the limit; top_* sent them */
+	HO_EVENT_RAW_REFUSED = 3, /* a raw or packet socket refused (EPERM); top_* asked */
+	HO_EVENT_RAW_FRAMES = 4,  /* a packet socket's frames dropped by raw deny; top_* sent */
+	HO_EVENT_RAW_BYPASS = 5,  /* PACKET_QDISC_BYPASS refused; top_* asked */
 };
 
 #define HO_EVENT_SAMPLES 4
@@ -199,7 +219,9 @@ struct ho_ctl_event_row {
 	char top_comm[HO_COMM_LEN];
 	char top_cgroup[HO_CGROUP_LEN];
 	char scope[HO_POLICY_NAME_LEN +
-		   8]; /* the full scope: "cgroup PATH", "user NAME", "" the namespace */
+		   8];	     /* the full scope: "cgroup PATH", "user NAME", "" the namespace */
+	uint16_t raw_family; /* HO_EVENT_RAW_REFUSED, _FRAMES: the socket's family */
+	uint16_t raw_type;   /* ... and type */
 };
 
 struct ho_ctl_end {

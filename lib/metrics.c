@@ -169,6 +169,24 @@ int metrics_format(char **out, size_t *len, const struct metrics_in *in)
 	       "Times a process or cgroup was flagged as a scanner.", s->flagged_total);
 	scalar(f, "halfopen_contained_total", "counter",
 	       "First contacts queued because their process or cgroup is flagged.", s->contained);
+	scalar(f, "halfopen_raw_in_flight", "gauge",
+	       "Raw SYNs (raw IP or packet sockets) half-open now.", s->raw_in_flight);
+	scalar(f, "halfopen_raw_attempts_total", "counter", "Raw SYNs that took a slot.",
+	       s->raw_attempts);
+	head(f, "halfopen_raw_ended_total", "counter", "Raw SYNs ended, by how.");
+	fprintf(f, "halfopen_raw_ended_total{how=\"answered\"} %" PRIu64 "\n", s->raw_answered);
+	fprintf(f, "halfopen_raw_ended_total{how=\"timeout\"} %" PRIu64 "\n", s->raw_timed_out);
+	scalar(f, "halfopen_raw_dropped_total", "counter", "Raw SYNs dropped over a limit.",
+	       s->raw_dropped);
+	scalar(f, "halfopen_raw_untracked_total", "counter",
+	       "Raw SYNs let through untracked because the table was full.", s->raw_untracked);
+	scalar(f, "halfopen_raw_denied_total", "counter",
+	       "Raw IP and packet sockets refused by a raw deny policy.", s->raw_denied);
+	scalar(f, "halfopen_raw_denied_frames_total", "counter",
+	       "Frames of packet sockets dropped by a raw deny policy.", s->raw_denied_frames);
+	scalar(f, "halfopen_raw_bypass_refused_total", "counter",
+	       "setsockopt(PACKET_QDISC_BYPASS) refused: its frames would skip the count.",
+	       s->raw_bypass_refused);
 	per_endpoint(f, "halfopen_clients_refused_total",
 		     "Connections refused because a bound was reached, by endpoint.",
 		     s->control_refused, s->http_refused);

@@ -86,8 +86,10 @@ int policy_parse(int argc, char *const argv[], bool with_rule, struct ho_policy 
 		return 0;
 	}
 	if (argc < 3)
-		FAIL(2, "give 'limit N' or 'exempt' after the scope");
-	if (!strcmp(argv[2], "exempt")) {
+		FAIL(2, "give 'limit N', 'exempt' or 'raw deny' after the scope");
+	if (!strcmp(argv[2], "raw")) {
+		want = 2; /* only "raw deny", below */
+	} else if (!strcmp(argv[2], "exempt")) {
 		n.flags = HO_SCOPE_F_EXEMPT;
 		want = 3;
 	} else if (!strcmp(argv[2], "limit")) {
@@ -97,8 +99,17 @@ int policy_parse(int argc, char *const argv[], bool with_rule, struct ho_policy 
 			FAIL(3, "invalid limit '%s': give 1..%u", argv[3], HO_LIMIT_MAX);
 		want = 4;
 	} else {
-		FAIL(2, "unknown rule '%s': give 'limit N' or 'exempt'", argv[2]);
+		FAIL(2, "unknown rule '%s': give 'limit N', 'exempt' or 'raw deny'", argv[2]);
 	}
+	/* "raw deny" after the rule, or alone: no raw IP or packet socket */
+	if (argc > want && !strcmp(argv[want], "raw")) {
+		if (argc < want + 2 || strcmp(argv[want + 1], "deny"))
+			FAIL(want + 1, "'raw' takes 'deny'");
+		n.flags |= HO_SCOPE_F_RAW_DENY;
+		want += 2;
+	}
+	if (want == 2)
+		FAIL(2, "give 'limit N', 'exempt' or 'raw deny' after the scope");
 	if (argc > want)
 		FAIL(want, "unexpected '%s' after the rule", argv[want]);
 	*p = n;
@@ -115,10 +126,14 @@ bool policy_is_run_cgroup(const char *path)
 
 const char *policy_rule(const struct ho_policy *p, char *buf, size_t len)
 {
+	const char *raw = (p->flags & HO_SCOPE_F_RAW_DENY) ? "raw deny" : "";
+
 	if (p->flags & HO_SCOPE_F_EXEMPT)
-		snprintf(buf, len, "exempt");
+		snprintf(buf, len, "exempt%s%s", *raw ? " " : "", raw);
+	else if (p->limit)
+		snprintf(buf, len, "limit %u%s%s", p->limit, *raw ? " " : "", raw);
 	else
-		snprintf(buf, len, "limit %u", p->limit);
+		snprintf(buf, len, "%s", raw);
 	return buf;
 }
 

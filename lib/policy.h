@@ -21,13 +21,14 @@
 struct ho_policy {
 	uint32_t kind;		       /* HO_SCOPE_CGROUP or HO_SCOPE_USER */
 	uint32_t uid;		       /* for HO_SCOPE_USER */
-	uint32_t limit;		       /* 1..HO_LIMIT_MAX; 0 when exempt */
-	uint32_t flags;		       /* HO_SCOPE_F_EXEMPT */
+	uint32_t limit;		       /* 1..HO_LIMIT_MAX; 0 when exempt or "raw deny" alone */
+	uint32_t flags;		       /* HO_SCOPE_F_EXEMPT, HO_SCOPE_F_RAW_DENY */
 	char name[HO_POLICY_NAME_LEN]; /* cgroup path from the cgroup2 root, or the user as given */
 };
 
 /*
- * "cgroup PATH limit N|exempt" or "user NAME limit N|exempt" (with_rule), or
+ * "cgroup PATH limit N|exempt" or "user NAME limit N|exempt" (with_rule),
+ * either followed by "raw deny" or with "raw deny" alone as the rule, or
  * only the scope ("cgroup PATH", "user NAME"; a user that no longer exists
  * gets uid HO_UID_BY_NAME). 0, or -EINVAL with the reason in err and the index
  * of the offending word in *bad (argc: one is missing); *p untouched on error.
@@ -49,7 +50,7 @@ int policy_check_path(const char *path, char *err, size_t errlen);
 bool policy_is_run_cgroup(const char *path);
 /* "cgroup PATH limit N", "user NAME exempt"; only the scope with with_rule false. */
 const char *policy_format(const struct ho_policy *p, bool with_rule, char *buf, size_t len);
-/* The rule alone: "exempt" or "limit N". */
+/* The rule alone: "exempt", "limit N", either followed by "raw deny", or "raw deny". */
 const char *policy_rule(const struct ho_policy *p, char *buf, size_t len);
 bool policy_same_scope(const struct ho_policy *a, const struct ho_policy *b);
 

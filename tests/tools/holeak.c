@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "halfopen.h"
+#include "raw.h"
 #include "halfopen.skel.h"
 
 int main(int argc, char **argv)

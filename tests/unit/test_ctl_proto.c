@@ -115,7 +115,10 @@ static void test_policy(void)
 	n = encode_policy(buf, &r);
 	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
 	r.p.kind = HO_SCOPE_USER;
-	r.p.flags = 2;
+	r.p.flags = HO_SCOPE_F_RAW_DENY | HO_SCOPE_F_EXEMPT;
+	n = encode_policy(buf, &r);
+	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == 0);
+	r.p.flags = 4; /* unknown */
 	n = encode_policy(buf, &r);
 	CHECK(ho_ctl_decode(buf, (size_t)n, &hdr, &p) == -EBADMSG);
 	r.p.flags = HO_SCOPE_F_EXEMPT;

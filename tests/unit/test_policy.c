@@ -43,6 +43,21 @@ static void test_parse(void)
 	CHECK(p.kind == HO_SCOPE_USER && p.uid == 0 && p.flags == HO_SCOPE_F_EXEMPT && !p.limit);
 	CHECK(!strcmp(policy_format(&p, true, out, sizeof(out)), "user root exempt"));
 	CHECK(parse("user 0 limit 5", true, &p, &bad, err) == 0 && p.uid == 0 && p.limit == 5);
+	/* raw deny: alone, or after the rule; written back the same */
+	CHECK(parse("cgroup /a raw deny", true, &p, &bad, err) == 0);
+	CHECK(p.flags == HO_SCOPE_F_RAW_DENY && !p.limit);
+	CHECK(!strcmp(policy_format(&p, true, out, sizeof(out)), "cgroup /a raw deny"));
+	CHECK(parse("cgroup /a limit 5 raw deny", true, &p, &bad, err) == 0);
+	CHECK(p.flags == HO_SCOPE_F_RAW_DENY && p.limit == 5);
+	CHECK(!strcmp(policy_format(&p, true, out, sizeof(out)), "cgroup /a limit 5 raw deny"));
+	CHECK(parse("user root exempt raw deny", true, &p, &bad, err) == 0);
+	CHECK(p.flags == (HO_SCOPE_F_RAW_DENY | HO_SCOPE_F_EXEMPT));
+	CHECK(!strcmp(policy_format(&p, true, out, sizeof(out)), "user root exempt raw deny"));
+	CHECK(parse("cgroup /a raw", true, &p, &bad, err) == -EINVAL && bad == 3);
+	CHECK(parse("cgroup /a raw allow", true, &p, &bad, err) == -EINVAL && bad == 3);
+	CHECK(parse("cgroup /a limit 5 raw", true, &p, &bad, err) == -EINVAL && bad == 5);
+	CHECK(parse("cgroup /a raw deny raw deny", true, &p, &bad, err) == -EINVAL && bad == 4);
+	CHECK(parse("cgroup /a raw deny limit 5", true, &p, &bad, err) == -EINVAL && bad == 4);
 	CHECK(parse("user root", false, &p, &bad, err) == 0);
 	/* a user gone from the database can still be named to delete its policy */
 	CHECK(parse("user no-such-user-here", false, &p, &bad, err) == 0);
@@ -143,6 +158,20 @@ static void test_config_lines(void)
 	CHECK(config_parse(good, strlen(good), "h.conf", c, err, sizeof(err)) == 0);
 	CHECK(c->npol == 2 && c->pol[0].limit == 200 && c->pol[1].flags == HO_SCOPE_F_EXEMPT);
 	CHECK(release_mode(c->release) == HO_RELEASE_RATE && release_rate(c->release) == 50);
+
+	/* raw deny in the file, alone and after a rule; raw-timeout */
+	c = cfg();
+	good = "raw-timeout 500\npolicy cgroup /scan raw deny\npolicy user root limit 3 raw deny\n";
+	CHECK(config_parse(good, strlen(good), "h.conf", c, err, sizeof(err)) == 0);
+	CHECK(c->npol == 2 && c->pol[0].flags == HO_SCOPE_F_RAW_DENY && !c->pol[0].limit);
+	CHECK(c->pol[1].flags == HO_SCOPE_F_RAW_DENY && c->pol[1].limit == 3);
+	CHECK(c->raw_timeout_ms == 500);
+	c = cfg();
+	CHECK(config_parse("policy cgroup /scan raw allow\n", 29, "h.conf", c, err, sizeof(err)) ==
+	      -EINVAL);
+	CHECK(strstr(err, "h.conf:1:") && strstr(err, "'raw' takes 'deny'") && c->npol == 0);
+	CHECK(config_parse("raw-timeout 50\n", 15, "h.conf", c, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "invalid raw-timeout '50'") && c->raw_timeout_ms == 3000);
 
 	c = cfg();
 	CHECK(config_parse("limit 5\npolicy user nobody-at-all limit 2\n", 37, "h.conf", c, err,
