@@ -37,7 +37,7 @@ CLI_O    := $(addprefix $(BUILD)/cli/,$(addsuffix .o,$(CLI)))
 LIB_SRC  := $(wildcard lib/*.c)
 UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
-.PHONY: all clean check unit test demo bench format format-check install uninstall doc fuzz fuzz-build
+.PHONY: all clean check unit test demo bench bench-contain format format-check install uninstall doc fuzz fuzz-build
 all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5
@@ -132,6 +132,15 @@ $(BUILD)/nfq_accept: bench/nfq_accept.c $(BUILD)/daemon/nfq.o $(BUILD)/lib/log.o
 
 bench: all $(BUILD)/nfq_accept
 	bench/run.sh
+
+# The containment benchmark: bench/contain.sh, docs/benchmarks.md.
+$(BUILD)/hodelay: bench/hodelay.c $(BUILD)/daemon/nfq.o $(BUILD)/lib/log.o $(BUILD)/lib/text.o
+	$(CC) $(CFLAGS) $(DAEMON_INC) $^ -o $@ $(LDLIBS)
+$(BUILD)/howeb: bench/howeb.c | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@
+
+bench-contain: all $(BUILD)/hodelay $(BUILD)/howeb
+	bench/contain.sh
 
 # Unit tests, plain and sanitized: of lib/, and of the daemon's parts that
 # need no kernel (the release engine), built with what they test only.
