@@ -38,10 +38,10 @@ for t in halfopend halfopen hodelay howeb; do
 done
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 WORM_SECS=${WORM_SECS:-20}
-P2P_CAP=${P2P_CAP:-40}
-AB_N=${AB_N:-3000}
+P2P_CAP=${P2P_CAP:-30}
+AB_N=${AB_N:-2000}
 AB_ROUNDS=${AB_ROUNDS:-3}
-CURL_ROUNDS=${CURL_ROUNDS:-2}
+CURL_ROUNDS=${CURL_ROUNDS:-1}
 NMAP_ROUNDS=${NMAP_ROUNDS:-2}
 ROWS=${ROWS:-none original default}
 PHASES=${PHASES:-W A ab curl nmap}
@@ -124,7 +124,7 @@ cg_empty() { # WORKLOAD
 hosts() { # FIRST LAST LASTOCTET: 198.18.FIRST.L,...,198.18.LAST.L
 	seq -s, -f "$NET.%g.$3" "$1" "$2"
 }
-BROWSER=(browser --hosts "$(hosts 10 29 7)" --loads 20)
+BROWSER=(browser --hosts "$(hosts 10 29 7)" --loads 20 --cap 6)
 P2P=(p2p --live "$(hosts 100 149 7)" --dead "$(hosts 100 149 66)" --cap "$P2P_CAP")
 POLLER=(poller --up "$(hosts 50 229 7)" --down "$(hosts 50 69 99)")
 run_trio() { # TAG: browser, P2P client, poller, one after the other
@@ -218,7 +218,7 @@ phase curl && for ((r = 1; r <= CURL_ROUNDS; r++)); do
 	echo "curl round $r ($(elapsed))" >&2
 	for row in $ROWS; do
 		row_on "$row"
-		inwl curl curl --parallel --connect-timeout 5 -s -K "$T/curl.cfg" \
+		inwl curl curl --parallel --parallel-immediate --connect-timeout 5 -s -K "$T/curl.cfg" \
 			-w '%{http_code} %{url_effective}\n' >"$OUT/curl-$row-$r.out" 2>/dev/null || true
 		row_off "curl$r"
 	done

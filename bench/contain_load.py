@@ -3,7 +3,7 @@
 """The workloads of the containment benchmark (bench/contain.sh).
 
     contain_load.py worm    --port P --net A.B --conc N --giveup S --seconds S --seed N
-    contain_load.py browser --hosts H,H,... --loads N --port P
+    contain_load.py browser --hosts H,H,... --loads N --port P --cap S
     contain_load.py p2p     --live H,... --dead H,... --port P --conc N --timeout S --cap S --seed N
     contain_load.py poller  --up H,... --down H,... --port P --conc N --timeout S
                             --interval S --rounds N
@@ -89,11 +89,15 @@ async def http_get(host, port, path, timeout):
 
 
 async def browser(a):
-    """Page loads: the page, then its 8 resources over at most 6 parallel
-    connections (one connection per request, as HTTP/1.0)."""
+    """LOADS page loads (no new one after CAP s): the page, then its 8
+    resources over at most 6 parallel connections (one connection per
+    request, as HTTP/1.0)."""
     hosts = a.hosts.split(",")
     times, failed = [], 0
+    t_end = time.monotonic() + a.cap
     for i in range(a.loads):
+        if times and time.monotonic() > t_end:
+            break
         h = hosts[i % len(hosts)]
         t0 = time.monotonic()
         ok = await http_get(h, a.port, "/", 30)
@@ -181,7 +185,8 @@ async def poller(a):
 OPTIONS = {
     "worm": [("net", None, None), ("port", int, 445), ("conc", int, 100),
              ("giveup", float, 3), ("seconds", float, 20), ("seed", int, 1)],
-    "browser": [("hosts", None, None), ("loads", int, 20), ("port", int, 80)],
+    "browser": [("hosts", None, None), ("loads", int, 20), ("port", int, 80),
+                ("cap", float, 10)],
     "p2p": [("live", None, None), ("dead", None, None), ("port", int, 6881), ("conc", int, 20),
             ("timeout", float, 10), ("cap", float, 40), ("seed", int, 1)],
     "poller": [("up", None, None), ("down", None, None), ("port", int, 80), ("conc", int, 50),

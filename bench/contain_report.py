@@ -220,6 +220,7 @@ print("")
 line("", rows)
 print("The worm (100 at once, abandons each after 3 s), first contacts on the peer's veth")
 line("  in the first %g s, alone" % WORM_SECS, [fmt(WORM[r] and WORM[r]["alone"], "%d") for r in rows])
+line("  per second, alone", [fmt(WORM[r] and WORM[r]["alone"] / WORM_SECS, "%.1f") for r in rows])
 line("  in its %s s" % "/".join(fmt(WORM[r] and WORM[r]["life"], "%.0f") for r in rows),
      [fmt(WORM[r] and WORM[r]["total"], "%d") for r in rows])
 line("  flagged after (s)", [fmt(WORM[r] and WORM[r]["flag_t"], "%.1f") if r != "none" else "-"
