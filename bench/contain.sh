@@ -28,6 +28,8 @@
 # worm's first contacts (build/contain-worm.png). Results: $OUT (build/contain).
 # Traffic never leaves the two namespaces; an EXIT trap removes them, the
 # cgroups and every process, on Ctrl-C too.
+# The rows choose the daemon's mode themselves: no mode from the harness.
+HO_MODE=
 . "$(dirname "$0")/../tests/net/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "make bench-contain: run as root" >&2; exit 1; }
 for t in ab curl nmap tcpdump gnuplot; do

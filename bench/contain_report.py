@@ -69,11 +69,13 @@ def alarms():
     for line in lines:
         tag, row, text = line.split(" ", 2)
         wl = sorted(set(re.findall(r"/halfopen-test-\d+/(\w+)", text)))
-        kind = "flagged" if re.search("flag|scanner", text, re.I) else "limit"
         try:
-            t = float(json.loads(text).get("time", 0))
-        except (ValueError, AttributeError):
-            t = 0.0
+            d = json.loads(text)
+        except ValueError:
+            d = {}
+        # "kind" since containment; before it, every event was a limit event
+        kind = d.get("kind", "limit")
+        t = float(d.get("time", 0))
         res.append((tag, row, kind, wl, t, text))
     return res
 
