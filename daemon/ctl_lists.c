@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ctl_proto.h"
-#include "daemon.h"
+#include "clock.h"
+#include "ctl_client.h"
+#include "ctl_lists.h"
+#include "ctl_state.h"
+#include "limiter.h"
 #include "log.h"
 #include "snapshot.h"
 #include "vec.h"
@@ -18,7 +22,6 @@
 #define PS_MAX_ROWS 200000
 
 struct ps_ctx {
-	struct daemon *d;
 	const struct ho_ctl_ps_req *req;
 	struct ho_ctl_ps_row *rows;
 	size_t n, cap;
@@ -93,21 +96,21 @@ static void put_rows(struct ctl_client *c, uint16_t type, const void *rows, size
 			break;
 		}
 	end.rows = (uint32_t)i;
-	ctl_put(c, HO_CTL_END, &end, sizeof(end));
+	(void)ctl_put(c, HO_CTL_END, &end, sizeof(end));
 }
 
-void list_ps(struct daemon *d, struct ctl_client *c, const void *payload)
+void list_ps(struct ctl_state *s, struct ctl_client *c, const void *payload)
 {
 	const struct ho_ctl_ps_req *req = payload;
-	struct ps_ctx x = {.d = d, .req = req, .now = now_ns()};
+	struct ps_ctx x = {.req = req, .now = now_ns()};
 	struct hq_entry *e;
 	uint32_t pos = 1;
 	size_t n;
 
 	if (!(req->flags & HO_PS_F_QUEUED))
-		kern_walk(&d->k, KM_ATTEMPTS, ps_inflight, &x);
+		(void)kern_walk(s->l->k, KM_ATTEMPTS, ps_inflight, &x);
 	if (!(req->flags & HO_PS_F_INFLIGHT))
-		for (e = d->q.head; e; e = e->next) {
+		for (e = s->l->q.head; e; e = e->next) {
 			e->info.state = HO_ST_QUEUED;
 			ps_add(&x, &e->info, pos++);
 		}
@@ -117,42 +120,42 @@ void list_ps(struct daemon *d, struct ctl_client *c, const void *payload)
 	free(x.rows);
 }
 
-void list_stats(struct daemon *d, struct ctl_client *c, const void *payload)
+void list_stats(struct ctl_state *s, struct ctl_client *c, const void *payload)
 {
 	const struct ho_ctl_stats_req *req = payload;
 	struct ho_ctl_stats_row *rows;
 	size_t n;
-	int err = collect_stats(d, req->kind == HO_STATS_CGROUPS, &rows, &n);
+	int err = collect_stats(s->snap, req->kind == HO_STATS_CGROUPS, &rows, &n);
 
 	put_rows(c, HO_CTL_STATS_ROW, rows, sizeof(*rows), n, err != 0);
 	free(rows);
 }
 
-void list_events(struct daemon *d, struct ctl_client *c, const void *payload)
+void list_events(struct ctl_state *s, struct ctl_client *c, const void *payload)
 {
 	const struct ho_ctl_events_req *req = payload;
 	struct ho_ctl_end end = {0};
 
-	for (; end.rows < d->events.count; end.rows++)
-		if (ctl_put(c, HO_CTL_EVENT_ROW, event_log_get(&d->events, end.rows),
+	for (; end.rows < s->l->events.count; end.rows++)
+		if (ctl_put(c, HO_CTL_EVENT_ROW, event_log_get(&s->l->events, end.rows),
 			    sizeof(struct ho_ctl_event_row))) {
 			end.truncated = 1;
 			break;
 		}
-	ctl_put(c, HO_CTL_END, &end, sizeof(end));
+	(void)ctl_put(c, HO_CTL_END, &end, sizeof(end));
 	c->follow = req->follow;
 }
 
-void send_history(struct daemon *d, struct ctl_client *c, const void *req)
+void send_history(struct ctl_state *s, struct ctl_client *c, const void *req)
 {
-	struct ho_ctl_history h = {.n = d->hist.n};
+	struct ho_ctl_history h = {.n = s->l->hist.n};
 
 	(void)req;
 	for (uint32_t i = 0; i < HO_HISTORY_LEN; i++) {
-		uint32_t from = (d->hist.next + i) % HO_HISTORY_LEN;
+		uint32_t from = (s->l->hist.next + i) % HO_HISTORY_LEN;
 
-		h.in_flight[i] = d->hist.in_flight[from];
-		h.queued[i] = d->hist.queued[from];
+		h.in_flight[i] = s->l->hist.in_flight[from];
+		h.queued[i] = s->l->hist.queued[from];
 	}
-	ctl_put(c, HO_CTL_HISTORY_REP, &h, sizeof(h));
+	(void)ctl_put(c, HO_CTL_HISTORY_REP, &h, sizeof(h));
 }

@@ -9,26 +9,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "daemon.h"
+#include "ctl_client.h"
+#include "ctl_policy.h"
+#include "ctl_state.h"
+#include "options.h"
+#include "persist.h"
+#include "scopes.h"
 #include "log.h"
 #include "parse.h"
 #include "snapshot.h"
 #include "procinfo.h"
 
-void policy_list(struct daemon *d, struct ctl_client *c, const void *req)
+void policy_list(struct ctl_state *s, struct ctl_client *c, const void *req)
 {
 	struct ho_ctl_policy_row *rows = calloc(HO_POLICIES_MAX, sizeof(*rows));
 	struct ho_ctl_end end = {.truncated = !rows};
 	size_t n;
 
 	(void)req;
-	n = rows ? policy_rows(d, rows, HO_POLICIES_MAX) : 0;
+	n = rows ? policy_rows(s->snap, rows, HO_POLICIES_MAX) : 0;
 	for (; end.rows < n; end.rows++)
 		if (ctl_put(c, HO_CTL_POLICY_ROW, &rows[end.rows], sizeof(rows[0]))) {
 			end.truncated = 1;
 			break;
 		}
-	ctl_put(c, HO_CTL_END, &end, sizeof(end));
+	(void)ctl_put(c, HO_CTL_END, &end, sizeof(end));
 	free(rows);
 }
 
@@ -79,7 +84,7 @@ static char *edit_policy(const char *text, const void *arg)
 	return config_rewrite_policy(text, a->p, a->remove);
 }
 
-static void policy_change(struct daemon *d, struct ctl_client *c, bool set,
+static void policy_change(struct ctl_state *s, struct ctl_client *c, bool set,
 			  const struct ho_ctl_policy *req)
 {
 	char err[256], what[HO_POLICY_NAME_LEN + 64];
@@ -94,8 +99,8 @@ static void policy_change(struct daemon *d, struct ctl_client *c, bool set,
 		owner = (uint32_t)c->pid; /* the pid that connected */
 	/* everything that can go wrong first: then the file, then the change */
 	if (set) {
-		rc = scopes_check(&d->sc, &p, err, sizeof(err));
-	} else if (!scopes_find(&d->sc, &p)) {
+		rc = scopes_check(s->sc, &p, err, sizeof(err));
+	} else if (!scopes_find(s->sc, &p)) {
 		snprintf(err, sizeof(err), "no policy for %.150s",
 			 policy_format(&p, false, what, sizeof(what)));
 		rc = -ENOENT;
@@ -110,11 +115,11 @@ static void policy_change(struct daemon *d, struct ctl_client *c, bool set,
 		struct edit_arg a = {.p = &p, .remove = !set};
 
 		snprintf(what, sizeof(what), "policy %s", policy_format(&p, set, err, sizeof(err)));
-		if (ctl_persist(d, c, what, edit_policy, &a))
+		if (ctl_persist(s->o->config, c, what, edit_policy, &a))
 			return; /* not written: nothing changed */
 	}
-	rc = set ? scopes_set(&d->sc, &p, owner, err, sizeof(err))
-		 : scopes_del(&d->sc, &p, err, sizeof(err));
+	rc = set ? scopes_set(s->sc, &p, owner, err, sizeof(err))
+		 : scopes_del(s->sc, &p, err, sizeof(err));
 	if (rc) {
 		ctl_err(c, -rc, err);
 		return;
@@ -126,24 +131,23 @@ static void policy_change(struct daemon *d, struct ctl_client *c, bool set,
 	else
 		pr_notice("policy %s removed by pid %d uid %u",
 			  policy_format(&p, false, what, sizeof(what)), c->pid, c->uid);
-	/* at once: what is queued is looked at again */
-	limiter_release(d);
+	/* what is queued is looked at again by the loop, at the end of this turn */
 	if (set) {
-		policy_row(d, scopes_find(&d->sc, &p), &row);
-		ctl_put(c, HO_CTL_POLICY_ROW, &row, sizeof(row));
+		policy_row(s->snap, scopes_find(s->sc, &p), &row);
+		(void)ctl_put(c, HO_CTL_POLICY_ROW, &row, sizeof(row));
 	} else {
 		struct ho_ctl_end end = {0};
 
-		ctl_put(c, HO_CTL_END, &end, sizeof(end));
+		(void)ctl_put(c, HO_CTL_END, &end, sizeof(end));
 	}
 }
 
-void policy_set(struct daemon *d, struct ctl_client *c, const void *req)
+void policy_set(struct ctl_state *s, struct ctl_client *c, const void *req)
 {
-	policy_change(d, c, true, req);
+	policy_change(s, c, true, req);
 }
 
-void policy_del(struct daemon *d, struct ctl_client *c, const void *req)
+void policy_del(struct ctl_state *s, struct ctl_client *c, const void *req)
 {
-	policy_change(d, c, false, req);
+	policy_change(s, c, false, req);
 }

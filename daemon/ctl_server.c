@@ -3,11 +3,11 @@
  * The daemon's end of the control socket: see ctl_proto.h for the protocol.
  *
  * Privilege is decided once, at accept, from the peer's credentials: root's
- * clients may send anything, others only what the request table at the end
- * of this file allows anyone (it denies by default). Root is always served:
+ * clients may send anything, others only what the request table of
+ * ctl_dispatch.c allows anyone (it denies by default). Root is always served:
  * unprivileged clients get a bounded share of the connection slots and of
  * the reply memory, one request in flight each, and are dropped when idle or
- * not reading (numbers in daemon.h, stated in halfopend(8)). Replies are
+ * not reading (numbers in ctl_server.h, stated in halfopend(8)). Replies are
  * queued per client and sent as the socket takes them, so a slow or stuck
  * client never blocks the event loop.
  */
@@ -27,11 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 #include "ctl_proto.h"
-#include "daemon.h"
+#include "ctl_dispatch.h"
+#include "ctl_server.h"
+#include "ev_tags.h"
 #include "log.h"
-#include "shared.h"
-#include "snapshot.h"
-#include "parse.h"
+#include "clock.h"
 
 #define CTL_BACKLOG	  128
 #define USER_TIMEOUT_NS	  ((uint64_t)HO_USER_TIMEOUT_S * 1000000000ull)
@@ -143,7 +143,7 @@ static void replace_lock(int fd, const char *path, const struct stat *st, const 
 {
 	pr_warn("%s has mode %04o, owner uid %u, %s: replacing it", path, st->st_mode & 07777,
 		st->st_uid, why);
-	unlink(path);
+	(void)unlink(path);
 	close(fd);
 }
 
@@ -152,50 +152,50 @@ static void replace_lock(int fd, const char *path, const struct stat *st, const 
  * which then holds our pid. A daemon that stops removes the file it held, so what we locked must
  * still be the file at that path, or another daemon could lock a new one.
  */
-static int take_lock(struct daemon *d)
+static int take_lock(struct ctl_server *s)
 {
 	struct stat a, b;
 	int fd, err;
 
 	for (int tries = 0; tries < 3; tries++) {
-		fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0)
-			return pr_err_ret(-errno, "cannot open %s: %s", d->lock_path,
+			return pr_err_ret(-errno, "cannot open %s: %s", s->lock_path,
 					  strerror(errno));
 		if (fstat(fd, &a)) {
 			err = -errno;
 			close(fd);
-			return pr_err_ret(err, "cannot read %s: %s", d->lock_path, strerror(-err));
+			return pr_err_ret(err, "cannot read %s: %s", s->lock_path, strerror(-err));
 		}
 		if (lock_soon(fd)) {
 			err = -errno;
 			if (err == -EWOULDBLOCK && !lock_safe(&a) && !is_halfopend(lock_pid(fd))) {
-				replace_lock(fd, d->lock_path, &a,
+				replace_lock(fd, s->lock_path, &a,
 					     "held by a process that is not halfopend");
 				continue;
 			}
 			if (err == -EWOULDBLOCK)
-				say_locked(fd, d->lock_path);
+				say_locked(fd, s->lock_path);
 			else
-				pr_err("cannot lock %s: %s", d->lock_path, strerror(-err));
+				pr_err("cannot lock %s: %s", s->lock_path, strerror(-err));
 			close(fd);
 			return err == -EWOULDBLOCK ? -EEXIST : err;
 		}
 		if (!lock_safe(&a)) {
 			/* no one holds it, but anyone may have it open, to lock it once we die */
-			replace_lock(fd, d->lock_path, &a, "anyone may have opened it");
+			replace_lock(fd, s->lock_path, &a, "anyone may have opened it");
 			continue;
 		}
-		if (stat(d->lock_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		if (stat(s->lock_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
 			if (ftruncate(fd, 0) || dprintf(fd, "%d\n", (int)getpid()) < 0)
-				pr_warn("cannot write our pid to %s: %s", d->lock_path,
+				pr_warn("cannot write our pid to %s: %s", s->lock_path,
 					strerror(errno));
-			d->lock_fd = fd;
+			s->lock_fd = fd;
 			return 0;
 		}
 		close(fd);
 	}
-	return pr_err_ret(-EAGAIN, "cannot lock %s: it keeps being replaced", d->lock_path);
+	return pr_err_ret(-EAGAIN, "cannot lock %s: it keeps being replaced", s->lock_path);
 }
 
 /*
@@ -203,9 +203,9 @@ static int take_lock(struct daemon *d)
  * deleted): a lock no one holds. What a daemon starting meanwhile opened
  * is then no longer at its path, which its take_lock() sees.
  */
-static void sweep(struct daemon *d)
+static void sweep(struct ctl_server *s)
 {
-	char lock[sizeof(d->lock_path)], sock[sizeof(d->ctl_path)];
+	char lock[sizeof(s->lock_path)], sock[sizeof(s->path)];
 	DIR *dir = opendir(HO_RUN_DIR);
 	struct dirent *e;
 	size_t len;
@@ -219,7 +219,7 @@ static void sweep(struct daemon *d)
 		    strcmp(e->d_name + len - 5, ".lock"))
 			continue;
 		snprintf(lock, sizeof(lock), HO_RUN_DIR "/%s", e->d_name);
-		if (!strcmp(lock, d->lock_path))
+		if (!strcmp(lock, s->lock_path))
 			continue;
 		fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 		if (fd < 0)
@@ -227,8 +227,8 @@ static void sweep(struct daemon *d)
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			snprintf(sock, sizeof(sock), HO_RUN_DIR "/%.*s.sock", (int)len - 5,
 				 e->d_name);
-			unlink(sock);
-			unlink(lock);
+			(void)unlink(sock);
+			(void)unlink(lock);
 			pr_debug("removed %s and its socket: its daemon is gone", lock);
 		}
 		close(fd);
@@ -236,43 +236,42 @@ static void sweep(struct daemon *d)
 	closedir(dir);
 }
 
-static void unlock(struct daemon *d)
+static void unlock(struct ctl_server *s)
 {
-	if (d->lock_fd < 0)
+	if (s->lock_fd < 0)
 		return;
-	unlink(d->lock_path); /* still ours: we hold the lock */
-	close(d->lock_fd);
-	d->lock_fd = -1;
+	(void)unlink(s->lock_path); /* still ours: we hold the lock */
+	close(s->lock_fd);
+	s->lock_fd = -1;
 }
 
-int ctl_listen(struct daemon *d)
+int ctl_listen(struct ctl_server *s)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	mode_t mask;
 	int fd, err;
 
 	for (int i = 0; i < HO_MAX_CLIENTS; i++)
-		d->clients[i] = (struct ctl_client){.fd = -1};
-	d->lock_fd = -1;
-	err = ho_ctl_path(d->ctl_path, sizeof(d->ctl_path), "sock");
+		s->clients[i] = (struct ctl_client){.fd = -1};
+	s->lock_fd = -1;
+	err = ho_ctl_path(s->path, sizeof(s->path), "sock");
 	if (!err)
-		err = ho_ctl_path(d->lock_path, sizeof(d->lock_path), "lock");
+		err = ho_ctl_path(s->lock_path, sizeof(s->lock_path), "lock");
 	if (err)
 		return pr_err_ret(err, "cannot name the control socket: %s", strerror(-err));
 	err = run_dir();
 	if (!err)
-		err = take_lock(d);
+		err = take_lock(s);
 	if (err)
 		return err;
 	/* the lock is ours: a socket file there was left by a daemon killed with SIGKILL */
-	unlink(d->ctl_path);
-	sweep(d);
-	memcpy(sun.sun_path, d->ctl_path, sizeof(d->ctl_path));
+	(void)unlink(s->path);
+	sweep(s);
+	memcpy(sun.sun_path, s->path, sizeof(s->path));
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		err = -errno;
-		pr_err("cannot create the control socket: %s", strerror(-err));
-		unlock(d);
+		err = pr_err_ret(-errno, "cannot create the control socket: %s", strerror(errno));
+		unlock(s);
 		return err;
 	}
 	/* 0666: anyone may connect; what each may ask is decided at accept */
@@ -282,31 +281,31 @@ int ctl_listen(struct daemon *d)
 	if (!err && listen(fd, CTL_BACKLOG))
 		err = -errno;
 	if (err) {
-		pr_err("cannot listen on %s: %s", d->ctl_path, strerror(-err));
+		pr_err("cannot listen on %s: %s", s->path, strerror(-err));
 		close(fd);
-		unlink(d->ctl_path);
-		unlock(d);
+		(void)unlink(s->path);
+		unlock(s);
 		return err;
 	}
-	d->ctl_fd = fd;
+	s->fd = fd;
 	return 0;
 }
 
-static struct ctl_client *client_of(struct daemon *d, int fd)
+static struct ctl_client *client_of(struct ctl_server *s, int fd)
 {
 	for (int i = 0; i < HO_MAX_CLIENTS; i++)
-		if (d->clients[i].fd == fd)
-			return &d->clients[i];
+		if (s->clients[i].fd == fd)
+			return &s->clients[i];
 	return NULL;
 }
 
 /* NULL if a client of uid may have one more connection, or why not. */
-static const char *admit(const struct daemon *d, uint32_t uid, char *why, size_t len)
+static const char *admit(const struct ctl_server *s, uint32_t uid, char *why, size_t len)
 {
 	int used = 0, users = 0, same = 0;
 
 	for (int i = 0; i < HO_MAX_CLIENTS; i++) {
-		const struct ctl_client *c = &d->clients[i];
+		const struct ctl_client *c = &s->clients[i];
 
 		if (c->fd < 0)
 			continue;
@@ -329,7 +328,7 @@ static const char *admit(const struct daemon *d, uint32_t uid, char *why, size_t
 	return why;
 }
 
-void ctl_accept(struct daemon *d)
+void ctl_accept(struct ctl_server *s)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct ucred cred;
@@ -339,78 +338,58 @@ void ctl_accept(struct daemon *d)
 
 	/* a backlog's worth a turn: a storm of connects does not hold the loop */
 	while (n++ < CTL_BACKLOG &&
-	       (fd = accept4(d->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	       (fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		/* privilege is decided here, once: the credentials of connect() */
 		clen = sizeof(cred);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen)) {
 			close(fd);
 			continue;
 		}
-		if (admit(d, cred.uid, why, sizeof(why))) {
+		if (admit(s, cred.uid, why, sizeof(why))) {
 			pr_debug("refusing a control connection of pid %d uid %u: %s", cred.pid,
 				 cred.uid, why);
-			ho_ctl_send_err(fd, EUSERS, "%s", why);
+			(void)ho_ctl_send_err(fd, EUSERS, "%s", why);
 			close(fd);
-			d->ctl_refused++;
+			s->counts.refused++;
 			continue;
 		}
 		ev.data.u64 = EV_CLIENT | (uint64_t)fd;
-		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			close(fd);
 			continue;
 		}
-		*client_of(d, -1) = (struct ctl_client){.fd = fd,
+		*client_of(s, -1) = (struct ctl_client){.fd = fd,
 							.uid = cred.uid,
 							.pid = cred.pid,
 							.restricted = cred.uid != 0,
 							.events = EPOLLIN,
 							.active_ns = now_ns(),
-							.budget = &d->budget};
+							.budget = &s->budget};
 	}
-}
-
-/* The reply buffer of c becomes cap bytes (or is freed, cap 0); the budget follows. */
-static int set_cap(struct ctl_client *c, size_t cap)
-{
-	char *p = NULL;
-
-	if (cap) {
-		p = realloc(c->out, cap);
-		if (!p)
-			return -ENOMEM;
-	} else {
-		free(c->out);
-	}
-	c->budget->all = c->budget->all - c->cap + cap;
-	if (c->restricted)
-		c->budget->users = c->budget->users - c->cap + cap;
-	c->out = p;
-	c->cap = cap;
-	return 0;
 }
 
 /* Close a client's connection; nothing is counted (it left, or it is over). */
-static void ctl_drop(struct daemon *d, struct ctl_client *c)
+static void ctl_drop(struct ctl_server *s, struct ctl_client *c)
 {
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	set_cap(c, 0);
+	(void)ctl_client_resize(c, 0);
 	*c = (struct ctl_client){.fd = -1};
 }
 
 /* Close a client's connection because of what it did: counted, and logged within reason. */
-static void ctl_kick(struct daemon *d, struct ctl_client *c, const char *why)
+static void ctl_kick(struct ctl_server *s, struct ctl_client *c, const char *why)
 {
 	uint64_t now = now_ns();
 
-	if (now - d->ctl_log_ns > 1000000000ull) {
-		d->ctl_log_ns = now;
-		d->ctl_logged = 0;
+	if (now - s->log_ns > 1000000000ull) {
+		s->log_ns = now;
+		s->logged = 0;
 	}
-	if (d->ctl_logged++ < DROP_LOGS_PER_SEC)
+	if (s->logged++ < DROP_LOGS_PER_SEC)
 		pr_info("dropping control client pid %d uid %u: %s", c->pid, c->uid, why);
-	d->ctl_dropped++;
-	ctl_drop(d, c);
+	s->counts.dropped++;
+	ctl_drop(s, c);
 }
 
 /*
@@ -418,102 +397,49 @@ static void ctl_kick(struct daemon *d, struct ctl_client *c, const char *why)
  * reply (and no request meanwhile: one in flight), or its next request,
  * unless it was told to wait.
  */
-static void set_events(struct daemon *d, struct ctl_client *c)
+static void set_events(struct ctl_server *s, struct ctl_client *c)
 {
 	uint32_t want = c->len > c->off ? EPOLLOUT : c->paused ? 0 : EPOLLIN;
 	struct epoll_event ev = {.events = want, .data.u64 = EV_CLIENT | (uint64_t)c->fd};
 
-	if (c->events != want && epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+	if (c->events != want && epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
 		c->events = want;
 }
 
-void ctl_expire(struct daemon *d)
+void ctl_expire(struct ctl_server *s)
 {
 	uint64_t now = now_ns();
 
 	for (int i = 0; i < HO_MAX_CLIENTS; i++) {
-		struct ctl_client *c = &d->clients[i];
+		struct ctl_client *c = &s->clients[i];
 
 		if (c->fd >= 0 && c->paused) {
 			c->paused = false;
-			set_events(d, c);
+			set_events(s, c);
 		}
 		if (c->fd < 0 || !c->restricted || now - c->active_ns <= USER_TIMEOUT_NS)
 			continue;
 		if (c->len > c->off)
-			ctl_kick(d, c, "not reading its replies for " STR(HO_USER_TIMEOUT_S) " s");
+			ctl_kick(s, c, "not reading its replies for " STR(HO_USER_TIMEOUT_S) " s");
 		else if (!c->follow)
-			ctl_kick(d, c, "idle for " STR(HO_USER_TIMEOUT_S) " s");
+			ctl_kick(s, c, "idle for " STR(HO_USER_TIMEOUT_S) " s");
 	}
 }
 
-void ctl_close_all(struct daemon *d)
+void ctl_close_all(struct ctl_server *s)
 {
 	for (int i = 0; i < HO_MAX_CLIENTS; i++)
-		if (d->clients[i].fd >= 0)
-			ctl_drop(d, &d->clients[i]);
-	if (d->ctl_fd >= 0) {
-		close(d->ctl_fd);
-		unlink(d->ctl_path);
+		if (s->clients[i].fd >= 0)
+			ctl_drop(s, &s->clients[i]);
+	if (s->fd >= 0) {
+		close(s->fd);
+		(void)unlink(s->path);
 	}
-	d->ctl_fd = -1;
-	unlock(d);
+	s->fd = -1;
+	unlock(s);
 }
 
-static bool is_row(uint16_t type)
-{
-	return type == HO_CTL_PS_ROW || type == HO_CTL_STATS_ROW || type == HO_CTL_EVENT_ROW ||
-	       type == HO_CTL_POLICY_ROW;
-}
-
-/* Would a reply buffer of cap bytes for c go over a bound? */
-static bool over_budget(const struct ctl_client *c, size_t cap)
-{
-	size_t all = c->budget->all - c->cap + cap, users = c->budget->users - c->cap + cap;
-
-	if (cap > (c->restricted ? HO_OUT_MAX_USER : HO_OUT_MAX_ROOT) || all > HO_OUT_TOTAL)
-		return true;
-	return c->restricted && users > HO_OUT_USERS;
-}
-
-int ctl_put(struct ctl_client *c, uint16_t type, const void *payload, uint32_t len)
-{
-	char msg[HO_CTL_MAX_MSG];
-	int n = ho_ctl_encode(msg, sizeof(msg), type, payload, len);
-	uint32_t size;
-	size_t need, cap;
-
-	if (n < 0)
-		return n;
-	if (c->off && c->off == c->len)
-		c->off = c->len = 0;
-	need = c->len + sizeof(size) + (size_t)n;
-	if (need > c->cap) {
-		for (cap = c->cap ? c->cap * 2 : 4096; cap < need;)
-			cap *= 2;
-		/*
-		 * Rows stop at the bounds (the list says it was cut); a single
-		 * reply or an END always goes, to the byte: one request in
-		 * flight a client keeps those small.
-		 */
-		if (over_budget(c, cap)) {
-			if (is_row(type))
-				return -ENOBUFS;
-			cap = need;
-		}
-		if (set_cap(c, cap)) {
-			c->failed = true;
-			return -ENOMEM;
-		}
-	}
-	size = (uint32_t)n;
-	memcpy(c->out + c->len, &size, sizeof(size));
-	memcpy(c->out + c->len + sizeof(size), msg, (size_t)n);
-	c->len += sizeof(size) + (size_t)n;
-	return 0;
-}
-
-void ctl_flush(struct daemon *d, struct ctl_client *c)
+static void ctl_flush(struct ctl_server *s, struct ctl_client *c)
 {
 	uint32_t size;
 	ssize_t n;
@@ -522,11 +448,11 @@ void ctl_flush(struct daemon *d, struct ctl_client *c)
 		memcpy(&size, c->out + c->off, sizeof(size));
 		n = send(c->fd, c->out + c->off + sizeof(size), size, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			set_events(d, c);
+			set_events(s, c);
 			return;
 		}
 		if (n != (ssize_t)size) {
-			ctl_drop(d, c);
+			ctl_drop(s, c);
 			return;
 		}
 		c->off += sizeof(size) + size;
@@ -536,122 +462,37 @@ void ctl_flush(struct daemon *d, struct ctl_client *c)
 	c->list = false;
 	/* a big reply leaves a big buffer: give it back */
 	if (c->cap > 65536)
-		set_cap(c, 0);
-	set_events(d, c);
+		(void)ctl_client_resize(c, 0);
+	set_events(s, c);
 }
 
 /* Unprivileged lists being sent now: the gate counts nothing else. */
-static int lists_busy(const struct daemon *d)
+static int lists_busy(const struct ctl_server *s)
 {
 	int n = 0;
 
 	for (int i = 0; i < HO_MAX_CLIENTS; i++) {
-		const struct ctl_client *c = &d->clients[i];
+		const struct ctl_client *c = &s->clients[i];
 
 		n += c->fd >= 0 && c->restricted && c->list && c->len > c->off;
 	}
 	return n;
 }
 
-void ctl_broadcast_event(struct daemon *d, const struct ho_ctl_event_row *r)
+void ctl_broadcast_event(struct ctl_server *s, const struct ho_ctl_event_row *r)
 {
 	for (int i = 0; i < HO_MAX_CLIENTS; i++) {
-		struct ctl_client *c = &d->clients[i];
+		struct ctl_client *c = &s->clients[i];
 
 		if (c->fd < 0 || !c->follow)
 			continue;
 		if (c->len - c->off > HO_FOLLOW_MAX ||
 		    ctl_put(c, HO_CTL_EVENT_ROW, r, sizeof(*r))) {
-			ctl_kick(d, c, "an events follower not reading");
+			ctl_kick(s, c, "an events follower not reading");
 			continue;
 		}
-		ctl_flush(d, c);
+		ctl_flush(s, c);
 	}
-}
-
-void ctl_err(struct ctl_client *c, int err, const char *msg)
-{
-	struct ho_ctl_err e = {.err = err};
-
-	snprintf(e.msg, sizeof(e.msg), "%s", msg);
-	ctl_put(c, HO_CTL_ERR, &e, sizeof(e));
-}
-
-static void put_status(struct daemon *d, struct ctl_client *c, const void *req)
-{
-	struct ho_ctl_status s;
-
-	(void)req;
-	fill_status(d, &s);
-	ctl_put(c, HO_CTL_STATUS_REP, &s, sizeof(s));
-}
-
-static char *edit_limit(const char *text, const void *arg)
-{
-	char val[16];
-
-	return config_rewrite(text, "limit",
-			      format_limit(*(const uint32_t *)arg, val, sizeof(val)));
-}
-
-static void set_limit(struct daemon *d, struct ctl_client *c, const void *payload)
-{
-	const struct ho_ctl_limit *req = payload;
-	char old[16], new[32];
-	uint32_t prev;
-
-	if (req->limit > HO_LIMIT_MAX) {
-		ctl_err(c, ERANGE, "the limit must be 1..1000000 or unlimited");
-		return;
-	}
-	snprintf(new, sizeof(new), "limit %s", format_limit(req->limit, old, sizeof(old)));
-	if ((req->flags & HO_LIMIT_F_PERSIST) && ctl_persist(d, c, new, edit_limit, &req->limit))
-		return; /* not written: nothing changed */
-	if ((req->flags & HO_LIMIT_F_PERSIST) &&
-	    (d->o.cli.set & (1u << (config_option("limit") - cfg_options))))
-		pr_warn("limit is also given on the command line, which wins at the next start");
-	prev = shared_get(kern_state(&d->k)->limit);
-	kern_set_limit(&d->k, req->limit);
-	d->o.c.limit = req->limit;
-	if (prev != req->limit)
-		pr_notice("limit changed from %s to %s by pid %d uid %u",
-			  format_limit(prev, old, sizeof(old)),
-			  format_limit(req->limit, new, sizeof(new)), c->pid, c->uid);
-	/* raising it releases queued attempts at once */
-	limiter_release(d);
-	put_status(d, c, NULL);
-}
-
-#define ANYONE 1u /* unprivileged clients may send it: it only reads */
-#define LIST   2u /* the reply is a list: gated for unprivileged clients */
-
-/*
- * Every request, and who may send it. What is not here is not a request;
- * what is here without ANYONE is root's: deny by default.
- */
-static const struct ctl_request {
-	uint16_t type;
-	uint16_t flags;
-	void (*fn)(struct daemon *d, struct ctl_client *c, const void *req);
-	const char *denied; /* what an unprivileged client is told */
-} requests[] = {
-	{HO_CTL_STATUS, ANYONE, put_status, NULL},
-	{HO_CTL_SET_LIMIT, 0, set_limit, "only root may change the limit"},
-	{HO_CTL_PS, ANYONE | LIST, list_ps, NULL},
-	{HO_CTL_STATS, ANYONE | LIST, list_stats, NULL},
-	{HO_CTL_EVENTS, ANYONE | LIST, list_events, NULL},
-	{HO_CTL_HISTORY, ANYONE, send_history, NULL},
-	{HO_CTL_POLICY_SET, 0, policy_set, "only root may change policies"},
-	{HO_CTL_POLICY_DEL, 0, policy_del, "only root may change policies"},
-	{HO_CTL_POLICY_LIST, ANYONE | LIST, policy_list, NULL},
-};
-
-static const struct ctl_request *request_of(uint16_t type)
-{
-	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
-		if (requests[i].type == type)
-			return &requests[i];
-	return NULL;
 }
 
 /*
@@ -660,16 +501,16 @@ static const struct ctl_request *request_of(uint16_t type)
  * off at 1/HO_USERS_SHARE of the time that passes. Over 100 ms owed, their
  * lists wait; root never does.
  */
-static bool users_may_work(struct daemon *d)
+static bool users_may_work(struct ctl_server *s)
 {
-	uint64_t now = now_ns(), paid = (now - d->users_work_at) / HO_USERS_SHARE;
+	uint64_t now = now_ns(), paid = (now - s->users_work_at) / HO_USERS_SHARE;
 
-	d->users_work_ns = d->users_work_ns > paid ? d->users_work_ns - paid : 0;
-	d->users_work_at = now;
-	return d->users_work_ns < 100000000ull;
+	s->users_work_ns = s->users_work_ns > paid ? s->users_work_ns - paid : 0;
+	s->users_work_at = now;
+	return s->users_work_ns < 100000000ull;
 }
 
-static void handle(struct daemon *d, struct ctl_client *c)
+static void handle(struct ctl_server *s, struct ctl_client *c)
 {
 	char buf[HO_CTL_MAX_MSG];
 	const struct ctl_request *r;
@@ -681,42 +522,42 @@ static void handle(struct daemon *d, struct ctl_client *c)
 	if (err == -EAGAIN)
 		return;
 	if (err == -ECONNRESET) {
-		ctl_drop(d, c);
+		ctl_drop(s, c);
 		return;
 	}
 	if (err) {
 		/* one clear answer, then the connection is closed */
 		pr_debug("bad control message: %s", strerror(-err));
-		ho_ctl_send_err(c->fd, -err, "bad request: %s", strerror(-err));
-		ctl_drop(d, c);
+		(void)ho_ctl_send_err(c->fd, -err, "bad request: %s", strerror(-err));
+		ctl_drop(s, c);
 		return;
 	}
 	c->active_ns = now_ns();
-	r = request_of(hdr.type);
+	r = ctl_request_of(hdr.type);
 	if (!r) {
 		ctl_err(c, EOPNOTSUPP, "not a request");
-	} else if (c->restricted && !(r->flags & ANYONE)) {
+	} else if (c->restricted && !(r->flags & CTL_ANYONE)) {
 		ctl_err(c, EPERM, r->denied ? r->denied : "only root may do that");
-	} else if (c->restricted && (r->flags & LIST) && lists_busy(d) >= HO_MAX_LISTS) {
+	} else if (c->restricted && (r->flags & CTL_LIST) && lists_busy(s) >= HO_MAX_LISTS) {
 		ctl_err(c, EBUSY, "busy sending other lists: try again");
 		c->paused = true;
-	} else if (c->restricted && (r->flags & LIST) && !users_may_work(d)) {
+	} else if (c->restricted && (r->flags & CTL_LIST) && !users_may_work(s)) {
 		ctl_err(c, EBUSY, "busy with other users' lists: try again");
 		c->paused = true;
 	} else {
-		c->list = r->flags & LIST;
-		r->fn(d, c, payload);
+		c->list = r->flags & CTL_LIST;
+		r->fn(s->state, c, payload);
 	}
 	if (c->failed) {
-		ctl_kick(d, c, "out of memory for its reply");
+		ctl_kick(s, c, "out of memory for its reply");
 		return;
 	}
-	ctl_flush(d, c);
+	ctl_flush(s, c);
 }
 
-void ctl_event(struct daemon *d, int fd, uint32_t events)
+void ctl_event(struct ctl_server *s, int fd, uint32_t events)
 {
-	struct ctl_client *c = client_of(d, fd);
+	struct ctl_client *c = client_of(s, fd);
 	uint64_t t0 = now_ns();
 	bool restricted;
 
@@ -725,9 +566,9 @@ void ctl_event(struct daemon *d, int fd, uint32_t events)
 	restricted = c->restricted;
 	/* a reply on its way: the next request waits until it is sent */
 	if (c->len > c->off)
-		ctl_flush(d, c);
+		ctl_flush(s, c);
 	else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-		handle(d, c);
+		handle(s, c);
 	if (restricted)
-		d->users_work_ns += now_ns() - t0;
+		s->users_work_ns += now_ns() - t0;
 }

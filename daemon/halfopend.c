@@ -23,10 +23,9 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include "daemon.h"
+#include "ev_tags.h"
 #include "log.h"
 #include "shared.h"
-#include "http.h"
-#include "options.h"
 #include "sdnotify.h"
 #include "parse.h"
 #include "procinfo.h"
@@ -41,11 +40,10 @@ static int ensure_bpffs(void)
 
 	if (statfs(BPFFS, &fs) == 0 && fs.f_type == BPF_FS_MAGIC)
 		return 0;
-	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700")) {
-		pr_err("bpffs is not mounted at " BPFFS " and mounting it failed: %s",
-		       strerror(errno));
-		return -errno;
-	}
+	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
+		return pr_err_ret(-errno,
+				  "bpffs is not mounted at " BPFFS " and mounting it failed: %s",
+				  strerror(errno));
 	pr_info("mounted bpffs at " BPFFS);
 	return 0;
 }
@@ -82,11 +80,12 @@ static int setup_loop(struct daemon *d)
 	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d->ratefd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->ctl.epfd = d->http.epfd = d->epfd;
 	if (d->sigfd < 0 || d->timerfd < 0 || d->ratefd < 0 || d->epfd < 0 ||
 	    timerfd_settime(d->timerfd, 0, &tick, NULL) ||
 	    epoll_add(d->epfd, ring_buffer__epoll_fd(d->k.rb), EV_RINGBUF) ||
 	    epoll_add(d->epfd, nfqueue_fd(&d->nfq), EV_NFQ) ||
-	    epoll_add(d->epfd, d->ctl_fd, EV_CTL) || epoll_add(d->epfd, d->sigfd, EV_SIGNAL) ||
+	    epoll_add(d->epfd, d->ctl.fd, EV_CTL) || epoll_add(d->epfd, d->sigfd, EV_SIGNAL) ||
 	    epoll_add(d->epfd, d->timerfd, EV_TIMER) || epoll_add(d->epfd, d->ratefd, EV_RATE))
 		return pr_err_ret(-errno, "cannot set up the event loop: %s", strerror(errno));
 	return 0;
@@ -116,7 +115,7 @@ static void on_rate(struct daemon *d)
 	if (read(d->ratefd, &ticks, sizeof(ticks)) != sizeof(ticks) || !d->rate_per_tick)
 		return;
 	/* late ticks do not pile up into a burst: at most 2 ticks' worth */
-	limiter_release_some(d, d->rate_per_tick * (uint32_t)(ticks > 2 ? 2 : ticks));
+	limiter_release_some(&d->lim, d->rate_per_tick * (uint32_t)(ticks > 2 ? 2 : ticks));
 }
 
 /* SIGHUP: read the file again; a bad file changes nothing. */
@@ -153,8 +152,8 @@ static void reload(struct daemon *d)
 	set_rate(d);
 	scopes_load(&d->sc, c);
 	free(c);
-	d->ev.interval_ns = (uint64_t)d->o.c.event_interval * 1000000000ull;
-	limiter_release(d);
+	d->lim.ev.interval_ns = (uint64_t)d->o.c.event_interval * 1000000000ull;
+	limiter_release(&d->lim);
 	pr_info("reloaded %s", d->o.config);
 }
 
@@ -183,7 +182,7 @@ static void notify_status(struct daemon *d)
 		 format_limit(shared_get(ks->limit), lim, sizeof(lim)), shared_get(ks->in_flight),
 		 shared_get(ks->queued));
 	if (strcmp(now, d->status_sent)) {
-		sd_notifyf("STATUS=%s", now);
+		(void)sd_notifyf("STATUS=%s", now);
 		strcpy(d->status_sent, now);
 	}
 }
@@ -232,49 +231,54 @@ static int run_loop(struct daemon *d)
 			sched_as(d, tag == EV_RINGBUF || tag == EV_NFQ || tag == EV_RATE);
 			switch (tag) {
 			case EV_RINGBUF:
-				ring_buffer__consume(d->k.rb);
+				(void)ring_buffer__consume(d->k.rb);
 				break;
 			case EV_NFQ:
 				/* events first: a held SYN's attempt is announced before it */
-				ring_buffer__consume(d->k.rb);
-				nfqueue_receive(&d->nfq, limiter_on_packet, d);
+				(void)ring_buffer__consume(d->k.rb);
+				nfqueue_receive(&d->nfq, limiter_on_packet, &d->lim);
 				break;
 			case EV_CTL:
-				ctl_accept(d);
+				ctl_accept(&d->ctl);
 				break;
 			case EV_SIGNAL:
 				on_signal(d);
 				break;
 			case EV_TIMER:
 				if (read(d->timerfd, &ticks, sizeof(ticks)) > 0) {
-					limiter_housekeeping(d);
-					http_expire(d);
-					ctl_expire(d);
+					limiter_housekeeping(&d->lim);
+					http_expire(&d->http);
+					ctl_expire(&d->ctl);
 					notify_status(d);
 				}
 				break;
 			case EV_HTTP_LISTEN:
-				http_accept(d);
+				http_accept(&d->http);
 				break;
 			case EV_RATE:
 				on_rate(d);
 				break;
 			default:
 				if (evs[i].data.u64 & EV_HTTP)
-					http_event(d, (int)(evs[i].data.u64 & ~EV_HTTP),
+					http_event(&d->http, (int)(evs[i].data.u64 & ~EV_HTTP),
 						   evs[i].events);
 				else
-					ctl_event(d, (int)(evs[i].data.u64 & ~EV_CLIENT),
+					ctl_event(&d->ctl, (int)(evs[i].data.u64 & ~EV_CLIENT),
 						  evs[i].events);
 				break;
 			}
 		}
 		ev = (struct ho_ctl_event_row){0};
-		timeout = limiter_report(d, &ev);
+		timeout = limiter_report(&d->lim, &ev);
 		if (ev.time_ns)
-			ctl_broadcast_event(d, &ev);
+			ctl_broadcast_event(&d->ctl, &ev);
 		sched_as(d, true);
-		limiter_release(d);
+		/*
+		 * Every turn ends with a release: for slots freed, and for what
+		 * control requests changed (a limit, a policy), which only change
+		 * the state and leave releasing to here.
+		 */
+		limiter_release(&d->lim);
 	}
 	return 0;
 }
@@ -286,22 +290,22 @@ static void shutdown_all(struct daemon *d, const char *pin)
 		kern_set_limit(&d->k, 0); /* nothing new is held from now on */
 		kern_detach(&d->k);
 		if (d->nfq.nl) {
-			limiter_release_all(d);
-			nfqueue_receive(&d->nfq, limiter_on_packet, d);
+			limiter_release_all(&d->lim);
+			nfqueue_receive(&d->nfq, limiter_on_packet, &d->lim);
 		}
 	}
-	rules_remove();
+	(void)rules_remove();
 	(void)unlink(pin);
 	if (d->nfq.nl) {
 		/* SYNs that reached the queue while the rules went away */
-		nfqueue_receive(&d->nfq, limiter_on_packet, d);
+		nfqueue_receive(&d->nfq, limiter_on_packet, &d->lim);
 		nfqueue_close(&d->nfq);
 	}
 	kern_close(&d->k);
-	ctl_close_all(d);
-	http_close_all(d);
-	hq_free(&d->q);
-	stats_retired_free(&d->retired);
+	ctl_close_all(&d->ctl);
+	http_close_all(&d->http);
+	hq_free(&d->lim.q);
+	stats_retired_free(&d->lim.retired);
 }
 
 /* static: the event log and client table are too big for the stack */
@@ -309,10 +313,27 @@ static struct daemon d = {.epfd = -1,
 			  .sigfd = -1,
 			  .timerfd = -1,
 			  .ratefd = -1,
-			  .ctl_fd = -1,
-			  .lock_fd = -1,
-			  .http_fd = -1,
-			  .diag_fd = -1};
+			  .ctl = {.fd = -1, .epfd = -1, .lock_fd = -1},
+			  .http = {.fd = -1, .epfd = -1, .diag_fd = -1}};
+
+/* Each module is given the others it uses; only main knows them all. */
+static void wire(struct daemon *dm)
+{
+	dm->sc.k = &dm->k;
+	dm->lim.c = &dm->o.c;
+	dm->lim.k = &dm->k;
+	dm->lim.nfq = &dm->nfq;
+	dm->lim.sc = &dm->sc;
+	dm->snap = (struct snapshot_src){
+		.l = &dm->lim, .c = &dm->o.c, .ctl = &dm->ctl.counts, .http = &dm->http.counts};
+	dm->ctl_st = (struct ctl_state){
+		.o = &dm->o, .k = &dm->k, .sc = &dm->sc, .l = &dm->lim, .snap = &dm->snap};
+	dm->ctl.state = &dm->ctl_st;
+	dm->http.c = &dm->o.c;
+	dm->http.snap = &dm->snap;
+	for (int i = 0; i < HO_MAX_HTTP; i++)
+		dm->http.conns[i].fd = -1;
+}
 
 int main(int argc, char **argv)
 {
@@ -320,8 +341,7 @@ int main(int argc, char **argv)
 	char pin[128], lim[16], rel[24], cerr[512];
 	int err;
 
-	for (int i = 0; i < HO_MAX_HTTP; i++)
-		d.http[i].fd = -1;
+	wire(&d);
 	if (options_parse(argc, argv, &d.o, &mode))
 		return 2;
 	if (mode == OPT_HELP || mode == OPT_VERSION) {
@@ -347,15 +367,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* one daemon per network namespace: the lock next to the control socket */
-	if (ctl_listen(&d))
+	if (ctl_listen(&d.ctl))
 		return 1;
 	pin_path(pin, sizeof(pin));
 	/* a daemon killed with SIGKILL left rules (they fail open); remove them */
-	rules_remove();
+	(void)rules_remove();
 	(void)unlink(pin); /* there only if a daemon was killed */
 	if (mode == OPT_CLEANUP) {
 		pr_info("removed rules and pins left by an earlier daemon");
-		ctl_close_all(&d);
+		ctl_close_all(&d.ctl);
 		return 0;
 	}
 	err = kern_check();
@@ -364,18 +384,18 @@ int main(int argc, char **argv)
 	if (!err)
 		err = ensure_bpffs();
 	if (!err) {
-		err = hq_init(&d.q);
+		err = hq_init(&d.lim.q);
 		if (err)
 			pr_err("cannot set up the queue: %s", strerror(-err));
 	}
 	if (err)
 		goto out;
-	limit_event_init(&d.ev, (uint64_t)d.o.c.event_interval * 1000000000ull);
+	limit_event_init(&d.lim.ev, (uint64_t)d.o.c.event_interval * 1000000000ull);
 
-	err = kern_open(&d.k, d.o.c.limit, d.o.c.tracked_max, limiter_on_event, &d);
+	err = kern_open(&d.k, d.o.c.limit, d.o.c.tracked_max, limiter_on_event, &d.lim);
 	if (err)
 		goto out;
-	limiter_init(&d);
+	limiter_init(&d.lim);
 	/* a listener before the rules, so no SYN meets an empty queue */
 	err = nfqueue_open(&d.nfq, (uint16_t)d.o.c.queue_num, d.o.c.queue_max + 1024);
 	if (err)
@@ -395,20 +415,20 @@ int main(int argc, char **argv)
 		goto out;
 	err = setup_loop(&d);
 	if (!err)
-		err = http_listen(&d);
+		err = http_listen(&d.http);
 	if (err)
 		goto out;
 	set_rate(&d);
 	scopes_load(&d.sc, &d.o.c);
-	d.started = time(NULL);
+	d.snap.started = time(NULL);
 	pr_info("halfopend " HO_VERSION " started: limit %s, queue %u, tracked %u, NFQUEUE %u, "
 		"release %s, %u policies, netns net:[%u]",
 		format_limit(d.o.c.limit, lim, sizeof(lim)), d.o.c.queue_max, d.o.c.tracked_max,
 		d.o.c.queue_num, format_release(d.o.c.release, rel, sizeof(rel)), d.sc.n,
 		d.k.netns_ino);
-	sd_notifyf("READY=1\nSTATUS=limit %s, 0 in flight, 0 queued", lim);
+	(void)sd_notifyf("READY=1\nSTATUS=limit %s, 0 in flight, 0 queued", lim);
 	err = run_loop(&d);
-	sd_notifyf("STOPPING=1\nSTATUS=releasing held attempts");
+	(void)sd_notifyf("STOPPING=1\nSTATUS=releasing held attempts");
 out:
 	shutdown_all(&d, pin);
 	if (d.epfd >= 0)
@@ -421,6 +441,6 @@ out:
 		close(d.ratefd);
 	if (!err)
 		pr_info("stopped: %lu attempts released, rules removed",
-			(unsigned long)d.rel.released);
+			(unsigned long)d.lim.rel.released);
 	return err ? 1 : 0;
 }

@@ -26,7 +26,9 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "daemon.h"
+#include "clock.h"
+#include "config.h"
+#include "ev_tags.h"
 #include "http.h"
 #include "log.h"
 #include "snapshot.h"
@@ -54,7 +56,7 @@
  * made and, with replies read within REPLY_NS, at most 6 are held at once.
  */
 struct http_text {
-	unsigned int refs; /* replies sending it, and d->http_text */
+	unsigned int refs; /* replies sending it, and the server's text */
 	uint64_t made_ns;
 	size_t len;
 	char body[];
@@ -66,35 +68,35 @@ static void text_put(struct http_text *t)
 		free(t);
 }
 
-int http_listen(struct daemon *d)
+int http_listen(struct http_server *s)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons((uint16_t)d->o.c.metrics_port),
+				.sin_port = htons((uint16_t)s->c->metrics_port),
 				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_HTTP_LISTEN};
 	int one = 1, fd;
 
-	if (!d->o.c.metrics_port)
+	if (!s->c->metrics_port)
 		return 0;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, LISTEN_BACKLOG) ||
-	    epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		int err = -errno;
 
-		pr_err("cannot serve metrics on 127.0.0.1:%u: %s", d->o.c.metrics_port,
+		pr_err("cannot serve metrics on 127.0.0.1:%u: %s", s->c->metrics_port,
 		       strerror(-err));
 		if (fd >= 0)
 			close(fd);
 		return err;
 	}
-	d->http_fd = fd;
-	d->diag_fd =
+	s->fd = fd;
+	s->diag_fd =
 		socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (d->diag_fd < 0)
+	if (s->diag_fd < 0)
 		pr_warn("no sock_diag (%s): metrics connections are bounded as if from one user",
 			strerror(errno));
-	pr_info("serving metrics on http://127.0.0.1:%u/metrics", d->o.c.metrics_port);
+	pr_info("serving metrics on http://127.0.0.1:%u/metrics", s->c->metrics_port);
 	return 0;
 }
 
@@ -102,10 +104,10 @@ int http_listen(struct daemon *d)
  * The uid that owns the connecting socket, peer -> local, or HTTP_UID_UNKNOWN.
  * The kernel answers within the send: nothing here waits.
  */
-static uint32_t peer_uid(struct daemon *d, const struct sockaddr_in *peer,
+static uint32_t peer_uid(struct http_server *s, const struct sockaddr_in *peer,
 			 const struct sockaddr_in *local)
 {
-	uint32_t seq = ++d->diag_seq;
+	uint32_t seq = ++s->diag_seq;
 	struct {
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 r;
@@ -129,11 +131,11 @@ static uint32_t peer_uid(struct daemon *d, const struct sockaddr_in *peer,
 	} rep;
 	ssize_t n;
 
-	if (d->diag_fd < 0 || send(d->diag_fd, &req, sizeof(req), 0) < 0)
+	if (s->diag_fd < 0 || send(s->diag_fd, &req, sizeof(req), 0) < 0)
 		return HTTP_UID_UNKNOWN;
 	/* one answer per request; skip any left from an earlier one */
 	for (int i = 0; i < 4; i++) {
-		n = recv(d->diag_fd, &rep, sizeof(rep), MSG_DONTWAIT);
+		n = recv(s->diag_fd, &rep, sizeof(rep), MSG_DONTWAIT);
 		if (n < 0)
 			return HTTP_UID_UNKNOWN;
 		if (rep.nlh.nlmsg_seq != seq)
@@ -146,44 +148,44 @@ static uint32_t peer_uid(struct daemon *d, const struct sockaddr_in *peer,
 	return HTTP_UID_UNKNOWN;
 }
 
-static void http_drop(struct daemon *d, struct http_conn *h)
+static void http_drop(struct http_server *s, struct http_conn *h)
 {
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+	(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 	close(h->fd);
 	free(h->out);
 	text_put(h->text);
 	*h = (struct http_conn){.fd = -1};
 }
 
-void http_close_all(struct daemon *d)
+void http_close_all(struct http_server *s)
 {
 	for (int i = 0; i < HO_MAX_HTTP; i++)
-		if (d->http[i].fd >= 0)
-			http_drop(d, &d->http[i]);
-	if (d->http_fd >= 0)
-		close(d->http_fd);
-	d->http_fd = -1;
-	if (d->diag_fd >= 0)
-		close(d->diag_fd);
-	d->diag_fd = -1;
-	text_put(d->http_text);
-	d->http_text = NULL;
+		if (s->conns[i].fd >= 0)
+			http_drop(s, &s->conns[i]);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (s->diag_fd >= 0)
+		close(s->diag_fd);
+	s->diag_fd = -1;
+	text_put(s->text);
+	s->text = NULL;
 }
 
 /* How many connections uid holds. */
-static int held_by(const struct daemon *d, uint32_t uid)
+static int held_by(const struct http_server *s, uint32_t uid)
 {
 	int n = 0;
 
 	for (int i = 0; i < HO_MAX_HTTP; i++)
-		n += d->http[i].fd >= 0 && d->http[i].uid == uid;
+		n += s->conns[i].fd >= 0 && s->conns[i].uid == uid;
 	return n;
 }
 
 /* Root, and the scraper named by --metrics-uid: reserved slots, never evicted. */
-static bool privileged(const struct daemon *d, uint32_t uid)
+static bool privileged(const struct http_server *s, uint32_t uid)
 {
-	return uid == 0 || (d->o.c.metrics_uid && uid == d->o.c.metrics_uid);
+	return uid == 0 || (s->c->metrics_uid && uid == s->c->metrics_uid);
 }
 
 /*
@@ -197,19 +199,19 @@ static bool privileged(const struct daemon *d, uint32_t uid)
  * however many uids it comes from. Among the candidates: the user holding
  * the most, then the oldest. Its slot, or NULL (the newcomer gets 503).
  */
-static struct http_conn *evict(struct daemon *d, uint32_t uid, int same)
+static struct http_conn *evict(struct http_server *s, uint32_t uid, int same)
 {
 	struct http_conn *victim = NULL;
 	uint64_t now = now_ns();
 	int most = 0, k;
 
 	for (int i = 0; i < HO_MAX_HTTP; i++) {
-		struct http_conn *h = &d->http[i];
+		struct http_conn *h = &s->conns[i];
 
-		if (h->fd < 0 || privileged(d, h->uid) || h->uid == uid)
+		if (h->fd < 0 || privileged(s, h->uid) || h->uid == uid)
 			continue;
-		k = held_by(d, h->uid);
-		if (!privileged(d, uid) && k <= same + 1 && h->start_ns + EVICT_AFTER_NS > now)
+		k = held_by(s, h->uid);
+		if (!privileged(s, uid) && k <= same + 1 && h->start_ns + EVICT_AFTER_NS > now)
 			continue;
 		if (!victim || k > most || (k == most && h->start_ns < victim->start_ns)) {
 			most = k;
@@ -218,8 +220,8 @@ static struct http_conn *evict(struct daemon *d, uint32_t uid, int same)
 	}
 	if (!victim)
 		return NULL;
-	d->http_dropped++;
-	http_drop(d, victim);
+	s->counts.dropped++;
+	http_drop(s, victim);
 	return victim;
 }
 
@@ -227,27 +229,27 @@ static struct http_conn *evict(struct daemon *d, uint32_t uid, int same)
  * A free slot for a connection of uid, or NULL if it may not have one more:
  * HO_HTTP_ROOT slots are root's, and other users hold HO_HTTP_PER_UID each.
  */
-static struct http_conn *admit(struct daemon *d, uint32_t uid)
+static struct http_conn *admit(struct http_server *s, uint32_t uid)
 {
 	struct http_conn *free_slot = NULL;
 	int same = 0, users = 0;
 
 	for (int i = 0; i < HO_MAX_HTTP; i++) {
-		if (d->http[i].fd < 0)
-			free_slot = free_slot ? free_slot : &d->http[i];
+		if (s->conns[i].fd < 0)
+			free_slot = free_slot ? free_slot : &s->conns[i];
 		else {
-			same += d->http[i].uid == uid;
-			users += !privileged(d, d->http[i].uid);
+			same += s->conns[i].uid == uid;
+			users += !privileged(s, s->conns[i].uid);
 		}
 	}
 	if (uid != 0 && same >= HO_HTTP_PER_UID)
 		return NULL;
-	if (free_slot && (privileged(d, uid) || users < HO_MAX_HTTP - HO_HTTP_ROOT))
+	if (free_slot && (privileged(s, uid) || users < HO_MAX_HTTP - HO_HTTP_ROOT))
 		return free_slot;
-	return evict(d, uid, same);
+	return evict(s, uid, same);
 }
 
-void http_accept(struct daemon *d)
+void http_accept(struct http_server *s)
 {
 	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
 				   "Retry-After: 1\r\nConnection: close\r\n\r\n";
@@ -258,18 +260,18 @@ void http_accept(struct daemon *d)
 	uint32_t uid;
 	int fd, n = 0;
 
-	while (n++ < BACKLOG && (fd = accept4(d->http_fd, (struct sockaddr *)&peer, &plen,
+	while (n++ < BACKLOG && (fd = accept4(s->fd, (struct sockaddr *)&peer, &plen,
 					      SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		uid = getsockname(fd, (struct sockaddr *)&local, &llen) == 0
-			      ? peer_uid(d, &peer, &local)
+			      ? peer_uid(s, &peer, &local)
 			      : HTTP_UID_UNKNOWN;
-		h = admit(d, uid);
+		h = admit(s, uid);
 		ev.data.u64 = EV_HTTP | (uint64_t)fd;
-		if (!h || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		if (!h || epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			/* best effort: the request has most likely not come yet */
-			send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(fd);
-			d->http_refused++;
+			s->counts.refused++;
 		} else {
 			*h = (struct http_conn){.fd = fd, .uid = uid, .start_ns = now_ns()};
 		}
@@ -370,12 +372,12 @@ static int parse(const struct http_conn *h, bool *head)
 }
 
 /* The metrics text rendered less than SHARE_NS ago, or a new one; a reference for the caller. */
-static struct http_text *metrics_text(struct daemon *d)
+static struct http_text *metrics_text(struct http_server *s)
 {
 	struct ho_ctl_stats_row *rows = NULL;
 	struct ho_ctl_policy_row *pol;
-	struct http_text *t = d->http_text;
-	struct ho_ctl_status s;
+	struct http_text *t = s->text;
+	struct ho_ctl_status st;
 	uint64_t now = now_ns();
 	size_t n = 0, len, npol;
 	char *text = NULL;
@@ -387,17 +389,17 @@ static struct http_text *metrics_text(struct daemon *d)
 	pol = calloc(HO_POLICIES_MAX, sizeof(*pol));
 	if (!pol)
 		return NULL; /* no reply: the connection is closed */
-	fill_status(d, &s);
-	(void)collect_stats(d, true, &rows, &n); /* what fits in memory is reported */
-	npol = policy_rows(d, pol, HO_POLICIES_MAX);
+	fill_status(s->snap, &st);
+	(void)collect_stats(s->snap, true, &rows, &n); /* what fits in memory is reported */
+	npol = policy_rows(s->snap, pol, HO_POLICIES_MAX);
 	t = NULL;
-	if (metrics_format(&text, &len, &s, rows, n, pol, npol) == 0)
+	if (metrics_format(&text, &len, &st, rows, n, pol, npol) == 0)
 		t = malloc(sizeof(*t) + len);
 	if (t) {
 		*t = (struct http_text){.refs = 2, .made_ns = now, .len = len};
 		memcpy(t->body, text, len);
-		text_put(d->http_text);
-		d->http_text = t;
+		text_put(s->text);
+		s->text = t;
 	}
 	free(text);
 	free(rows);
@@ -405,7 +407,7 @@ static struct http_text *metrics_text(struct daemon *d)
 	return t;
 }
 
-static void answer(struct daemon *d, struct http_conn *h, int status, bool head)
+static void answer(struct http_server *s, struct http_conn *h, int status, bool head)
 {
 	static const char nf[] = "not found: try /metrics\n";
 	struct http_text *t;
@@ -419,7 +421,7 @@ static void answer(struct daemon *d, struct http_conn *h, int status, bool head)
 		respond(h, status, "text/plain", msg, strlen(msg), head);
 		return;
 	}
-	t = metrics_text(d);
+	t = metrics_text(s);
 	if (!t)
 		return;
 	/* the header here; the body is sent from the shared text */
@@ -431,7 +433,7 @@ static void answer(struct daemon *d, struct http_conn *h, int status, bool head)
 }
 
 /* After the reply: read and throw away what the client still sends, until it closes. */
-static void linger(struct daemon *d, struct http_conn *h)
+static void linger(struct http_server *s, struct http_conn *h)
 {
 	char buf[4096];
 	ssize_t n;
@@ -443,10 +445,10 @@ static void linger(struct daemon *d, struct http_conn *h)
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
-	http_drop(d, h);
+	http_drop(s, h);
 }
 
-static void flush(struct daemon *d, struct http_conn *h)
+static void flush(struct http_server *s, struct http_conn *h)
 {
 	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = EV_HTTP | (uint64_t)h->fd};
 	size_t end = h->len + (h->text ? h->text->len : 0);
@@ -460,26 +462,26 @@ static void flush(struct daemon *d, struct http_conn *h)
 			n = send(h->fd, h->text->body + (h->off - h->len), end - h->off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			epoll_ctl(d->epfd, EPOLL_CTL_MOD, h->fd, &ev);
+			(void)epoll_ctl(s->epfd, EPOLL_CTL_MOD, h->fd, &ev);
 			return;
 		}
 		if (n <= 0) {
-			http_drop(d, h);
+			http_drop(s, h);
 			return;
 		}
 		h->off += (size_t)n;
 	}
 	/* all sent: a FIN, then the client's close */
-	shutdown(h->fd, SHUT_WR);
+	(void)shutdown(h->fd, SHUT_WR);
 	ev.events = EPOLLIN;
-	epoll_ctl(d->epfd, EPOLL_CTL_MOD, h->fd, &ev);
+	(void)epoll_ctl(s->epfd, EPOLL_CTL_MOD, h->fd, &ev);
 	h->closing = true;
 	h->start_ns = now_ns();
 	h->inlen = 0;
-	linger(d, h);
+	linger(s, h);
 }
 
-void http_event(struct daemon *d, int fd, uint32_t events)
+void http_event(struct http_server *s, int fd, uint32_t events)
 {
 	struct http_conn *h = NULL;
 	bool head = false;
@@ -487,57 +489,57 @@ void http_event(struct daemon *d, int fd, uint32_t events)
 	int status;
 
 	for (int i = 0; i < HO_MAX_HTTP; i++)
-		if (d->http[i].fd == fd)
-			h = &d->http[i];
+		if (s->conns[i].fd == fd)
+			h = &s->conns[i];
 	if (!h)
 		return;
 	if (h->closing) {
-		linger(d, h);
+		linger(s, h);
 		return;
 	}
 	if (h->out) {
 		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-			flush(d, h);
+			flush(s, h);
 		return;
 	}
 	n = recv(fd, h->in + h->inlen, sizeof(h->in) - h->inlen, MSG_DONTWAIT);
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-			http_drop(d, h);
+			http_drop(s, h);
 		return;
 	}
 	h->inlen += (size_t)n;
 	status = parse(h, &head);
 	if (!status)
 		return;
-	answer(d, h, status, head);
+	answer(s, h, status, head);
 	if (!h->out) {
-		http_drop(d, h);
+		http_drop(s, h);
 		return;
 	}
-	flush(d, h);
+	flush(s, h);
 }
 
-void http_expire(struct daemon *d)
+void http_expire(struct http_server *s)
 {
 	uint64_t now = now_ns();
 
-	if (d->http_text && now - d->http_text->made_ns >= SHARE_NS) {
-		text_put(d->http_text); /* replies still sending it keep it */
-		d->http_text = NULL;
+	if (s->text && now - s->text->made_ns >= SHARE_NS) {
+		text_put(s->text); /* replies still sending it keep it */
+		s->text = NULL;
 	}
 	for (int i = 0; i < HO_MAX_HTTP; i++) {
-		struct http_conn *h = &d->http[i];
+		struct http_conn *h = &s->conns[i];
 		uint64_t age = now - h->start_ns;
 
 		if (h->fd < 0)
 			continue;
 		if (h->closing) {
 			if (age > LINGER_NS)
-				http_drop(d, h);
+				http_drop(s, h);
 		} else if (age > (h->out ? REPLY_NS : REQUEST_NS)) {
-			d->http_dropped++;
-			http_drop(d, h);
+			s->counts.dropped++;
+			http_drop(s, h);
 		}
 	}
 }

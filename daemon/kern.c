@@ -51,15 +51,13 @@ int kern_check(void)
 	unsigned int major = 0, minor = 0;
 
 	if (uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
-	    (major < 5 || (major == 5 && minor < 15))) {
-		pr_err("kernel %s is too old: halfopend needs Linux 5.15 or later", u.release);
-		return -ENOTSUP;
-	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		pr_err("kernel has no BTF (/sys/kernel/btf/vmlinux): it needs "
-		       "CONFIG_DEBUG_INFO_BTF=y");
-		return -ENOTSUP;
-	}
+	    (major < 5 || (major == 5 && minor < 15)))
+		return pr_err_ret(-ENOTSUP,
+				  "kernel %s is too old: halfopend needs Linux 5.15 or later",
+				  u.release);
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return pr_err_ret(-ENOTSUP, "kernel has no BTF (/sys/kernel/btf/vmlinux): it needs "
+					    "CONFIG_DEBUG_INFO_BTF=y");
 	return 0;
 }
 
@@ -165,11 +163,10 @@ int kern_attach(struct kern *k)
 {
 	/* from here on every connect() in this namespace is counted */
 	k->link = bpf_program__attach_cgroup(k->skel->progs.on_sockops, k->cgroup_fd);
-	if (!k->link) {
-		pr_err("cannot attach the sock_ops program to the cgroup v2 root: %s",
-		       strerror(errno));
-		return -errno;
-	}
+	if (!k->link)
+		return pr_err_ret(-errno,
+				  "cannot attach the sock_ops program to the cgroup v2 root: %s",
+				  strerror(errno));
 	return 0;
 }
 

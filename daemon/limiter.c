@@ -20,7 +20,9 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
-#include "daemon.h"
+#include <time.h>
+#include "clock.h"
+#include "limiter.h"
 #include "log.h"
 #include "shared.h"
 #include "packet.h"
@@ -33,7 +35,7 @@
 
 int limiter_on_event(void *ctx, void *data, size_t len)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 	const struct ho_event *ev = data;
 	struct hq_entry *e;
 
@@ -42,16 +44,16 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 	switch (ev->type) {
 	case HO_EV_QUEUED:
 		/* -EEXIST: adopted already from a packet that came first */
-		if (hq_push(&d->q, ev->cookie, &ev->a, NULL) == -ENOMEM)
+		if (hq_push(&l->q, ev->cookie, &ev->a, NULL) == -ENOMEM)
 			pr_err("out of memory queueing an attempt of pid %u", ev->a.tgid);
-		if (!d->limit_hit_ns)
-			d->limit_hit_ns = now_ns();
-		d->last_queued = ev->a;
+		if (!l->limit_hit_ns)
+			l->limit_hit_ns = now_ns();
+		l->last_queued = ev->a;
 		break;
 	case HO_EV_CANCELLED:
-		e = hq_find(&d->q, ev->cookie);
+		e = hq_find(&l->q, ev->cookie);
 		if (e)
-			nfqueue_forget(&d->nfq, &d->q, e,
+			nfqueue_forget(l->nfq, &l->q, e,
 				       NF_DROP); /* its socket is closed: never send it */
 		break;
 	case HO_EV_SLOT_FREED:
@@ -63,76 +65,76 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 /* A SYN the kernel held for us; find its attempt by the packet's tuple. */
 void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 	struct ho_attempt a;
 	struct ho_tuple t;
 	struct hq_entry *e;
 	uint64_t cookie;
 
-	if (packet_tuple(pkt, len, &t) || kern_take_held(&d->k, &t, &cookie)) {
-		nfqueue_verdict(&d->nfq, id, NF_ACCEPT); /* not one of ours: fail open */
+	if (packet_tuple(pkt, len, &t) || kern_take_held(l->k, &t, &cookie)) {
+		(void)nfqueue_verdict(l->nfq, id, NF_ACCEPT); /* not one of ours: fail open */
 		return;
 	}
-	e = hq_find(&d->q, cookie);
+	e = hq_find(&l->q, cookie);
 	if (!e) {
 		/* the QUEUED event is written before the SYN is built: read it now */
-		ring_buffer__consume(d->k.rb);
-		e = hq_find(&d->q, cookie);
+		(void)ring_buffer__consume(l->k->rb);
+		e = hq_find(&l->q, cookie);
 	}
 	if (!e) {
-		bool unknown = kern_lookup(&d->k, cookie, &a) != 0;
+		bool unknown = kern_lookup(l->k, cookie, &a) != 0;
 
 		if (unknown || a.state == HO_ST_GONE) {
 			/* its socket no longer connects: the SYN must not go out */
-			nfqueue_verdict(&d->nfq, id, NF_DROP);
+			(void)nfqueue_verdict(l->nfq, id, NF_DROP);
 			if (!unknown && (a.flags & HO_AT_TOMB))
-				(void)kern_delete(&d->k, KM_ATTEMPTS, cookie);
+				(void)kern_delete(l->k, KM_ATTEMPTS, cookie);
 			return;
 		}
 		if (ho_state_in_flight(a.state)) {
 			/* released meanwhile: held_syn has the last word */
-			nfqueue_verdict(&d->nfq, id, NF_REPEAT);
+			(void)nfqueue_verdict(l->nfq, id, NF_REPEAT);
 			return;
 		}
 		/* queued, but its event was lost (ring buffer full): adopt it */
-		if (hq_insert_ordered(&d->q, cookie, &a, &e)) {
-			nfqueue_verdict(&d->nfq, id, NF_DROP);
+		if (hq_insert_ordered(&l->q, cookie, &a, &e)) {
+			(void)nfqueue_verdict(l->nfq, id, NF_DROP);
 			return;
 		}
-		d->adopted++;
+		l->adopted++;
 	}
 	if (e->has_pkt) {
 		/* a retransmission while held: one packet per attempt is enough */
-		d->duplicates++;
-		nfqueue_verdict(&d->nfq, id, NF_DROP);
-	} else if (d->q.held >= d->o.c.queue_max) {
+		l->duplicates++;
+		(void)nfqueue_verdict(l->nfq, id, NF_DROP);
+	} else if (l->q.held >= l->c->queue_max) {
 		/* the attempt keeps its place; TCP sends its SYN again later */
-		d->dropped++;
-		nfqueue_verdict(&d->nfq, id, NF_DROP);
+		l->dropped++;
+		(void)nfqueue_verdict(l->nfq, id, NF_DROP);
 	} else {
-		hq_hold(&d->q, e, id);
+		hq_hold(&l->q, e, id);
 	}
 }
 
 static void engine_scopes_of(void *ctx, struct hq_entry *e, struct ho_scope_set *set)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 
-	scopes_of(&d->sc, e, set);
+	scopes_of(l->sc, e, set);
 }
 
 static int engine_release(void *ctx, uint64_t cookie, bool force, const struct ho_scope_set *set)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 
-	return kern_release(&d->k, cookie, force, set);
+	return kern_release(l->k, cookie, force, set);
 }
 
 static void engine_leave(void *ctx, struct hq_entry *e, uint32_t verdict)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 
-	nfqueue_forget(&d->nfq, &d->q, e, verdict);
+	nfqueue_forget(l->nfq, &l->q, e, verdict);
 }
 
 static const struct release_ops engine_ops = {
@@ -141,51 +143,50 @@ static const struct release_ops engine_ops = {
 	.leave = engine_leave,
 };
 
-void limiter_init(struct daemon *d)
+void limiter_init(struct limiter *l)
 {
-	d->sc.k = &d->k;
-	d->rel = (struct release_engine){.q = &d->q,
-					 .ks = kern_state(&d->k),
-					 .scopes = kern_scopes(&d->k),
+	l->rel = (struct release_engine){.q = &l->q,
+					 .ks = kern_state(l->k),
+					 .scopes = kern_scopes(l->k),
 					 .ops = &engine_ops,
-					 .ctx = d};
+					 .ctx = l};
 }
 
-static void release(struct daemon *d, bool force, uint32_t budget)
+static void release(struct limiter *l, bool force, uint32_t budget)
 {
-	release_run(&d->rel, release_mode(d->o.c.release) == HO_RELEASE_FIFO, force, budget);
+	release_run(&l->rel, release_mode(l->c->release) == HO_RELEASE_FIFO, force, budget);
 }
 
-void limiter_release(struct daemon *d)
+void limiter_release(struct limiter *l)
 {
 	/* in rate mode only the rate timer releases */
-	if (release_mode(d->o.c.release) != HO_RELEASE_RATE)
-		release(d, false, UINT32_MAX);
+	if (release_mode(l->c->release) != HO_RELEASE_RATE)
+		release(l, false, UINT32_MAX);
 }
 
-void limiter_release_some(struct daemon *d, uint32_t n)
+void limiter_release_some(struct limiter *l, uint32_t n)
 {
-	release(d, false, n);
+	release(l, false, n);
 }
 
 /* Shutdown: everything queued goes now, over the limit if need be. */
-void limiter_release_all(struct daemon *d)
+void limiter_release_all(struct limiter *l)
 {
-	ring_buffer__consume(d->k.rb);
-	release(d, true, UINT32_MAX);
+	(void)ring_buffer__consume(l->k->rb);
+	release(l, true, UINT32_MAX);
 }
 
 static void adopt(void *ctx, uint64_t cookie, const void *val)
 {
-	struct daemon *d = ctx;
+	struct limiter *l = ctx;
 	const struct ho_attempt *a = val;
 
-	if (a->state == HO_ST_QUEUED && hq_insert_ordered(&d->q, cookie, a, NULL) == 0)
-		d->adopted++;
+	if (a->state == HO_ST_QUEUED && hq_insert_ordered(&l->q, cookie, a, NULL) == 0)
+		l->adopted++;
 }
 
 struct age_ctx {
-	struct daemon *d;
+	struct limiter *l;
 	uint64_t now, ttl;
 	struct u64vec keys; /* deleted after the walk */
 };
@@ -201,49 +202,49 @@ static void age_one(void *ctx, uint64_t key, const void *val)
 	if (proc_alive((uint32_t)key))
 		return;
 	if (u64vec_push(&x->keys, key) == 0)
-		stats_retire(&x->d->retired, s);
+		stats_retire(&x->l->retired, s);
 }
 
-static void age_stats(struct daemon *d)
+static void age_stats(struct limiter *l)
 {
 	struct age_ctx x = {
-		.d = d, .now = now_ns(), .ttl = (uint64_t)d->o.c.stats_ttl * 1000000000ull};
+		.l = l, .now = now_ns(), .ttl = (uint64_t)l->c->stats_ttl * 1000000000ull};
 
-	kern_walk(&d->k, KM_PROC_STATS, age_one, &x);
+	(void)kern_walk(l->k, KM_PROC_STATS, age_one, &x);
 	for (size_t i = 0; i < x.keys.n; i++)
-		(void)kern_delete(&d->k, KM_PROC_STATS, x.keys.v[i]);
+		(void)kern_delete(l->k, KM_PROC_STATS, x.keys.v[i]);
 	u64vec_free(&x.keys);
-	stats_retired_age(&d->retired, x.now, x.ttl);
+	stats_retired_age(&l->retired, x.now, x.ttl);
 }
 
 /* Once a second: catch up with what the kernel could not tell us. */
-void limiter_housekeeping(struct daemon *d)
+void limiter_housekeeping(struct limiter *l)
 {
-	struct history *h = &d->hist;
-	struct ho_kstate *ks = kern_state(&d->k);
+	struct history *h = &l->hist;
+	struct ho_kstate *ks = kern_state(l->k);
 	uint64_t lost = shared_get(ks->lost_events);
 	uint64_t untracked = shared_get(ks->untracked);
 
-	if (lost != d->seen_lost_events) {
+	if (lost != l->seen_lost_events) {
 		pr_warn("%" PRIu64 " kernel events were lost (ring buffer full); rescanning "
 			"the attempt table",
-			lost - d->seen_lost_events);
-		d->seen_lost_events = lost;
-		ring_buffer__consume(d->k.rb);
-		kern_walk(&d->k, KM_ATTEMPTS, adopt, d);
+			lost - l->seen_lost_events);
+		l->seen_lost_events = lost;
+		(void)ring_buffer__consume(l->k->rb);
+		(void)kern_walk(l->k, KM_ATTEMPTS, adopt, l);
 	}
 	/* drain, then find what the socket lost on the way */
-	ring_buffer__consume(d->k.rb);
-	nfqueue_receive(&d->nfq, limiter_on_packet, d);
-	nfqueue_repair(&d->nfq);
+	(void)ring_buffer__consume(l->k->rb);
+	nfqueue_receive(l->nfq, limiter_on_packet, l);
+	nfqueue_repair(l->nfq);
 	/* one sample a second for halfopen top */
 	h->in_flight[h->next] = shared_get(ks->in_flight);
 	h->queued[h->next] = shared_get(ks->queued);
 	h->next = (h->next + 1) % HO_HISTORY_LEN;
 	if (h->n < HO_HISTORY_LEN)
 		h->n++;
-	if (++d->ticks % 5 == 0) {
-		age_stats(d);
+	if (++l->ticks % 5 == 0) {
+		age_stats(l);
 		/* big replies and storms leave free heap behind: give it back */
 		malloc_trim(0);
 	}
@@ -253,43 +254,43 @@ void limiter_housekeeping(struct daemon *d)
 	 * slots), and the whole table every HO_RECONCILE_S while anything is
 	 * tracked.
 	 */
-	if (d->ticks % HO_RECONCILE_S == 0 &&
-	    (shared_get(ks->in_flight) || shared_get(ks->queued) || d->q.count))
-		reconcile(&d->k, &d->q, &d->nfq, true);
-	else if (d->q.count && d->rel.released == d->released_seen)
-		reconcile(&d->k, &d->q, &d->nfq, false);
-	d->released_seen = d->rel.released;
-	if (untracked != d->seen_untracked) {
+	if (l->ticks % HO_RECONCILE_S == 0 &&
+	    (shared_get(ks->in_flight) || shared_get(ks->queued) || l->q.count))
+		reconcile(l->k, &l->q, l->nfq, true);
+	else if (l->q.count && l->rel.released == l->released_seen)
+		reconcile(l->k, &l->q, l->nfq, false);
+	l->released_seen = l->rel.released;
+	if (untracked != l->seen_untracked) {
 		pr_warn("attempt table full (%u): %" PRIu64 " attempts were let through "
 			"untracked; raise --tracked-max",
-			d->o.c.tracked_max, untracked - d->seen_untracked);
-		d->seen_untracked = untracked;
+			l->c->tracked_max, untracked - l->seen_untracked);
+		l->seen_untracked = untracked;
 	}
-	scopes_tick(&d->sc);
-	limiter_release(d);
+	scopes_tick(l->sc);
+	limiter_release(l);
 }
 
 /*
  * Which limit holds the top process back: the namespace's when it is full,
  * else the first full scope of one of its queued attempts.
  */
-static void full_scope(struct daemon *d, uint32_t tgid, struct ho_ctl_event_row *r)
+static void full_scope(struct limiter *l, uint32_t tgid, struct ho_ctl_event_row *r)
 {
-	struct ho_kstate *ks = kern_state(&d->k);
+	struct ho_kstate *ks = kern_state(l->k);
 	struct ho_scope_set set;
 	struct hq_entry *e;
 
 	r->limit = shared_get(ks->limit);
-	if (!d->sc.n || (r->limit && shared_get(ks->in_flight) >= r->limit))
+	if (!l->sc->n || (r->limit && shared_get(ks->in_flight) >= r->limit))
 		return;
-	for (e = hq_head(&d->q); e && e->info.tgid != tgid; e = e->next)
+	for (e = hq_head(&l->q); e && e->info.tgid != tgid; e = e->next)
 		;
 	if (!e)
 		return;
-	scopes_of(&d->sc, e, &set);
+	scopes_of(l->sc, e, &set);
 	for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[i].idx; i++) {
-		const struct ho_scope *k = &kern_scopes(&d->k)[set.s[i].idx];
-		const struct scope_entry *se = scopes_at(&d->sc, set.s[i].idx);
+		const struct ho_scope *k = &kern_scopes(l->k)[set.s[i].idx];
+		const struct scope_entry *se = scopes_at(l->sc, set.s[i].idx);
 
 		if (se && scope_full(k)) {
 			r->limit = shared_get(k->limit);
@@ -300,7 +301,7 @@ static void full_scope(struct daemon *d, uint32_t tgid, struct ho_ctl_event_row 
 }
 
 /* halfopen's Event 4226: first time the limit is reached, then once per interval. */
-int limiter_report(struct daemon *d, struct ho_ctl_event_row *out)
+int limiter_report(struct limiter *l, struct ho_ctl_event_row *out)
 {
 	struct ho_ctl_event_row r = {0};
 	struct top_proc top;
@@ -308,33 +309,33 @@ int limiter_report(struct daemon *d, struct ho_ctl_event_row *out)
 	char lim[16], user[64];
 	uint64_t now = now_ns(), gather = HO_REPORT_GATHER_MS * 1000000ull;
 
-	if (!d->limit_hit_ns)
+	if (!l->limit_hit_ns)
 		return -1;
-	if (now - d->limit_hit_ns < gather)
-		return (int)((gather - (now - d->limit_hit_ns)) / 1000000) + 1;
-	d->limit_hit_ns = 0;
-	if (!limit_event_due(&d->ev, now))
+	if (now - l->limit_hit_ns < gather)
+		return (int)((gather - (now - l->limit_hit_ns)) / 1000000) + 1;
+	l->limit_hit_ns = 0;
+	if (!limit_event_due(&l->ev, now))
 		return -1;
-	if (queue_top_process(&d->q, &top)) {
+	if (queue_top_process(&l->q, &top)) {
 		/* released within the gathering time: name the last one queued */
-		top = (struct top_proc){.tgid = d->last_queued.tgid,
-					.uid = d->last_queued.uid,
-					.cgid = d->last_queued.cgid,
+		top = (struct top_proc){.tgid = l->last_queued.tgid,
+					.uid = l->last_queued.uid,
+					.cgid = l->last_queued.cgid,
 					.queued = 1};
-		memcpy(top.comm, d->last_queued.comm, sizeof(top.comm));
+		memcpy(top.comm, l->last_queued.comm, sizeof(top.comm));
 		top.comm[sizeof(top.comm) - 1] = '\0';
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	full_scope(d, top.tgid, &r);
-	r.in_flight = shared_get(kern_state(&d->k)->in_flight);
-	r.queued = (uint32_t)d->q.count;
+	full_scope(l, top.tgid, &r);
+	r.in_flight = shared_get(kern_state(l->k)->in_flight);
+	r.queued = (uint32_t)l->q.count;
 	r.top_tgid = top.tgid;
 	r.top_uid = top.uid;
 	r.top_queued = top.queued;
 	memcpy(r.top_comm, top.comm, sizeof(r.top_comm));
 	cgroup_path(top.cgid, top.tgid, r.top_cgroup, sizeof(r.top_cgroup));
-	event_log_add(&d->events, &r);
+	event_log_add(&l->events, &r);
 	pr_warn("event=" HO_EVENT_ID " limit on concurrent outbound connection attempts%s%s (%s) "
 		"reached, further attempts are being queued: %u queued; most by pid %u (%s) "
 		"uid %u (%s) cgroup %s with %u queued",

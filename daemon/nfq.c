@@ -79,7 +79,8 @@ int nfqueue_open(struct nfqueue *q, uint16_t num, uint32_t maxlen)
 	if (setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
 		       sizeof(rcvbuf)))
 		pr_debug("SO_RCVBUFFORCE: %s, ignoring", strerror(errno));
-	setsockopt(mnl_socket_get_fd(q->nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	(void)setsockopt(mnl_socket_get_fd(q->nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one,
+			 sizeof(one));
 	q->next_id = 1; /* the kernel numbers a new queue's packets from 1 */
 	return 0;
 fail:
@@ -137,13 +138,13 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	 */
 	if (id - c->q->next_id < NFQ_MAX_GAP) {
 		for (uint32_t lost = c->q->next_id; lost != id; lost++) {
-			nfqueue_verdict(c->q, lost, NF_DROP);
+			(void)nfqueue_verdict(c->q, lost, NF_DROP);
 			c->q->lost++;
 		}
 	}
 	c->q->next_id = id + 1;
 	if (!attr[NFQA_PAYLOAD]) {
-		nfqueue_verdict(c->q, id, NF_ACCEPT);
+		(void)nfqueue_verdict(c->q, id, NF_ACCEPT);
 		return MNL_CB_OK;
 	}
 	c->fn(c->ctx, id, mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
@@ -189,7 +190,7 @@ int nfqueue_repair(struct nfqueue *q)
 		if (q->repair_mark && (int32_t)(q->repair_mark + 1 - q->next_id) > 0 &&
 		    q->repair_mark + 1 - q->next_id < NFQ_MAX_GAP) {
 			for (uint32_t id = q->next_id; id != q->repair_mark + 1; id++, lost++)
-				nfqueue_verdict(q, id, NF_DROP);
+				(void)nfqueue_verdict(q, id, NF_DROP);
 			q->next_id = q->repair_mark + 1;
 			q->lost += lost;
 		}

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "daemon.h"
 #include "options.h"
 
 #define OPT_FLAG_BASE 256 /* getopt values of table options without a short name */

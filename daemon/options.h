@@ -3,10 +3,17 @@
 #ifndef HO_OPTIONS_H
 #define HO_OPTIONS_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include "config.h"
 
-struct daemon_opts;
-struct ho_config;
+struct daemon_opts {
+	struct ho_config c;   /* in force: defaults, then the file, then the command line */
+	struct ho_config cli; /* what the command line set: it wins over the file */
+	const char *config;   /* the file */
+	bool config_given;    /* -f: the file must exist */
+	int verbose;
+};
 
 enum options_mode { OPT_RUN, OPT_CHECK, OPT_CLEANUP, OPT_HELP, OPT_VERSION };
 

@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "ctl_proto.h"
-#include "daemon.h"
+#include "config.h"
+#include "ctl_client.h"
+#include "persist.h"
 #include "log.h"
 
 #define MSG_LEN sizeof(((struct ho_ctl_err *)0)->msg)
@@ -30,10 +32,9 @@ static int refuse(struct ctl_client *c, int rc, const char *why)
 	return rc;
 }
 
-int ctl_persist(struct daemon *d, struct ctl_client *c, const char *what,
+int ctl_persist(const char *path, struct ctl_client *c, const char *what,
 		char *(*edit)(const char *text, const void *arg), const void *arg)
 {
-	const char *path = d->o.config;
 	struct ho_config *check = malloc(sizeof(*check));
 	char err[512], *text = NULL, *out = NULL;
 	struct stat st;

@@ -188,7 +188,7 @@ int reconcile(struct kern *k, struct hqueue *q, struct nfqueue *nfq, bool full)
 		j.v.alive = alive.c.n ? alive.c.v : &none;
 		j.v.nalive = alive.c.n;
 	}
-	kern_walk(k, KM_ATTEMPTS, judge_one, &j);
+	(void)kern_walk(k, KM_ATTEMPTS, judge_one, &j);
 	for (size_t i = 0; i < j.check.n; i++) {
 		uint64_t cookie = j.check.v[i];
 

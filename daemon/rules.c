@@ -84,10 +84,10 @@ int rules_check(void)
 		char *argv[] = {(char *)tools[i], "-V", NULL};
 		int rc = run(argv, NULL, out, sizeof(out));
 
-		if (rc == -ENOENT) {
-			pr_err("%s not found: install it (apt-get install iptables)", tools[i]);
-			return -ENOENT;
-		}
+		if (rc == -ENOENT)
+			return pr_err_ret(-ENOENT,
+					  "%s not found: install it (apt-get install iptables)",
+					  tools[i]);
 		if (rc != 0 || !strstr(out, "nf_tables")) {
 			first_line(out);
 			pr_err("%s must use the nf_tables backend (found: %s); see "
@@ -124,7 +124,7 @@ int rules_install(const char *pinned_filter, uint16_t queue_num)
 		if (rc != 0) {
 			first_line(out);
 			pr_err("%s failed: %s", restore[i], rc < 0 ? strerror(-rc) : out);
-			rules_remove();
+			(void)rules_remove();
 			return -EIO;
 		}
 	}

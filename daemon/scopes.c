@@ -67,7 +67,7 @@ static void adopt_in_flight(struct scopes *sc, struct scope_entry *e)
 	struct ho_scope *ks = kscope(sc, e);
 	struct adopt x = {.sc = sc, .e = e, .gen = (uint16_t)shared_get(ks->gen)};
 
-	kern_walk(sc->k, KM_ATTEMPTS, adopt_one, &x);
+	(void)kern_walk(sc->k, KM_ATTEMPTS, adopt_one, &x);
 	if (x.added)
 		shared_add(ks->in_flight, x.added);
 }

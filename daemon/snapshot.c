@@ -9,105 +9,48 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "daemon.h"
+#include "config.h"
+#include "clock.h"
+#include "limiter.h"
 #include "procinfo.h"
 #include "snapshot.h"
 #include "vec.h"
 
-void fill_status(struct daemon *d, struct ho_ctl_status *s)
+void fill_status(const struct snapshot_src *s, struct ho_ctl_status *st)
 {
-	struct ho_kstate *ks = kern_state(&d->k);
+	const struct limiter *l = s->l;
+	struct ho_kstate *ks = kern_state(l->k);
 
-	*s = (struct ho_ctl_status){
+	*st = (struct ho_ctl_status){
 		.limit = shared_get(ks->limit),
-		.release = d->o.c.release,
+		.release = s->c->release,
 		.exempt_in_flight = shared_get(ks->exempt_in_flight),
-		.policies = d->sc.n,
+		.policies = l->sc->n,
 		.in_flight = shared_get(ks->in_flight),
 		.queued = shared_get(ks->queued),
-		.held = (uint32_t)d->q.held,
-		.queue_max = d->o.c.queue_max,
-		.tracked_max = d->o.c.tracked_max,
+		.held = (uint32_t)l->q.held,
+		.queue_max = s->c->queue_max,
+		.tracked_max = s->c->tracked_max,
 		.pid = (uint32_t)getpid(),
-		.queue_num = d->o.c.queue_num,
-		.started = (uint64_t)d->started,
+		.queue_num = s->c->queue_num,
+		.started = (uint64_t)s->started,
 		.attempts = shared_get(ks->attempts),
 		.queued_total = shared_get(ks->queued_total),
-		.released = d->rel.released,
+		.released = l->rel.released,
 		.cancelled = shared_get(ks->cancelled),
 		.established = shared_get(ks->established),
 		.refused = shared_get(ks->refused),
 		.failed = shared_get(ks->failed),
 		.closed = shared_get(ks->closed),
-		.dropped = d->dropped + d->nfq.lost + d->nfq.kernel_dropped,
+		.dropped = l->dropped + l->nfq->lost + l->nfq->kernel_dropped,
 		.untracked = shared_get(ks->untracked),
 		.late_syns = shared_get(ks->tombs),
 		.repaired = shared_get(ks->repaired),
-		.control_refused = d->ctl_refused,
-		.control_dropped = d->ctl_dropped,
-		.http_refused = d->http_refused,
-		.http_dropped = d->http_dropped,
+		.control_refused = s->ctl->refused,
+		.control_dropped = s->ctl->dropped,
+		.http_refused = s->http->refused,
+		.http_dropped = s->http->dropped,
 	};
-}
-
-/* Add one process's counters to its cgroup's. */
-static void stats_sum(struct ho_stats *sum, const struct ho_stats *s)
-{
-	sum->attempts += s->attempts;
-	sum->established += s->established;
-	sum->failed += s->failed;
-	sum->queued += s->queued;
-	sum->cancelled += s->cancelled;
-	sum->released += s->released;
-	sum->in_flight += s->in_flight;
-	sum->queued_now += s->queued_now;
-	if (s->max_wait_ns > sum->max_wait_ns)
-		sum->max_wait_ns = s->max_wait_ns;
-	if (s->last_ns >= sum->last_ns) {
-		/* the cgroup's row names its latest process */
-		sum->last_ns = s->last_ns;
-		sum->uid = s->uid;
-		sum->tgid = s->tgid;
-		memcpy(sum->comm, s->comm, sizeof(sum->comm));
-	}
-}
-
-void stats_retire(struct stats_retired *r, const struct ho_stats *s)
-{
-	size_t i, oldest = 0;
-
-	for (i = 0; i < r->n && r->v[i].cgid != s->cgid; i++)
-		if (r->v[i].last_ns < r->v[oldest].last_ns)
-			oldest = i;
-	if (i == r->n) {
-		if (r->n == HO_RETIRED_MAX) {
-			i = oldest; /* bounded: the cgroup idle the longest goes */
-		} else if (vec_reserve(&r->v, &r->cap, r->n, sizeof(*r->v), 64)) {
-			return; /* out of memory: those counts are lost */
-		} else {
-			r->n++;
-		}
-		memset(&r->v[i], 0, sizeof(r->v[i]));
-		r->v[i].cgid = s->cgid;
-	}
-	stats_sum(&r->v[i], s);
-	r->v[i].in_flight = r->v[i].queued_now = 0; /* retired only when it holds nothing */
-}
-
-void stats_retired_age(struct stats_retired *r, uint64_t now, uint64_t ttl)
-{
-	size_t kept = 0;
-
-	for (size_t i = 0; i < r->n; i++)
-		if (r->v[i].last_ns + ttl > now || cgroup_exists(r->v[i].cgid))
-			r->v[kept++] = r->v[i];
-	r->n = kept;
-}
-
-void stats_retired_free(struct stats_retired *r)
-{
-	free(r->v);
-	*r = (struct stats_retired){0};
 }
 
 struct stats_ctx {
@@ -163,21 +106,23 @@ static void stats_row(struct stats_ctx *x, bool cgroups, const struct ho_stats *
  * Per process: the kernel's entries. Per cgroup: the processes added up by
  * the cgroup of their first connect(), with the counts of those aged out.
  */
-int collect_stats(struct daemon *d, bool cgroups, struct ho_ctl_stats_row **rows, size_t *n)
+int collect_stats(const struct snapshot_src *s, bool cgroups, struct ho_ctl_stats_row **rows,
+		  size_t *n)
 {
+	const struct limiter *l = s->l;
 	struct stats_ctx x = {0};
 	struct hq_group *groups = NULL;
 	size_t ngroups = 0, i, j;
 	uint64_t now = now_ns();
 
-	(void)hq_group_by(&d->q, cgroups, &groups, &ngroups);
-	kern_walk(&d->k, KM_PROC_STATS, stats_take, &x);
-	for (i = 0; cgroups && i < d->retired.n; i++) {
+	(void)hq_group_by(&l->q, cgroups, &groups, &ngroups);
+	(void)kern_walk(l->k, KM_PROC_STATS, stats_take, &x);
+	for (i = 0; cgroups && i < l->retired.n; i++) {
 		if (vec_reserve(&x.v, &x.cap, x.n, sizeof(*x.v), 64)) {
 			x.oom = true;
 			break;
 		}
-		x.v[x.n++] = d->retired.v[i];
+		x.v[x.n++] = l->retired.v[i];
 	}
 	if (cgroups && x.n)
 		qsort(x.v, x.n, sizeof(*x.v), cmp_cgid);
@@ -201,24 +146,24 @@ int collect_stats(struct daemon *d, bool cgroups, struct ho_ctl_stats_row **rows
  * Queued attempts per scope entry as the policies are now: the kernel's gauge
  * only knows those queued after a policy came, the queue knows them all.
  */
-static void queued_per_scope(struct daemon *d, uint32_t *counts)
+static void queued_per_scope(const struct limiter *l, uint32_t *counts)
 {
 	struct ho_scope_set set;
 
 	memset(counts, 0, HO_SCOPES_MAX * sizeof(*counts));
-	if (!d->sc.n)
+	if (!l->sc->n)
 		return;
-	for (struct hq_entry *e = hq_head(&d->q); e; e = e->next) {
-		scopes_of(&d->sc, e, &set);
+	for (struct hq_entry *e = hq_head(&l->q); e; e = e->next) {
+		scopes_of(l->sc, e, &set);
 		for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[i].idx; i++)
 			counts[set.s[i].idx]++;
 	}
 }
 
-static void fill_row(struct daemon *d, const struct scope_entry *e, const uint32_t *queued,
+static void fill_row(const struct limiter *l, const struct scope_entry *e, const uint32_t *queued,
 		     struct ho_ctl_policy_row *r)
 {
-	const struct ho_scope *ks = &kern_scopes(&d->k)[e->idx];
+	const struct ho_scope *ks = &kern_scopes(l->k)[e->idx];
 
 	*r = (struct ho_ctl_policy_row){.p = e->p, .id = e->id, .transient = e->owner};
 	r->in_flight = shared_get(ks->in_flight);
@@ -229,22 +174,25 @@ static void fill_row(struct daemon *d, const struct scope_entry *e, const uint32
 		r->in_flight = 0;
 }
 
-size_t policy_rows(struct daemon *d, struct ho_ctl_policy_row *out, size_t max)
+size_t policy_rows(const struct snapshot_src *s, struct ho_ctl_policy_row *out, size_t max)
 {
+	const struct limiter *l = s->l;
 	uint32_t queued[HO_SCOPES_MAX];
 	size_t n = 0;
 
-	queued_per_scope(d, queued);
+	queued_per_scope(l, queued);
 	for (uint32_t i = 0; i < HO_POLICIES_MAX && n < max; i++)
-		if (d->sc.e[i].used)
-			fill_row(d, &d->sc.e[i], queued, &out[n++]);
+		if (l->sc->e[i].used)
+			fill_row(l, &l->sc->e[i], queued, &out[n++]);
 	return n;
 }
 
-void policy_row(struct daemon *d, const struct scope_entry *e, struct ho_ctl_policy_row *r)
+void policy_row(const struct snapshot_src *s, const struct scope_entry *e,
+		struct ho_ctl_policy_row *r)
 {
+	const struct limiter *l = s->l;
 	uint32_t queued[HO_SCOPES_MAX];
 
-	queued_per_scope(d, queued);
-	fill_row(d, e, queued, r);
+	queued_per_scope(l, queued);
+	fill_row(l, e, queued, r);
 }

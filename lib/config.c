@@ -508,6 +508,6 @@ int config_write_atomic(const char *path, const char *text, const struct stat *w
 fail:
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	(void)unlink(tmp);
 	return rc;
 }

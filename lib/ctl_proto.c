@@ -11,45 +11,36 @@
 #include <unistd.h>
 #include "ctl_proto.h"
 
+/* Every message and the size of its payload: what is not here is not a message. */
+static const struct {
+	uint16_t type;
+	uint32_t size;
+} payloads[] = {
+	{HO_CTL_STATUS, 0},
+	{HO_CTL_SET_LIMIT, sizeof(struct ho_ctl_limit)},
+	{HO_CTL_PS, sizeof(struct ho_ctl_ps_req)},
+	{HO_CTL_STATS, sizeof(struct ho_ctl_stats_req)},
+	{HO_CTL_EVENTS, sizeof(struct ho_ctl_events_req)},
+	{HO_CTL_HISTORY, 0},
+	{HO_CTL_POLICY_SET, sizeof(struct ho_ctl_policy)},
+	{HO_CTL_POLICY_DEL, sizeof(struct ho_ctl_policy)},
+	{HO_CTL_POLICY_LIST, 0},
+	{HO_CTL_STATUS_REP, sizeof(struct ho_ctl_status)},
+	{HO_CTL_ERR, sizeof(struct ho_ctl_err)},
+	{HO_CTL_PS_ROW, sizeof(struct ho_ctl_ps_row)},
+	{HO_CTL_STATS_ROW, sizeof(struct ho_ctl_stats_row)},
+	{HO_CTL_EVENT_ROW, sizeof(struct ho_ctl_event_row)},
+	{HO_CTL_END, sizeof(struct ho_ctl_end)},
+	{HO_CTL_HISTORY_REP, sizeof(struct ho_ctl_history)},
+	{HO_CTL_POLICY_ROW, sizeof(struct ho_ctl_policy_row)},
+};
+
 int ho_ctl_payload_size(uint16_t type)
 {
-	switch (type) {
-	case HO_CTL_STATUS:
-		return 0;
-	case HO_CTL_SET_LIMIT:
-		return sizeof(struct ho_ctl_limit);
-	case HO_CTL_STATUS_REP:
-		return sizeof(struct ho_ctl_status);
-	case HO_CTL_ERR:
-		return sizeof(struct ho_ctl_err);
-	case HO_CTL_PS:
-		return sizeof(struct ho_ctl_ps_req);
-	case HO_CTL_STATS:
-		return sizeof(struct ho_ctl_stats_req);
-	case HO_CTL_EVENTS:
-		return sizeof(struct ho_ctl_events_req);
-	case HO_CTL_HISTORY:
-		return 0;
-	case HO_CTL_PS_ROW:
-		return sizeof(struct ho_ctl_ps_row);
-	case HO_CTL_STATS_ROW:
-		return sizeof(struct ho_ctl_stats_row);
-	case HO_CTL_EVENT_ROW:
-		return sizeof(struct ho_ctl_event_row);
-	case HO_CTL_END:
-		return sizeof(struct ho_ctl_end);
-	case HO_CTL_HISTORY_REP:
-		return sizeof(struct ho_ctl_history);
-	case HO_CTL_POLICY_SET:
-	case HO_CTL_POLICY_DEL:
-		return sizeof(struct ho_ctl_policy);
-	case HO_CTL_POLICY_LIST:
-		return 0;
-	case HO_CTL_POLICY_ROW:
-		return sizeof(struct ho_ctl_policy_row);
-	default:
-		return -1;
-	}
+	for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++)
+		if (payloads[i].type == type)
+			return (int)payloads[i].size;
+	return -1;
 }
 
 #define TERMINATED(field) (memchr((field), '\0', sizeof(field)) != NULL)

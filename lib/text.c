@@ -13,27 +13,30 @@ static int cont(const unsigned char *s, int n)
 	return n;
 }
 
+/*
+ * RFC 3629 (table 3-7 of Unicode): the lead bytes of a form, the range of
+ * its second byte, its length. No overlong forms, no surrogates, nothing
+ * over U+10FFFF; the other bytes are 0x80..0xbf.
+ */
+static const struct {
+	unsigned char lo, hi, lo2, hi2;
+	int len;
+} forms[] = {
+	{0xc2, 0xdf, 0x80, 0xbf, 2}, {0xe0, 0xe0, 0xa0, 0xbf, 3}, {0xe1, 0xec, 0x80, 0xbf, 3},
+	{0xed, 0xed, 0x80, 0x9f, 3}, {0xee, 0xef, 0x80, 0xbf, 3}, {0xf0, 0xf0, 0x90, 0xbf, 4},
+	{0xf1, 0xf3, 0x80, 0xbf, 4}, {0xf4, 0xf4, 0x80, 0x8f, 4},
+};
+
 int utf8_len(const char *p)
 {
 	const unsigned char *s = (const unsigned char *)p;
 
 	if (s[0] < 0x80)
 		return s[0] ? 1 : 0;
-	/* RFC 3629: no overlong forms, no surrogates, nothing over U+10FFFF */
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return cont(s, 2);
-	if (s[0] == 0xe0)
-		return s[1] >= 0xa0 && s[1] <= 0xbf ? cont(s, 3) : 0;
-	if (s[0] == 0xed)
-		return s[1] >= 0x80 && s[1] <= 0x9f ? cont(s, 3) : 0;
-	if (s[0] >= 0xe1 && s[0] <= 0xef)
-		return cont(s, 3);
-	if (s[0] == 0xf0)
-		return s[1] >= 0x90 && s[1] <= 0xbf ? cont(s, 4) : 0;
-	if (s[0] == 0xf4)
-		return s[1] >= 0x80 && s[1] <= 0x8f ? cont(s, 4) : 0;
-	if (s[0] >= 0xf1 && s[0] <= 0xf3)
-		return cont(s, 4);
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		if (s[0] >= forms[i].lo && s[0] <= forms[i].hi)
+			return s[1] >= forms[i].lo2 && s[1] <= forms[i].hi2 ? cont(s, forms[i].len)
+									    : 0;
 	return 0;
 }
 

@@ -14,6 +14,14 @@ else
 	echo "FAIL format: clang-format (run make format)" | tee -a "$results"
 fi
 
+# the rules of docs/design.md "Where things live": includes, no circle among daemon modules
+if out=$(/usr/bin/python3 tests/layout.py 2>&1); then
+	echo "PASS layout: $out" | tee -a "$results"
+else
+	echo "FAIL layout: folders and daemon modules (tests/layout.py)" | tee -a "$results"
+	echo "$out" | sed 's/^/    /'
+fi
+
 for t in build/test_* build/asan/test_*; do
 	[ -x "$t" ] || continue
 	if out=$("$t" 2>&1); then

@@ -266,39 +266,17 @@ time.sleep(30)
 	true
 }
 
-# A metrics hog: connections to PORT sending requests they never finish, up to
-# MAX at once, opened again when closed; prints "holding" at HOLD of them.
-http_hog_py() { # PORT MAX HOLD
-	printf '%s' '
-import socket, time
-socks, end, told = [], time.monotonic() + 30, False
-print("ready", flush=True)
-while time.monotonic() < end:
-    socks = [s for s in socks if s.fileno() >= 0]
-    while len(socks) < %MAX%:
-        s = socket.socket()
-        s.settimeout(1)
-        try:
-            s.connect(("127.0.0.1", %PORT%))
-            s.send(b"GET /met")  # never finished
-        except OSError:
-            s.close()
-            break
-        socks.append(s)
-    if len(socks) >= %HOLD% and not told:
-        print("holding", len(socks), flush=True)
-        told = True
-    for s in list(socks):
-        s.setblocking(False)
-        try:
-            if s.recv(100) == b"":
-                s.close()
-        except BlockingIOError:
-            pass
-        except OSError:
-            s.close()
-    time.sleep(0.01)
-' | sed "s/%PORT%/$1/; s/%MAX%/$2/; s/%HOLD%/$3/"
+# A metrics hog as user UID in the background (tests/net/httphog.py): NAME UID PORT MAX HOLD
+http_hog() {
+	local name=$1 u=$2
+	shift 2
+	if [ ! -f "$T/httphog.py" ]; then # once: a hog may be reading it
+		cp "$ROOT/tests/net/httphog.py" "$T/"
+		chmod 755 "$T"
+		chmod 644 "$T/httphog.py"
+	fi
+	as_user "$u" /usr/bin/python3 "$T/httphog.py" "$@" >"$T/$name.out" 2>&1 &
+	PIDS+=($!)
 }
 
 # 100 scrapes of the metrics endpoint on PORT; prints "ok N" (N good).
@@ -316,14 +294,21 @@ print("ok", ok)
 ' | sed "s/%PORT%/$1/"
 }
 
+# 100 scrapes by root and 100 by uid 65526 at once on PORT: every one is served.
+expect_scrapes_served() { # PORT
+	cx /usr/bin/python3 -c "$(http_scrape_py $1)" >"$T/root.out" 2>&1 &
+	PIDS+=($!)
+	as_user 65526 /usr/bin/python3 -c "$(http_scrape_py $1)" >"$T/user.out" 2>&1
+	wait_until 30 grep -q "^ok" "$T/root.out" || fail "root's scrapes did not end"
+	expect_eq "$(tail -1 "$T/root.out")" "ok 100" "root's scrapes served: $(head -3 "$T/root.out")"
+	expect_eq "$(tail -1 "$T/user.out")" "ok 100" "uid 65526's scrapes served: $(head -3 "$T/user.out")"
+}
+
 # Finding 5: a client keeping the 16 connection slots of the metrics endpoint
 # busy made 100 of 100 scrapes fail.
 test_metrics_served_while_hogged() {
 	daemon_start --metrics-port 9426
-	cp "$ROOT/tests/net/ctlclient.py" "$T/"
-	chmod 755 "$T"
-	as_user 65534 /usr/bin/python3 -c "$(http_hog_py 9426 200 8)" >"$T/hog.out" 2>&1 &
-	PIDS+=($!)
+	http_hog hog 65534 9426 200 8
 	wait_until 5 grep -q ready "$T/hog.out" || fail "hog: $(cat "$T/hog.out")"
 	wait_until 5 grep -q "^holding" "$T/hog.out" || fail "hog: $(cat "$T/hog.out")"
 	as_user 65533 /usr/bin/python3 -c "$(http_scrape_py 9426)" >"$T/scrapes.out" 2>&1
@@ -341,18 +326,12 @@ test_metrics_served_while_hogged_by_many() {
 	chmod 755 "$T"
 	local u
 	for u in 65527 65528 65529 65530 65531 65532 65533 65534; do
-		as_user $u /usr/bin/python3 -c "$(http_hog_py 9428 40 7)" >"$T/hog$u.out" 2>&1 &
-		PIDS+=($!)
+		http_hog hog$u $u 9428 40 7
 	done
 	for u in 65527 65528 65529 65530 65531 65532 65533 65534; do
 		wait_until 10 grep -q "^holding" "$T/hog$u.out" || fail "hog $u: $(cat "$T/hog$u.out")"
 	done
-	cx /usr/bin/python3 -c "$(http_scrape_py 9428)" >"$T/root.out" 2>&1 &
-	PIDS+=($!)
-	as_user 65526 /usr/bin/python3 -c "$(http_scrape_py 9428)" >"$T/user.out" 2>&1
-	wait_until 30 grep -q "^ok" "$T/root.out" || fail "root's scrapes did not end"
-	expect_eq "$(tail -1 "$T/root.out")" "ok 100" "root's scrapes served: $(head -3 "$T/root.out")"
-	expect_eq "$(tail -1 "$T/user.out")" "ok 100" "uid 65526's scrapes served: $(head -3 "$T/user.out")"
+	expect_scrapes_served 9428
 	status_ge http_refused 100 || fail "the hogs were not refused: $(ho -j status)"
 }
 
@@ -368,49 +347,17 @@ test_metrics_served_while_hogs_of_every_kind_fill_it() {
 import socket, sys, time
 sys.path.insert(0, sys.argv[1])
 from uidfleet import fleet
+from httphog import hog
 port = 9430
 
-def hog(n, whole):
-    socks, end = [], time.monotonic() + 25
-    while time.monotonic() < end:
-        socks = [s for s in socks if s.fileno() >= 0]
-        while len(socks) < n:
-            s = socket.socket()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
-            s.settimeout(1)
-            try:
-                s.connect(("127.0.0.1", port))
-                s.send(b"GET /metrics HTTP/1.1\r\n\r\n" if whole else b"GET /met")
-            except OSError:
-                s.close()
-                break
-            socks.append(s)
-        for s in list(socks):
-            try:
-                s.setblocking(False)
-                if not whole and s.recv(100) == b"":
-                    s.close()
-                elif whole and s.recv(1, socket.MSG_PEEK) == b"":
-                    s.close()
-            except BlockingIOError:
-                pass
-            except OSError:
-                s.close()
-        time.sleep(0.01)
-
 fleet([(60000 + i, 8, True) for i in range(7)] + [(61000 + i, 1, False) for i in range(56)],
-      hog, "hogs")
+      lambda n, whole: hog(port, n, whole, 25), "hogs")
 ' "$ROOT/tests/net" >"$T/hogs.out" 2>&1 &
 	PIDS+=($!)
 	wait_until 10 grep -q "^hogs 63" "$T/hogs.out" || fail "hogs: $(cat "$T/hogs.out")"
 	wait_until 10 status_ge http_refused 1 || wait_until 10 status_ge http_dropped 20 ||
 		fail "the endpoint never filled: $(ho -j status)"
-	cx /usr/bin/python3 -c "$(http_scrape_py 9430)" >"$T/root.out" 2>&1 &
-	PIDS+=($!)
-	as_user 65526 /usr/bin/python3 -c "$(http_scrape_py 9430)" >"$T/user.out" 2>&1
-	wait_until 30 grep -q "^ok" "$T/root.out" || fail "root's scrapes did not end"
-	expect_eq "$(tail -1 "$T/root.out")" "ok 100" "root's scrapes served: $(head -3 "$T/root.out")"
-	expect_eq "$(tail -1 "$T/user.out")" "ok 100" "uid 65526's scrapes served: $(head -3 "$T/user.out")"
+	expect_scrapes_served 9430
 }
 
 # Third review of issue 12: 150 uids reconnecting without pause keep another

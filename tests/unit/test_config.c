@@ -73,23 +73,26 @@ static void test_long_line(void)
 	free(text);
 }
 
+/* A setting rewritten in the text: in place, or added at the end. */
+static const struct {
+	const char *text, *name, *value, *want;
+} rewrites[] = {
+	{"# x\nlimit 10  # why\nqueue-max 5\n", "limit", "25",
+	 "# x\nlimit 25  # why\nqueue-max 5\n"},
+	{"queue-max 5", "limit", "unlimited", "queue-max 5\nlimit unlimited\n"},
+	{"", "limit", "3", "limit 3\n"},
+	/* a longer name that starts the same is another setting */
+	{"limits 4\n", "limit", "3", "limits 4\nlimit 3\n"},
+};
+
 static void test_rewrite(void)
 {
-	char *s;
+	for (size_t i = 0; i < sizeof(rewrites) / sizeof(rewrites[0]); i++) {
+		char *s = config_rewrite(rewrites[i].text, rewrites[i].name, rewrites[i].value);
 
-	s = config_rewrite("# x\nlimit 10  # why\nqueue-max 5\n", "limit", "25");
-	CHECK(s && !strcmp(s, "# x\nlimit 25  # why\nqueue-max 5\n"));
-	free(s);
-	s = config_rewrite("queue-max 5", "limit", "unlimited");
-	CHECK(s && !strcmp(s, "queue-max 5\nlimit unlimited\n"));
-	free(s);
-	s = config_rewrite("", "limit", "3");
-	CHECK(s && !strcmp(s, "limit 3\n"));
-	free(s);
-	/* a longer name that starts the same is another setting */
-	s = config_rewrite("limits 4\n", "limit", "3");
-	CHECK(s && !strcmp(s, "limits 4\nlimit 3\n"));
-	free(s);
+		CHECK(s && !strcmp(s, rewrites[i].want));
+		free(s);
+	}
 }
 
 static void test_write_and_load(void)

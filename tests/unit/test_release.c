@@ -91,6 +91,16 @@ static void push(struct fake *f, uint64_t cookie, uint64_t cgid)
 	CHECK(hq_push(&f->q, cookie, &a, NULL) == 0);
 }
 
+/* Queue cookies 1..n, in this order, from the cgroups cgid[0..n-1]. */
+#define PUSH_ALL(f, ...)                                                                           \
+	push_all(f, (const uint64_t[]){__VA_ARGS__},                                               \
+		 sizeof((const uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t))
+static void push_all(struct fake *f, const uint64_t *cgid, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		push(f, i + 1, cgid[i]);
+}
+
 static bool order_is(const struct fake *f, const uint64_t *want, int n)
 {
 	if (f->nout != n)
@@ -107,10 +117,7 @@ static void test_fifo_order(void)
 	const uint64_t want[] = {1, 2, 3};
 
 	setup(&f, 3);
-	push(&f, 1, 1);
-	push(&f, 2, 1);
-	push(&f, 3, 2);
-	push(&f, 4, 2);
+	PUSH_ALL(&f, 1, 1, 2, 2);
 	release_run(&f.r, true, false, UINT32_MAX);
 	CHECK(order_is(&f, want, 3));
 	CHECK(f.verdict[0] == NF_REPEAT);
@@ -132,12 +139,7 @@ static void test_fair_order(void)
 
 	setup(&f, 0);
 	/* cgroup 1 queued three, then cgroups 2 and 3: they take turns */
-	push(&f, 1, 1);
-	push(&f, 2, 1);
-	push(&f, 3, 1);
-	push(&f, 4, 2);
-	push(&f, 5, 2);
-	push(&f, 6, 3);
+	PUSH_ALL(&f, 1, 1, 1, 2, 2, 3);
 	release_run(&f.r, false, false, UINT32_MAX);
 	CHECK(order_is(&f, want, 6));
 	CHECK(f.ks.in_flight == 6 && f.q.count == 0 && f.q.nsubs == 0);
@@ -152,10 +154,7 @@ static void test_rate_budget(void)
 	const uint64_t want[] = {1, 3, 2, 4};
 
 	setup(&f, 0);
-	push(&f, 1, 1);
-	push(&f, 2, 1);
-	push(&f, 3, 2);
-	push(&f, 4, 2);
+	PUSH_ALL(&f, 1, 1, 2, 2);
 	release_run(&f.r, false, false, 1);
 	CHECK(f.nout == 1 && f.out[0] == 1);
 	CHECK(f.ks.global_wait == 1); /* still queued: new attempts do not overtake */
@@ -178,10 +177,7 @@ static void test_full_scope(void)
 		setup(&f, 10);
 		f.policy_of[1] = 7;
 		f.scopes[7] = (struct ho_scope){.limit = 1, .in_flight = 1, .gen = 3};
-		push(&f, 1, 1);
-		push(&f, 2, 1);
-		push(&f, 3, 2);
-		push(&f, 4, 2);
+		PUSH_ALL(&f, 1, 1, 2, 2);
 		release_run(&f.r, fifo, false, UINT32_MAX);
 		CHECK(order_is(&f, want, 2));
 		CHECK(f.q.count == 2);
@@ -202,8 +198,7 @@ static void test_policy_change(void)
 	f.ks.in_flight = 1; /* the namespace is full */
 	f.policy_of[1] = 5;
 	f.scopes[5] = (struct ho_scope){.limit = 1, .in_flight = 1, .gen = 1};
-	push(&f, 1, 1);
-	push(&f, 2, 1);
+	PUSH_ALL(&f, 1, 1);
 	release_run(&f.r, false, false, UINT32_MAX);
 	CHECK(f.nout == 0 && f.calls == 0);
 	/* the policy becomes exempt: its attempts take no slot of the namespace */
@@ -230,9 +225,7 @@ static void test_gone_and_force(void)
 	setup(&f, 1);
 	f.ks.in_flight = 1;
 	f.gone = 2;
-	push(&f, 1, 1);
-	push(&f, 2, 2);
-	push(&f, 3, 1);
+	PUSH_ALL(&f, 1, 2, 1);
 	/* shutdown: everything goes, over the limit */
 	release_run(&f.r, false, true, UINT32_MAX);
 	CHECK(f.nout == 3);

@@ -30,16 +30,6 @@ static void test_utf8_len(void)
 	CHECK(utf8_len("\xe2\x82") == 0);	  /* cut at the end */
 }
 
-static void test_json(void)
-{
-	CHECK(!strcmp(out(json_str, "/a/b"), "\"/a/b\""));
-	CHECK(!strcmp(out(json_str, "q\"b\\\n\x1b"), "\"q\\\"b\\\\\\u000a\\u001b\""));
-	CHECK(!strcmp(out(json_str, "caf\xc3\xa9"), "\"caf\xc3\xa9\""));
-	/* each bad byte is one U+FFFD; what follows is kept */
-	CHECK(!strcmp(out(json_str, "/\xff\xfe/x"), "\"/\xef\xbf\xbd\xef\xbf\xbd/x\""));
-	CHECK(!strcmp(out(json_str, "/cut\xe2\x82"), "\"/cut\xef\xbf\xbd\xef\xbf\xbd\""));
-}
-
 static void test_plain(void)
 {
 	char b[TEXT_PLAIN_MAX(16)], small[8];
@@ -56,22 +46,36 @@ static void test_plain(void)
 	CHECK(!strcmp(text_plain(small, sizeof(small), "abcdef\xc3\xa9"), "abcdef"));
 }
 
-static void test_label(void)
-{
-	CHECK(!strcmp(out(prom_label, "/a\"b\\c\nd"), "/a\\\"b\\\\c\\nd"));
-	CHECK(!strcmp(out(prom_label, "/\xff"), "/\xef\xbf\xbd"));
-	CHECK(!strcmp(out(prom_label, "\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80"));
+/* What json_str and prom_label write for a name. */
+static const struct {
+	void (*fn)(FILE *, const char *);
+	const char *in, *want;
+} escapes[] = {
+	{json_str, "/a/b", "\"/a/b\""},
+	{json_str, "q\"b\\\n\x1b", "\"q\\\"b\\\\\\u000a\\u001b\""},
+	{json_str, "caf\xc3\xa9", "\"caf\xc3\xa9\""},
+	/* each bad byte is one U+FFFD; what follows is kept */
+	{json_str, "/\xff\xfe/x", "\"/\xef\xbf\xbd\xef\xbf\xbd/x\""},
+	{json_str, "/cut\xe2\x82", "\"/cut\xef\xbf\xbd\xef\xbf\xbd\""},
+	{prom_label, "/a\"b\\c\nd", "/a\\\"b\\\\c\\nd"},
+	{prom_label, "/\xff", "/\xef\xbf\xbd"},
+	{prom_label, "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},
 	/* read at terminals: controls (C0, DEL, C1) become U+FFFD, never raw */
-	CHECK(!strcmp(out(prom_label, "a\x1b[2Jb\x07"), "a\xef\xbf\xbd[2Jb\xef\xbf\xbd"));
-	CHECK(!strcmp(out(prom_label, "\x7f\xc2\x9b"), "\xef\xbf\xbd\xef\xbf\xbd"));
-	CHECK(!strcmp(out(prom_label, "\xc2\xa0"), "\xc2\xa0")); /* U+00A0 is no control */
+	{prom_label, "a\x1b[2Jb\x07", "a\xef\xbf\xbd[2Jb\xef\xbf\xbd"},
+	{prom_label, "\x7f\xc2\x9b", "\xef\xbf\xbd\xef\xbf\xbd"},
+	{prom_label, "\xc2\xa0", "\xc2\xa0"}, /* U+00A0 is no control */
+};
+
+static void test_escapes(void)
+{
+	for (size_t i = 0; i < sizeof(escapes) / sizeof(escapes[0]); i++)
+		CHECK(!strcmp(out(escapes[i].fn, escapes[i].in), escapes[i].want));
 }
 
 int main(void)
 {
 	test_utf8_len();
-	test_json();
-	test_label();
+	test_escapes();
 	test_plain();
 	return unit_done("test_text");
 }
