@@ -107,13 +107,18 @@ declare -A CG
 for w in worm browser p2p poller ab curl nmap; do
 	CG[$w]=$(make_cgroup $w)
 done
-inwl() { # WORKLOAD CMD...: CMD in the client namespace, in WORKLOAD's cgroup
+# CMD in the client namespace, in WORKLOAD's cgroup, at most WL_TIMEOUT s
+# (a workload the limiter slows to a crawl must not hold the run up); its
+# exit status, if not 0, is the last line of its output ("exit N", 124 when
+# it ran out of time).
+WL_TIMEOUT=${WL_TIMEOUT:-150}
+inwl() { # WORKLOAD CMD...
 	local w=$1 rc=0
 	shift
 	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG2${CG[$w]}" \
-		nsenter --net="/run/netns/$C" "$@" || rc=$?
+		timeout -k 5 "$WL_TIMEOUT" nsenter --net="/run/netns/$C" "$@" || rc=$?
 	cg_empty "$w"
-	return $rc
+	[ "$rc" = 0 ] || echo "exit $rc"
 }
 # Nothing of WORKLOAD may outlive its run: whatever is left is killed.
 cg_busy() { [ -n "$(cat "$CG2${CG[$1]}/cgroup.procs")" ]; }
@@ -161,7 +166,7 @@ capture_on() { # FILE: every new SYN arriving in the peer, on its veth
 		'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' >"$T/tcpdump.log" 2>&1 &
 	CAPPID=$!
 	PIDS+=($CAPPID)
-	wait_until 5 grep -q 'listening on' "$T/tcpdump.log" || fail "tcpdump did not start"
+	wait_until 5 grep -qs 'listening on' "$T/tcpdump.log" || fail "tcpdump did not start"
 }
 capture_off() {
 	sleep 0.2 # the last packets through the capture buffer
@@ -202,7 +207,7 @@ phase ab && for ((r = 1; r <= AB_ROUNDS; r++)); do
 	echo "ab round $r ($(elapsed))" >&2
 	for row in $ROWS; do
 		row_on "$row"
-		inwl ab ab -q -n "$AB_N" -c 50 "http://$SLOW/" >"$OUT/ab-$row-$r.out" 2>&1 || true
+		inwl ab ab -q -n "$AB_N" -c 50 "http://$SLOW/" >"$OUT/ab-$row-$r.out" 2>&1
 		row_off "ab$r"
 	done
 done
@@ -221,7 +226,7 @@ phase curl && for ((r = 1; r <= CURL_ROUNDS; r++)); do
 	for row in $ROWS; do
 		row_on "$row"
 		inwl curl curl --parallel --parallel-immediate --connect-timeout 5 -s -K "$T/curl.cfg" \
-			-w '%{http_code} %{url_effective}\n' >"$OUT/curl-$row-$r.out" 2>/dev/null || true
+			-w '%{http_code} %{url_effective}\n' 2>/dev/null >"$OUT/curl-$row-$r.out"
 		row_off "curl$r"
 	done
 done
@@ -229,8 +234,8 @@ phase nmap && for ((r = 1; r <= NMAP_ROUNDS; r++)); do
 	echo "nmap round $r ($(elapsed))" >&2
 	for row in $ROWS; do
 		row_on "$row"
-		inwl nmap nmap -sT -n -oG "$OUT/nmap-host-$row-$r.gnmap" $NET.4.7 >/dev/null 2>&1 || true
-		inwl nmap nmap -sT -n -F -oG "$OUT/nmap-net-$row-$r.gnmap" $NET.1.0/24 >/dev/null 2>&1 || true
+		inwl nmap nmap -sT -n -oG "$OUT/nmap-host-$row-$r.gnmap" $NET.4.7 >"$OUT/nmap-host-$row-$r.out" 2>&1
+		inwl nmap nmap -sT -n -F -oG "$OUT/nmap-net-$row-$r.gnmap" $NET.1.0/24 >"$OUT/nmap-net-$row-$r.out" 2>&1
 		row_off "nmap$r"
 	done
 done

@@ -197,18 +197,20 @@ NMAP = {(r, k): nmap(r, k) for r in rows for k in ("host", "net")}
 
 
 def nmap_same(row, kind):
-    """(identical runs, runs, median seconds) against no limiter's first run."""
+    """(identical runs, runs, median seconds, most port states that differ in
+    a run) against no limiter's first run."""
     base = NMAP.get(("none", kind)) or [None]
     runs = NMAP[(row, kind)]
     if not runs or base[0] is None:
-        return 0, 0, None
+        return 0, 0, None, 0
     same = sum(v[0] == base[0][0] for v in runs)
     secs = [v[1] for v in runs if v[1] is not None]
-    return same, len(runs), statistics.median(secs) if secs else None
+    worst = max(len(set(v[0]) - set(base[0][0])) for v in runs)
+    return same, len(runs), statistics.median(secs) if secs else None, worst
 
 
 # --- printing -------------------------------------------------------------------------
-def line(label, cells, w=22):
+def line(label, cells, w=24):
     print("%-40s" % label + "".join("%*s" % (w, c) for c in cells))
 
 
@@ -268,15 +270,26 @@ line("  rounds", [" ".join("%.0f" % v for v in AB[r][1]) for r in rows])
 line("  failed requests", [AB[r][2] for r in rows])
 print("curl --parallel --connect-timeout 5, 400 URLs, 120 to an unreachable host")
 line("  good downloads lost (of 280)", [", ".join(map(str, CURL[r])) or "-" for r in rows])
-print("nmap -sT, classification vs no limiter's first run")
+print("nmap -sT, classification vs no limiter's first run (most states that differ), time")
 for k, title in (("host", "  a live host, 1000 ports"), ("net", "  a /24 (32 live), 100 ports")):
     cells = []
     for r in rows:
-        same, n, secs = nmap_same(r, k)
-        cells.append("%d/%d same, %s s" % (same, n, fmt(secs, "%.1f")))
+        same, n, secs, worst = nmap_same(r, k)
+        cells.append("%d/%d same%s, %s s" % (same, n, " (%d)" % worst if worst else "",
+                                             fmt(secs, "%.1f")))
     line(title, cells)
 print("")
 
+bad = []
+for f in sorted(glob.glob(path("*.out"))):
+    for ln in open(f, errors="replace"):
+        if ln.startswith("exit "):
+            st = ln.split()[1]
+            bad.append("%s (%s)" % (os.path.basename(f)[:-4],
+                                    "out of time" if st == "124" else "exit " + st))
+if bad:
+    print("Workloads that did not end by themselves: " + ", ".join(bad))
+    print("")
 print("Alarms (halfopen -j events of each run's daemon)")
 for r in rows:
     if r == "none":
@@ -317,7 +330,7 @@ def goal_row(r):
     g.append(("curl loses no good download", bool(CURL[r]) and max(CURL[r]) == 0))
     ok = True
     for k in ("host", "net"):
-        same, n, _ = nmap_same(r, k)
+        same, n, _, _ = nmap_same(r, k)
         ok = ok and n > 0 and same == n
     g.append(("nmap classification identical", ok))
     g.append(("zero alarms on the others",

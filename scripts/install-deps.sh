@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install what halfopen needs to build, run and test, from Debian 12 packages
-# (libclang-rt-dev: clang's libFuzzer and sanitizer runtimes, for tests/fuzz/).
+# (libclang-rt-dev: clang's libFuzzer and sanitizer runtimes, for tests/fuzz/;
+# apache2-utils (ab), curl, nmap: workloads of make bench-contain).
 set -e
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps.sh: run as root (apt-get)" >&2
@@ -13,7 +14,8 @@ apt-get install -y -qq --no-install-recommends \
 	libclang-rt-dev libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libmnl-dev libnetfilter-queue-dev \
 	iptables iproute2 util-linux \
-	tcpdump python3 tmux scdoc prometheus bash-completion gnuplot-nox >/dev/null
+	tcpdump python3 tmux scdoc prometheus bash-completion gnuplot-nox \
+	apache2-utils curl nmap >/dev/null
 # the iptables programs must use the nf_tables backend (Debian's default)
 update-alternatives --set iptables /usr/sbin/iptables-nft >/dev/null
 update-alternatives --set ip6tables /usr/sbin/ip6tables-nft >/dev/null
