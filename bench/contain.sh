@@ -230,12 +230,25 @@ phase curl && for ((r = 1; r <= CURL_ROUNDS; r++)); do
 		row_off "curl$r"
 	done
 done
+nmaps() { # NAME: both scans, results as nmap-{host,net}-NAME-$r
+	inwl nmap nmap -sT -n -oG "$OUT/nmap-host-$1-$r.gnmap" $NET.4.7 >"$OUT/nmap-host-$1-$r.out" 2>&1
+	inwl nmap nmap -sT -n -F -oG "$OUT/nmap-net-$1-$r.gnmap" $NET.1.0/24 >"$OUT/nmap-net-$1-$r.out" 2>&1
+}
+# nmap is a scanner, a legitimate one: the administrator's way to let it
+# through at full speed is an exempt policy on its cgroup, measured too
+# (the default row with `halfopen policy set cgroup NMAP exempt`: "exempt").
 phase nmap && for ((r = 1; r <= NMAP_ROUNDS; r++)); do
 	echo "nmap round $r ($(elapsed))" >&2
-	for row in $ROWS; do
-		row_on "$row"
-		inwl nmap nmap -sT -n -oG "$OUT/nmap-host-$row-$r.gnmap" $NET.4.7 >"$OUT/nmap-host-$row-$r.out" 2>&1
-		inwl nmap nmap -sT -n -F -oG "$OUT/nmap-net-$row-$r.gnmap" $NET.1.0/24 >"$OUT/nmap-net-$row-$r.out" 2>&1
+	for row in $ROWS exempt; do
+		if [ "$row" = exempt ]; then
+			[[ " $ROWS " == *" default "* ]] || continue
+			row_on default
+			ho policy set cgroup "${CG[nmap]}" exempt >/dev/null
+			nmaps exempt
+		else
+			row_on "$row"
+			nmaps "$row"
+		fi
 		row_off "nmap$r"
 	done
 done

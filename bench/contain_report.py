@@ -193,7 +193,8 @@ def nmap(row, kind):
     return [nmap_view(f) for f in sorted(glob.glob(path("nmap-%s-%s-*.gnmap" % (kind, row))))]
 
 
-NMAP = {(r, k): nmap(r, k) for r in rows for k in ("host", "net")}
+# "exempt": the default row with nmap's cgroup exempt
+NMAP = {(r, k): nmap(r, k) for r in rows + ["exempt"] for k in ("host", "net")}
 
 
 def nmap_same(row, kind):
@@ -278,6 +279,10 @@ for k, title in (("host", "  a live host, 1000 ports"), ("net", "  a /24 (32 liv
         cells.append("%d/%d same%s, %s s" % (same, n, " (%d)" % worst if worst else "",
                                              fmt(secs, "%.1f")))
     line(title, cells)
+    if NMAP[("exempt", k)]:
+        same, n, secs, worst = nmap_same("exempt", k)
+        print("    default, nmap's cgroup exempt: %d/%d same%s, %s s" %
+              (same, n, " (%d)" % worst if worst else "", fmt(secs, "%.1f")))
 print("")
 
 bad = []
