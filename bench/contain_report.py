@@ -180,7 +180,8 @@ def nmap_view(f):
         if m:
             for p in m.group(2).split(", "):
                 x = p.split("/")
-                states.append("%s %s %s" % (m.group(1), x[0], x[1]))
+                if len(x) > 1:  # "Ports: " is empty when every port is in Ignored State
+                    states.append("%s %s %s" % (m.group(1), x[0], x[1]))
             if m.group(4):
                 states.append("%s ignored %s" % (m.group(1), m.group(4)))
         m = re.search(r"scanned in ([\d.]+) seconds", line)
@@ -290,10 +291,12 @@ for f in sorted(glob.glob(path("*.out"))):
     for ln in open(f, errors="replace"):
         if ln.startswith("exit "):
             st = ln.split()[1]
+            if os.path.basename(f).startswith("curl-") and st == "28":
+                continue  # some transfers timed out: the unreachable host's, expected
             bad.append("%s (%s)" % (os.path.basename(f)[:-4],
                                     "out of time" if st == "124" else "exit " + st))
 if bad:
-    print("Workloads that did not end by themselves: " + ", ".join(bad))
+    print("Workloads that failed or ran out of time: " + ", ".join(bad))
     print("")
 print("Alarms (halfopen -j events of each run's daemon)")
 for r in rows:
