@@ -187,7 +187,10 @@ phase W && for row in $ROWS; do
 	WORM=$!
 	PIDS+=($WORM)
 	wait_until 5 grep -qs '^start' "$OUT/W-$row-worm.out" || fail "the worm did not start"
-	sleep "$WORM_SECS" # the measuring window of the worm alone
+	# the measuring window of the worm alone (waited for with wait, which a
+	# signal interrupts: a SIGTERM to the script cleans up at once)
+	sleep "$WORM_SECS" &
+	wait $!
 	echo "$(date +%s.%N)" >"$OUT/W-$row-others.start"
 	run_trio "W-$row"
 	kill -TERM "$WORM"
