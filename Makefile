@@ -2,6 +2,7 @@
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
+INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
@@ -37,10 +38,11 @@ CLI_O    := $(addprefix $(BUILD)/cli/,$(addsuffix .o,$(CLI)))
 LIB_SRC  := $(wildcard lib/*.c)
 UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
-.PHONY: all clean check unit test demo bench bench-contain format format-check install uninstall doc fuzz fuzz-build
-all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
+.PHONY: all clean check unit test demo bench bench-sockopt bench-contain format format-check install uninstall doc fuzz fuzz-build
+all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/hosockopt $(BUILD)/connect_info $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
 
-MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5
+MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5 \
+	$(BUILD)/man/halfopen.7
 doc: $(MANS) $(BUILD)/halfopend.service
 
 $(BUILD)/man/%: man/%.scd
@@ -53,6 +55,7 @@ $(BUILD)/halfopend.service: systemd/halfopend.service.in | $(BUILD)
 # What `make install` puts in place, and exactly what `make uninstall` removes.
 INSTALLED := $(SBINDIR)/halfopend $(BINDIR)/halfopen \
 	$(MANDIR)/man8/halfopen.8 $(MANDIR)/man8/halfopend.8 $(MANDIR)/man5/halfopen.conf.5 \
+	$(MANDIR)/man7/halfopen.7 $(INCLUDEDIR)/halfopen.h \
 	$(UNITDIR)/halfopend.service $(COMPDIR)/halfopen $(COMPDIR)/halfopend \
 	$(DOCDIR)/halfopen.conf.example $(SYSCONFDIR)/halfopen/halfopen.conf.example
 
@@ -62,6 +65,8 @@ install: $(BUILD)/halfopend $(BUILD)/halfopen doc
 	install -D -m 0644 $(BUILD)/man/halfopen.8 $(DESTDIR)$(MANDIR)/man8/halfopen.8
 	install -D -m 0644 $(BUILD)/man/halfopend.8 $(DESTDIR)$(MANDIR)/man8/halfopend.8
 	install -D -m 0644 $(BUILD)/man/halfopen.conf.5 $(DESTDIR)$(MANDIR)/man5/halfopen.conf.5
+	install -D -m 0644 $(BUILD)/man/halfopen.7 $(DESTDIR)$(MANDIR)/man7/halfopen.7
+	install -D -m 0644 include/halfopen.h $(DESTDIR)$(INCLUDEDIR)/halfopen.h
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/halfopend.service.in > $(DESTDIR)$(UNITDIR)/halfopend.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/halfopend.service
@@ -78,7 +83,8 @@ $(BUILD):
 	mkdir -p $@ $@/asan $@/lib $@/daemon $@/cli
 
 # Each BPF header must compile on its own, not only inside halfopen.bpf.c.
-$(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/halfopen.h bpf/kernel.h | $(BUILD)
+$(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/sockopt.bpf.h bpf/halfopen.h \
+		bpf/kernel.h include/halfopen.h | $(BUILD)
 	for h in kernel.h halfopen.h slots.bpf.h; do \
 		echo "#include \"$$h\"" | $(CLANG) $(BPF_CFLAGS) -fsyntax-only -x c - || exit 1; done
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -115,6 +121,12 @@ $(BUILD)/hopeer: tests/tools/hopeer.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
 $(BUILD)/hostorm: tests/tools/hostorm.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
+# the example of halfopen(7), built against the public header as a program would be
+$(BUILD)/connect_info: examples/connect_info.c include/halfopen.h | $(BUILD)
+	$(CC) $(CFLAGS) -Iinclude $< -o $@
+# the socket interface, driven by tests/net/test_sockopt.sh
+$(BUILD)/hosockopt: tests/tools/hosockopt.c include/halfopen.h | $(BUILD)
+	$(CC) $(CFLAGS) -pthread $< -o $@
 # needs root (it makes a BPF map): run by tests/net/test_exact.sh
 $(BUILD)/test_mapwalk: tests/tools/test_mapwalk.c daemon/mapwalk.c daemon/mapwalk.h | $(BUILD)
 	$(CC) $(CFLAGS) -Idaemon tests/tools/test_mapwalk.c daemon/mapwalk.c -o $@ $(LDLIBS)
@@ -141,6 +153,10 @@ $(BUILD)/howeb: bench/howeb.c | $(BUILD)
 
 bench-contain: all $(BUILD)/hodelay $(BUILD)/howeb
 	bench/contain.sh
+
+# The socket interface's cost (halfopen(7)): getsockopt and connect, with and without it.
+bench-sockopt: all
+	bench/sockopt.sh
 
 # Unit tests, plain and sanitized: of lib/, and of the daemon's parts that
 # need no kernel (the release engine), built with what they test only.
@@ -179,7 +195,7 @@ check test: all unit fuzz-build
 demo: all
 	demo/demo.sh
 
-FORMAT_FILES := $(wildcard lib/*.c lib/*.h daemon/*.c daemon/*.h cli/*.c cli/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c tests/fuzz/*.c bench/*.c)
+FORMAT_FILES := $(wildcard lib/*.c lib/*.h daemon/*.c daemon/*.h cli/*.c cli/*.h bpf/*.c bpf/*.h include/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c examples/*.c tests/fuzz/*.c bench/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

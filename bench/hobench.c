@@ -30,6 +30,10 @@
  * let out after its socket died; not counted). With HOBENCH_WIRE=FILE, every
  * socket seen is written to FILE as CSV.
  *
+ *   hobench sockopt ADDR PORT SECONDS
+ *	getsockopt(TCP_INFO) in a loop on one connection to ADDR:PORT.
+ *	Prints "rate CALLS_PER_S".
+ *
  * Test and benchmark use only, toward test namespaces. Everything is bounded.
  */
 #include <arpa/inet.h>
@@ -696,6 +700,40 @@ static int cmd_storm(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * getsockopt(TCP_INFO) on one established connection, as fast as it goes:
+ * every call runs the cgroup/getsockopt programs attached (halfopen(7)).
+ */
+static int cmd_sockopt(char **argv)
+{
+	struct sockaddr_in a;
+	double secs = atof(argv[2]), t0, t;
+	struct tcp_info ti;
+	long calls = 0;
+	int fd;
+
+	addr_of(argv[0], atoi(argv[1]), &a);
+	if (secs <= 0 || secs > 60)
+		return fprintf(stderr, "hobench sockopt: 0 < SECONDS <= 60\n"), 2;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		die("connect");
+	t0 = now_rt();
+	do {
+		for (int i = 0; i < 4096; i++) {
+			socklen_t len = sizeof(ti);
+
+			if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+				die("getsockopt");
+		}
+		calls += 4096;
+		t = now_rt();
+	} while (t - t0 < secs);
+	close(fd);
+	printf("rate %.0f\n", calls / (t - t0));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -705,8 +743,11 @@ int main(int argc, char **argv)
 		return cmd_release(argc - 2, argv + 2);
 	if ((argc == 8 || argc == 9) && !strcmp(argv[1], "storm"))
 		return cmd_storm(argc - 2, argv + 2);
+	if (argc == 5 && !strcmp(argv[1], "sockopt"))
+		return cmd_sockopt(argv + 2);
 	fprintf(stderr, "usage: hobench rate ADDR PORT SECONDS CLIENTS [PEER_NETNS]\n"
 			"       hobench release ADDR PORT LIMIT COUNT PEER_NETNS CSV\n"
-			"       hobench storm ADDR PORT1 PORTS COUNT PEER_NETNS SECONDS [RATE]\n");
+			"       hobench storm ADDR PORT1 PORTS COUNT PEER_NETNS SECONDS [RATE]\n"
+			"       hobench sockopt ADDR PORT SECONDS\n");
 	return 2;
 }

@@ -63,6 +63,14 @@ struct {
 	__type(value, struct ho_stats);
 } proc_stats SEC(".maps");
 
+/* What a socket remembers: its HALFOPEN_NOQUEUE wish, how its attempt ended. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ho_sk);
+} sk_info SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
@@ -208,6 +216,14 @@ static __always_inline bool is_loopback(const struct ho_attempt *a)
 		v_;                                                                                \
 	})
 
+/* The socket's storage, created if need be; NULL if there is no memory for it. */
+static __always_inline struct ho_sk *sk_info_of(struct bpf_sock_ops *skops, __u64 flags)
+{
+	struct bpf_sock *sk = skops->sk;
+
+	return sk ? bpf_sk_storage_get(&sk_info, sk, 0, flags) : NULL;
+}
+
 static __always_inline void on_connect(struct bpf_sock_ops *skops)
 {
 	struct ho_attempt a = {};
@@ -216,6 +232,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	struct ho_scope_set set = {};
 	enum take_result r;
 	bool admit, exempt;
+	struct ho_sk *sk;
 
 	a.family = (__u16)skops->family;
 	/* remote_port: network byte order in the upper half; local_port: host order */
@@ -242,6 +259,10 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	if (is_loopback(&a))
 		return;
 	cookie = bpf_get_socket_cookie(skops);
+	/* for getsockopt(HALFOPEN_INFO): it finds the attempt by this cookie */
+	sk = sk_info_of(skops, BPF_SK_STORAGE_GET_F_CREATE);
+	if (sk)
+		sk->cookie = cookie;
 	a.pid = (__u32)id;
 	a.tgid = id >> 32;
 	a.uid = (__u32)bpf_get_current_uid_gid();
@@ -263,6 +284,16 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	admit = r == TAKEN;
 	a.state = admit ? HO_ST_INFLIGHT : HO_ST_QUEUED;
 	a.flags = exempt ? HO_AT_EXEMPT : 0;
+	if (!admit) {
+		a.flags |= HO_AT_WAITED;
+		a.qseq = __sync_fetch_and_add(&st.enq_seq, 1) + 1;
+	}
+	if (sk && (sk->flags & HO_SK_NOQUEUE)) {
+		a.flags |= HO_AT_NOQUEUE;
+		/* it passed the check in connect() but lost the last slot since */
+		if (!admit)
+			__sync_fetch_and_add(&st.noqueue_lost, 1);
+	}
 	if (!(skops->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG))
 		a.flags |= HO_AT_STATE_CB;
 	if (admit)
@@ -297,6 +328,13 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	__sync_fetch_and_add(&st.queued, 1);
 	__sync_fetch_and_add(&st.queued_total, 1);
 	emit(HO_EV_QUEUED, 0, cookie, &a);
+}
+
+static __always_inline __u32 ns_to_ms(__u64 ns)
+{
+	__u64 ms = ns / 1000000;
+
+	return ms > 0xffffffffull ? 0xffffffffu : (__u32)ms;
 }
 
 static __always_inline __u32 outcome_of(struct bpf_sock_ops *skops, __u32 newstate)
@@ -390,6 +428,10 @@ static __always_inline void on_leave(struct bpf_sock_ops *skops, __u32 newstate)
 {
 	__u64 cookie = bpf_get_socket_cookie(skops);
 	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
+	struct ho_sk *s;
+	__u32 outcome, waited_ms;
+	__u64 start_ns, end_ns;
+	__u32 at_flags;
 
 	if (!a)
 		return; /* another daemon's, or untracked */
@@ -397,7 +439,23 @@ static __always_inline void on_leave(struct bpf_sock_ops *skops, __u32 newstate)
 	if (a->flags & HO_AT_STATE_CB)
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
 							 ~BPF_SOCK_OPS_STATE_CB_FLAG);
-	leave(cookie, a, outcome_of(skops, newstate));
+	outcome = outcome_of(skops, newstate);
+	at_flags = a->flags;
+	start_ns = a->start_ns;
+	end_ns = bpf_ktime_get_ns();
+	waited_ms = a->state == HO_ST_QUEUED ? ns_to_ms(end_ns - start_ns) : a->waited_ms;
+	if (!leave(cookie, a, outcome))
+		return;
+	/* remembered for getsockopt(HALFOPEN_INFO) (made at connect); freed with the socket */
+	s = sk_info_of(skops, 0);
+	if (s) {
+		s->outcome = outcome;
+		s->at_flags = at_flags;
+		s->waited_ms = waited_ms;
+		s->start_ns = start_ns;
+		s->end_ns = end_ns;
+		__sync_fetch_and_or(&s->flags, HO_SK_ENDED);
+	}
 }
 
 SEC("sockops")
@@ -501,6 +559,7 @@ int release(struct ho_release_args *args)
 	/* written before the state: whoever sees it in flight sees what it holds */
 	a->holds = set;
 	a->flags = (a->flags & ~HO_AT_EXEMPT) | (exempt ? HO_AT_EXEMPT : 0);
+	a->waited_ms = ns_to_ms(bpf_ktime_get_ns() - a->start_ns);
 	/* its SYN goes out only through held_syn, which checks the socket still connects */
 	if (__sync_val_compare_and_swap(&a->state, HO_ST_QUEUED, HO_ST_RELEASING) != HO_ST_QUEUED) {
 		/* cancelled while we took the slots: give them back */
@@ -533,3 +592,6 @@ int forget(struct ho_forget_args *args)
 	}
 	return 0;
 }
+
+/* The socket interface for applications (halfopen(7)): its own block. */
+#include "sockopt.bpf.h"

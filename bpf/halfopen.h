@@ -41,9 +41,10 @@ struct ho_scope {
 	__u32 gen;   /* changes whenever the entry is given to another policy */
 	__s32 in_flight;
 	__s32 queued;
-	__u32 pad;
+	__u32 kind; /* enum ho_scope_kind, written by the daemon with id */
 	__u64 attempts;
 	__u64 queued_total;
+	__u64 id; /* cgroup v2 id or uid: what getsockopt(HALFOPEN_INFO) names */
 };
 
 /* A scope as an attempt refers to it; stale once scopes[idx].gen moved on. */
@@ -58,9 +59,11 @@ struct ho_scope_set {
 };
 
 /* struct ho_attempt.flags */
-#define HO_AT_EXEMPT   1u /* holds no slot of the namespace */
-#define HO_AT_STATE_CB 2u /* we asked for BPF_SOCK_OPS_STATE_CB: give it back at the end */
-#define HO_AT_TOMB     4u /* ended while released: kept until its held SYN is dropped */
+#define HO_AT_EXEMPT   1u  /* holds no slot of the namespace */
+#define HO_AT_STATE_CB 2u  /* we asked for BPF_SOCK_OPS_STATE_CB: give it back at the end */
+#define HO_AT_TOMB     4u  /* ended while released: kept until its held SYN is dropped */
+#define HO_AT_NOQUEUE  8u  /* its socket asked not to be queued (HALFOPEN_NOQUEUE) */
+#define HO_AT_WAITED   16u /* it was queued at connect() */
 
 /*
  * Where an attempt is in its life; stored in struct ho_attempt.state and
@@ -108,9 +111,10 @@ struct ho_attempt {
 	__u16 pad2[3];
 	char comm[HO_COMM_LEN];
 	__u32 flags; /* HO_AT_* */
-	__u32 pad;
+	__u32 qseq;  /* queued ones: st.enq_seq at connect(), for the queue position */
 	struct ho_scope_set queued_in; /* scopes counting it as queued */
 	struct ho_scope_set holds;     /* scopes it holds a slot in, once in flight */
+	__u32 waited_ms;	       /* released ones: time from connect() to release */
 };
 
 /*
@@ -135,6 +139,27 @@ struct ho_stats {
 	__u32 tgid; /* for cgroup entries: the last process seen */
 	__u64 cgid;
 	char comm[HO_COMM_LEN];
+	__u64 failfast; /* connect()s refused at once (HALFOPEN_NOQUEUE) */
+};
+
+/*
+ * What a socket remembers of halfopen (socket local storage, map "sk_info"),
+ * created when it sets HALFOPEN_NOQUEUE or when its attempt is tracked: its
+ * cookie (a cgroup/getsockopt program has no helper that gives it), the
+ * application's HALFOPEN_NOQUEUE wish, and, once its attempt has ended, how,
+ * for getsockopt(HALFOPEN_INFO) after the attempt left the table.
+ */
+#define HO_SK_NOQUEUE 1u /* HALFOPEN_NOQUEUE set */
+#define HO_SK_ENDED   2u /* a tracked attempt of this socket ended: the rest is valid */
+
+struct ho_sk {
+	__u64 cookie;	 /* of the socket, set at connect(): getsockopt cannot ask for it */
+	__u32 flags;	 /* HO_SK_* */
+	__u32 outcome;	 /* enum ho_outcome */
+	__u32 at_flags;	 /* the attempt's HO_AT_* */
+	__u32 waited_ms; /* time it was queued */
+	__u64 start_ns;	 /* connect() */
+	__u64 end_ns;	 /* left SYN_SENT */
 };
 
 /* Ring buffer events, kernel to daemon. */
@@ -142,6 +167,8 @@ enum ho_event_type {
 	HO_EV_QUEUED = 1,     /* an attempt was queued: a = the attempt */
 	HO_EV_SLOT_FREED = 2, /* an in-flight attempt left SYN_SENT while some were queued */
 	HO_EV_CANCELLED = 3,  /* a queued attempt left SYN_SENT before release */
+	HO_EV_FAILFAST =
+		4, /* a HALFOPEN_NOQUEUE connect() was refused: a = what it would have been */
 };
 
 struct ho_event {
@@ -205,13 +232,17 @@ struct ho_kstate {
 	__u64 cancelled;    /* queued attempts closed by the application */
 	__u64 established;
 	__u64 refused;
-	__u64 failed;	   /* timed out or other error, in flight or queued */
-	__u64 closed;	   /* in-flight attempts closed by the application */
-	__u64 untracked;   /* the attempts map was full: let through, not counted */
-	__u64 lost_events; /* ring buffer was full */
-	__u64 stats_full;  /* a process or cgroup found no room for its counters */
-	__u64 repaired;	   /* attempts whose leave the kernel skipped, forgotten by the daemon */
-	__u64 tombs;	   /* attempts that ended between their release and their SYN */
+	__u64 failed;	    /* timed out or other error, in flight or queued */
+	__u64 closed;	    /* in-flight attempts closed by the application */
+	__u64 untracked;    /* the attempts map was full: let through, not counted */
+	__u64 lost_events;  /* ring buffer was full */
+	__u64 stats_full;   /* a process or cgroup found no room for its counters */
+	__u64 repaired;	    /* attempts whose leave the kernel skipped, forgotten by the daemon */
+	__u64 tombs;	    /* attempts that ended between their release and their SYN */
+	__u64 failfast;	    /* HALFOPEN_NOQUEUE connect()s refused at once (ENOBUFS) */
+	__u64 noqueue_lost; /* HALFOPEN_NOQUEUE attempts queued all the same: see sockopt.bpf.h */
+	__u32 enq_seq;	    /* attempts queued so far: numbers them (ho_attempt.qseq) */
+	__u32 head_seq;	    /* by the daemon: qseq of the oldest still queued, or the next one */
 };
 
 #endif /* HALFOPEN_H */

@@ -15,6 +15,7 @@ static int event_row(void *ctx, const void *p)
 	char un[TEXT_PLAIN_MAX(sizeof(user))], cg[TEXT_PLAIN_MAX(sizeof(r->top_cgroup))];
 	char scope[TEXT_PLAIN_MAX(sizeof(r->scope))];
 	struct tm tm;
+	char ff[48] = "";
 
 	(void)ctx;
 	format_limit(r->limit, lim, sizeof(lim));
@@ -30,7 +31,7 @@ static int event_row(void *ctx, const void *p)
 		json_str(stdout, user);
 		printf(",\"cgroup\":");
 		json_str(stdout, r->top_cgroup);
-		printf(",\"queued\":%u},\"scope\":", r->top_queued);
+		printf(",\"queued\":%u},\"failfast\":%u,\"scope\":", r->top_queued, r->failfast);
 		if (r->scope[0])
 			json_str(stdout, r->scope);
 		else
@@ -38,11 +39,13 @@ static int event_row(void *ctx, const void *p)
 		printf("}\n");
 	} else {
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-		printf("%s limit %s%s%s reached: %u queued, %u in flight; most by pid %u (%s) uid "
-		       "%u "
-		       "(%s) cgroup %s with %u queued\n",
+		if (r->failfast)
+			snprintf(ff, sizeof(ff), ", %u refused at once (noqueue)", r->failfast);
+		printf("%s limit %s%s%s reached: %u queued, %u in flight%s; most by pid %u (%s) "
+		       "uid "
+		       "%u (%s) cgroup %s with %u queued\n",
 		       when, lim, r->scope[0] ? " of " : "",
-		       text_plain(scope, sizeof(scope), r->scope), r->queued, r->in_flight,
+		       text_plain(scope, sizeof(scope), r->scope), r->queued, r->in_flight, ff,
 		       r->top_tgid, text_plain(comm, sizeof(comm), r->top_comm), r->top_uid,
 		       text_plain(un, sizeof(un), user), text_plain(cg, sizeof(cg), r->top_cgroup),
 		       r->top_queued);

@@ -21,6 +21,9 @@ static int ps_row(void *ctx, const void *p)
 	char dest[64], addr[64], age[16], user[64], comm[TEXT_PLAIN_MAX(sizeof(r->a.comm))];
 	char un[TEXT_PLAIN_MAX(sizeof(user))], cg[TEXT_PLAIN_MAX(sizeof(r->cgroup))];
 	const char *state = r->state == HO_ST_QUEUED ? "queued" : "in-flight";
+	/* asked not to be queued (HALFOPEN_NOQUEUE): queued only if it lost the race */
+	bool noq = r->a.flags & HO_AT_NOQUEUE;
+	char st[24];
 
 	user_name(r->a.uid, user, sizeof(user));
 	if (cli_json) {
@@ -32,15 +35,16 @@ static int ps_row(void *ctx, const void *p)
 		printf(",\"cgroup\":");
 		json_str(stdout, r->cgroup);
 		printf(",\"cgroup_id\":%llu,\"family\":\"%s\",\"daddr\":\"%s\",\"dport\":%u,"
-		       "\"age_ms\":%llu}\n",
+		       "\"age_ms\":%llu,\"noqueue\":%s}\n",
 		       (unsigned long long)r->a.cgid, r->a.family == 10 ? "ipv6" : "ipv4",
 		       fmt_addr(&r->a, addr, sizeof(addr)), r->a.dport,
-		       (unsigned long long)(r->age_ns / 1000000));
+		       (unsigned long long)(r->age_ns / 1000000), noq ? "true" : "false");
 	} else {
 		if (!o->rows)
-			printf("%-9s %6s %7s %-15s %-10s %-26s %7s %s\n", "STATE", "POS", "PID",
+			printf("%-17s %6s %7s %-15s %-10s %-26s %7s %s\n", "STATE", "POS", "PID",
 			       "COMM", "USER", "DESTINATION", "AGE", "CGROUP");
-		printf("%-9s %6s %7u %-15s %-10.10s %-26s %7s %s\n", state,
+		snprintf(st, sizeof(st), "%s%s", state, noq ? ",noqueue" : "");
+		printf("%-17s %6s %7u %-15s %-10.10s %-26s %7s %s\n", st,
 		       r->position ? (snprintf(addr, sizeof(addr), "%u", r->position), addr) : "-",
 		       r->a.tgid, text_plain(comm, sizeof(comm), r->a.comm),
 		       text_plain(un, sizeof(un), user), fmt_dest(&r->a, dest, sizeof(dest)),
@@ -144,11 +148,11 @@ static void print_stats_json(const struct stats_out *o, const struct ho_ctl_stat
 	printf("\"alive\":%s,\"attempts\":%llu,\"established\":%llu"
 	       ",\"failed\":%llu,\"queued\":%llu,\"cancelled\":%llu"
 	       ",\"released\":%llu,\"in_flight_now\":%d,\"queued_now\":%d"
-	       ",\"longest_wait_ms\":%llu,\"oldest_wait_ms\":%llu}\n",
+	       ",\"longest_wait_ms\":%llu,\"oldest_wait_ms\":%llu,\"failfast\":%llu}\n",
 	       r->alive ? "true" : "false", U(s->attempts), U(s->established), U(s->failed),
 	       U(s->queued), U(s->cancelled), U(s->released), s->in_flight > 0 ? s->in_flight : 0,
 	       s->queued_now > 0 ? s->queued_now : 0, U(s->max_wait_ns / 1000000),
-	       U(r->oldest_wait_ns / 1000000));
+	       U(r->oldest_wait_ns / 1000000), U(s->failfast));
 }
 
 static int stats_row(void *ctx, const void *p)
@@ -166,18 +170,19 @@ static int stats_row(void *ctx, const void *p)
 		return 0;
 	}
 	if (!o->rows)
-		printf("%-22s %8s %8s %8s %8s %8s %5s %5s %8s %s\n", o->cgroups ? "" : "PID COMM",
-		       "ATTEMPTS", "ESTABL", "FAILED", "QUEUED", "CANCEL", "INFL", "QNOW",
-		       "LONGEST", o->cgroups ? "CGROUP" : "USER");
+		printf("%-22s %8s %8s %8s %8s %8s %5s %5s %8s %8s %s\n",
+		       o->cgroups ? "" : "PID COMM", "ATTEMPTS", "ESTABL", "FAILED", "QUEUED",
+		       "CANCEL", "INFL", "QNOW", "LONGEST", "FAILFAST",
+		       o->cgroups ? "CGROUP" : "USER");
 	if (o->cgroups)
 		who[0] = '\0';
 	else
 		snprintf(who, sizeof(who), "%llu %s%s", U(r->key),
 			 text_plain(comm, sizeof(comm), s->comm), r->alive ? "" : "*");
-	printf("%-22.22s %8llu %8llu %8llu %8llu %8llu %5d %5d %8s %s\n", who, U(s->attempts),
+	printf("%-22.22s %8llu %8llu %8llu %8llu %8llu %5d %5d %8s %8llu %s\n", who, U(s->attempts),
 	       U(s->established), U(s->failed), U(s->queued), U(s->cancelled),
 	       s->in_flight > 0 ? s->in_flight : 0, s->queued_now > 0 ? s->queued_now : 0,
-	       fmt_age(s->max_wait_ns, wait, sizeof(wait)),
+	       fmt_age(s->max_wait_ns, wait, sizeof(wait)), U(s->failfast),
 	       text_plain(text, sizeof(text),
 			  o->cgroups ? r->cgroup : user_name(s->uid, user, sizeof(user))));
 	o->rows++;

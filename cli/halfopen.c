@@ -77,12 +77,14 @@ static void print_status(const struct ho_ctl_status *s)
 		       ",\"dropped\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"late_syns\":%" PRIu64
 		       ",\"repaired\":%" PRIu64 ",\"control_refused\":%" PRIu64
 		       ",\"control_dropped\":%" PRIu64 ",\"http_refused\":%" PRIu64
-		       ",\"http_dropped\":%" PRIu64 "}\n",
+		       ",\"http_dropped\":%" PRIu64 ",\"failfast\":%" PRIu64
+		       ",\"noqueue_lost\":%" PRIu64 "}\n",
 		       s->in_flight, s->queued, s->held, s->queue_max, s->tracked_max, s->pid,
 		       s->queue_num, s->started, s->attempts, s->queued_total, s->released,
 		       s->cancelled, s->established, s->refused + s->failed, s->refused, s->failed,
 		       s->closed, s->dropped, s->untracked, s->late_syns, s->repaired,
-		       s->control_refused, s->control_dropped, s->http_refused, s->http_dropped);
+		       s->control_refused, s->control_dropped, s->http_refused, s->http_dropped,
+		       s->failfast, s->noqueue_lost);
 		return;
 	}
 	strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
@@ -102,14 +104,16 @@ static void print_status(const struct ho_ctl_status *s)
 	       "  untracked   %" PRIu64 "  (table of %u full, let through)\n"
 	       "  late SYNs   %" PRIu64 "  (released, dropped: the socket had ended)\n"
 	       "  repaired    %" PRIu64 "  (ends the kernel did not report)\n"
+	       "  fail-fast   %" PRIu64 "  (HALFOPEN_NOQUEUE connects refused at once; %" PRIu64
+	       " queued all the same)\n"
 	       "  clients     %" PRIu64 " refused, %" PRIu64 " dropped (control socket); %" PRIu64
 	       " refused, %" PRIu64 " dropped (metrics)\n",
 	       lim, format_release(s->release, rel, sizeof(rel)), s->policies, s->in_flight,
 	       s->exempt_in_flight, s->queued, s->held, s->queue_max, s->pid, since, s->queue_num,
 	       s->attempts, s->queued_total, s->released, s->cancelled, s->established,
 	       s->refused + s->failed, s->refused, s->failed, s->closed, s->dropped, s->untracked,
-	       s->tracked_max, s->late_syns, s->repaired, s->control_refused, s->control_dropped,
-	       s->http_refused, s->http_dropped);
+	       s->tracked_max, s->late_syns, s->repaired, s->failfast, s->noqueue_lost,
+	       s->control_refused, s->control_dropped, s->http_refused, s->http_dropped);
 }
 
 /* Strip -j/--json wherever it stands among a command's arguments. */

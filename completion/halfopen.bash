@@ -71,11 +71,13 @@ _halfopend()
 	-f | --config) _filedir conf; return ;;
 	-l | --limit) COMPREPLY=($(compgen -W "default unlimited" -- "$cur")); return ;;
 	--release) COMPREPLY=($(compgen -W "fair fifo rate:" -- "$cur")); return ;;
+	--socket-interface) COMPREPLY=($(compgen -W "0 1" -- "$cur")); return ;;
 	-Q | --queue-max | -T | --tracked-max | --queue-num | --event-interval | --stats-ttl | --metrics-port)
 		return ;;
 	esac
 	COMPREPLY=($(compgen -W "-l --limit -Q --queue-max -T --tracked-max --queue-num
-		--event-interval --stats-ttl --metrics-port --release -f --config -n --check --cleanup
+		--event-interval --stats-ttl --metrics-port --release --socket-interface -f --config -n
+		--check --cleanup
 		-v --verbose -h --help -V --version" -- "$cur"))
 }
 complete -F _halfopend halfopend

@@ -392,7 +392,8 @@ int main(int argc, char **argv)
 		goto out;
 	limit_event_init(&d.lim.ev, (uint64_t)d.o.c.event_interval * 1000000000ull);
 
-	err = kern_open(&d.k, d.o.c.limit, d.o.c.tracked_max, limiter_on_event, &d.lim);
+	err = kern_open(&d.k, d.o.c.limit, d.o.c.tracked_max, d.o.c.socket_iface, limiter_on_event,
+			&d.lim);
 	if (err)
 		goto out;
 	limiter_init(&d.lim);
@@ -411,6 +412,8 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 	err = kern_attach(&d.k);
+	if (!err)
+		err = kern_attach_app(&d.k);
 	if (err)
 		goto out;
 	err = setup_loop(&d);

@@ -109,8 +109,38 @@ static int cgroup2_root(void)
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, ring_buffer_sample_fn fn,
-	      void *ctx)
+/* The interface's programs, in the order of kern->app_links. */
+static void app_progs(struct kern *k, struct bpf_program *progs[KERN_APP_PROGS])
+{
+	progs[0] = k->skel->progs.ho_getsockopt;
+	progs[1] = k->skel->progs.ho_setsockopt;
+	progs[2] = k->skel->progs.ho_connect4;
+	progs[3] = k->skel->progs.ho_connect6;
+}
+
+/*
+ * Load the socket interface's programs only if wanted and the kernel can run
+ * them: the fail-fast connect needs bpf_set_retval (Linux 5.18); without it
+ * the rest of halfopen works as before.
+ */
+static void app_choose(struct kern *k, bool want)
+{
+	struct bpf_program *progs[KERN_APP_PROGS];
+
+	k->app = want;
+	if (want && libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_FUNC_set_retval,
+					    NULL) != 1) {
+		pr_notice("this kernel has no bpf_set_retval for connect() programs (Linux 5.18): "
+			  "the socket interface (halfopen(7)) is off");
+		k->app = false;
+	}
+	app_progs(k, progs);
+	for (int i = 0; i < KERN_APP_PROGS; i++)
+		bpf_program__set_autoload(progs[i], k->app);
+}
+
+int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, bool app,
+	      ring_buffer_sample_fn fn, void *ctx)
 {
 	struct stat ns;
 	int err;
@@ -136,6 +166,7 @@ int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, ring_buffer_
 	k->skel->rodata->netns_cookie = k->netns_cookie;
 	bpf_map__set_max_entries(k->skel->maps.attempts, tracked_max);
 	bpf_map__set_max_entries(k->skel->maps.held, tracked_max);
+	app_choose(k, app);
 	/* load: the verifier checks the programs */
 	err = halfopen_bpf__load(k->skel);
 	if (err) {
@@ -170,8 +201,43 @@ int kern_attach(struct kern *k)
 	return 0;
 }
 
+/*
+ * The socket interface for applications (bpf/sockopt.bpf.h): SOL_HALFOPEN
+ * answered in getsockopt/setsockopt, HALFOPEN_NOQUEUE enforced in connect().
+ * Attached after on_sockops (if loaded: see app_choose), detached before it.
+ */
+int kern_attach_app(struct kern *k)
+{
+	struct bpf_program *progs[KERN_APP_PROGS];
+
+	if (!k->app)
+		return 0;
+	app_progs(k, progs);
+	for (int i = 0; i < KERN_APP_PROGS; i++) {
+		k->app_links[i] = bpf_program__attach_cgroup(progs[i], k->cgroup_fd);
+		if (!k->app_links[i]) {
+			int err = -errno;
+
+			pr_err("cannot attach the %s program to the cgroup v2 root: %s",
+			       bpf_program__name(progs[i]), strerror(-err));
+			kern_detach_app(k);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void kern_detach_app(struct kern *k)
+{
+	for (int i = 0; i < KERN_APP_PROGS; i++) {
+		bpf_link__destroy(k->app_links[i]);
+		k->app_links[i] = NULL;
+	}
+}
+
 void kern_detach(struct kern *k)
 {
+	kern_detach_app(k);
 	bpf_link__destroy(k->link);
 	k->link = NULL;
 }
@@ -179,6 +245,7 @@ void kern_detach(struct kern *k)
 void kern_close(struct kern *k)
 {
 	ring_buffer__free(k->rb);
+	kern_detach_app(k);
 	bpf_link__destroy(k->link);
 	halfopen_bpf__destroy(k->skel);
 	if (k->cgroup_fd >= 0)

@@ -10,9 +10,13 @@
 
 struct halfopen_bpf;
 
+#define KERN_APP_PROGS 4 /* getsockopt, setsockopt, connect4, connect6 */
+
 struct kern {
 	struct halfopen_bpf *skel;
 	struct bpf_link *link;
+	struct bpf_link *app_links[KERN_APP_PROGS]; /* the socket interface (halfopen(7)) */
+	bool app;				    /* its programs are loaded */
 	struct ring_buffer *rb;
 	int attempts_fd;
 	int held_fd;
@@ -24,12 +28,18 @@ struct kern {
 
 /* Check the kernel can run us; one clear message and -errno if not. */
 int kern_check(void);
-/* Load (not attach); events go to fn(ctx, ...). Logs its own errors. */
-int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, ring_buffer_sample_fn fn,
-	      void *ctx);
+/*
+ * Load (not attach); events go to fn(ctx, ...); app: the socket interface
+ * too, if the kernel can run it. Logs its own errors.
+ */
+int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, bool app,
+	      ring_buffer_sample_fn fn, void *ctx);
 /* Start counting connect()s: only once the rules can hold their SYNs. */
 int kern_attach(struct kern *k);
 void kern_detach(struct kern *k);
+/* The socket interface (halfopen(7)), after kern_attach; kern_detach detaches both. */
+int kern_attach_app(struct kern *k);
+void kern_detach_app(struct kern *k);
 void kern_close(struct kern *k);
 /* Route libbpf's messages into our log, at debug level unless verbose >= 2. */
 void kern_set_verbosity(int verbose);

@@ -58,6 +58,13 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 		break;
 	case HO_EV_SLOT_FREED:
 		break; /* limiter_release() runs after every batch */
+	case HO_EV_FAILFAST:
+		/* refused at once, counted by the kernel: the limit was reached all the same */
+		if (!l->limit_hit_ns)
+			l->limit_hit_ns = now_ns();
+		l->failfast_pending++;
+		l->last_queued = ev->a;
+		break;
 	}
 	return 0;
 }
@@ -159,9 +166,18 @@ static void release(struct limiter *l, bool force, uint32_t budget)
 
 void limiter_release(struct limiter *l)
 {
+	const struct hq_entry *head;
+
 	/* in rate mode only the rate timer releases */
 	if (release_mode(l->c->release) != HO_RELEASE_RATE)
 		release(l, false, UINT32_MAX);
+	/*
+	 * The oldest still queued, or the next to be: getsockopt(HALFOPEN_INFO)
+	 * counts positions from it.
+	 */
+	head = hq_head(&l->q);
+	shared_set(kern_state(l->k)->head_seq,
+		   head ? head->info.qseq : shared_get(kern_state(l->k)->enq_seq) + 1);
 }
 
 void limiter_release_some(struct limiter *l, uint32_t n)
@@ -306,7 +322,7 @@ int limiter_report(struct limiter *l, struct ho_ctl_event_row *out)
 	struct ho_ctl_event_row r = {0};
 	struct top_proc top;
 	struct timespec ts;
-	char lim[16], user[64];
+	char lim[16], user[64], ff[64] = "";
 	uint64_t now = now_ns(), gather = HO_REPORT_GATHER_MS * 1000000ull;
 
 	if (!l->limit_hit_ns)
@@ -316,6 +332,10 @@ int limiter_report(struct limiter *l, struct ho_ctl_event_row *out)
 	l->limit_hit_ns = 0;
 	if (!limit_event_due(&l->ev, now))
 		return -1;
+	r.failfast = l->failfast_pending;
+	l->failfast_pending = 0;
+	if (r.failfast)
+		snprintf(ff, sizeof(ff), ", %u refused at once (HALFOPEN_NOQUEUE)", r.failfast);
 	if (queue_top_process(&l->q, &top)) {
 		/* released within the gathering time: name the last one queued */
 		top = (struct top_proc){.tgid = l->last_queued.tgid,
@@ -337,10 +357,10 @@ int limiter_report(struct limiter *l, struct ho_ctl_event_row *out)
 	cgroup_path(top.cgid, top.tgid, r.top_cgroup, sizeof(r.top_cgroup));
 	event_log_add(&l->events, &r);
 	pr_warn("event=" HO_EVENT_ID " limit on concurrent outbound connection attempts%s%s (%s) "
-		"reached, further attempts are being queued: %u queued; most by pid %u (%s) "
+		"reached, further attempts are being queued: %u queued%s; most by pid %u (%s) "
 		"uid %u (%s) cgroup %s with %u queued",
 		r.scope[0] ? " of " : "", r.scope, format_limit(r.limit, lim, sizeof(lim)),
-		r.queued, r.top_tgid, r.top_comm, r.top_uid,
+		r.queued, ff, r.top_tgid, r.top_comm, r.top_uid,
 		user_name(r.top_uid, user, sizeof(user)), r.top_cgroup, r.top_queued);
 	*out = r;
 	return -1;

@@ -42,8 +42,9 @@ struct limiter {
 	struct limit_event ev;
 	struct event_log events;
 	struct history hist;
-	unsigned int ticks;    /* housekeeping runs, one a second */
-	uint64_t limit_hit_ns; /* first attempt queued since the last report check, or 0 */
+	unsigned int ticks;	   /* housekeeping runs, one a second */
+	uint64_t limit_hit_ns;	   /* first attempt queued since the last report check, or 0 */
+	uint32_t failfast_pending; /* HALFOPEN_NOQUEUE refusals not reported in an event yet */
 	struct ho_attempt last_queued;
 	/* counters kept in userspace; the rest live in the kernel (struct ho_kstate) */
 	uint64_t dropped;    /* SYN dropped: too many held */

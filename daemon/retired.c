@@ -15,6 +15,7 @@ void stats_sum(struct ho_stats *sum, const struct ho_stats *s)
 	sum->queued += s->queued;
 	sum->cancelled += s->cancelled;
 	sum->released += s->released;
+	sum->failfast += s->failfast;
 	sum->in_flight += s->in_flight;
 	sum->queued_now += s->queued_now;
 	if (s->max_wait_ns > sum->max_wait_ns)

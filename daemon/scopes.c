@@ -99,6 +99,9 @@ static void set_key(struct scopes *sc, struct scope_entry *e, bool present, uint
 		e->keyed = false;
 	}
 	e->id = id;
+	/* named by getsockopt(HALFOPEN_INFO) as what holds an attempt back */
+	shared_set(kscope(sc, e)->kind, e->p.kind);
+	shared_set(kscope(sc, e)->id, id);
 	if (present) {
 		if (kern_scope_key(sc->k, e->p.kind, id, e->idx)) {
 			pr_err("cannot add scope %s to the kernel: %s", e->p.name, strerror(errno));

@@ -50,6 +50,8 @@ void fill_status(const struct snapshot_src *s, struct ho_ctl_status *st)
 		.control_dropped = s->ctl->dropped,
 		.http_refused = s->http->refused,
 		.http_dropped = s->http->dropped,
+		.failfast = shared_get(ks->failfast),
+		.noqueue_lost = shared_get(ks->noqueue_lost),
 	};
 }
 

@@ -39,6 +39,8 @@ const struct cfg_option cfg_options[] = {
 	    "order of release (default fair: round robin over cgroups)"),
 	OPT("rt-priority", 0, rt_priority, 0, 99, CFG_NUM, false, "N",
 	    "SCHED_FIFO priority of the release path (default 10; 0: off)"),
+	OPT("socket-interface", 0, socket_iface, 0, 1, CFG_NUM, false, "0|1",
+	    "answer SOL_HALFOPEN and HALFOPEN_NOQUEUE, halfopen(7) (default 1; 0: off)"),
 };
 const size_t cfg_noptions = sizeof(cfg_options) / sizeof(cfg_options[0]);
 
@@ -50,7 +52,8 @@ void config_defaults(struct ho_config *c)
 				.queue_num = 4226,
 				.event_interval = 60,
 				.stats_ttl = 300,
-				.rt_priority = 10};
+				.rt_priority = 10,
+				.socket_iface = 1};
 }
 
 const struct cfg_option *config_option(const char *name)

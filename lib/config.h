@@ -31,6 +31,7 @@ struct ho_config {
 	uint32_t metrics_uid;	 /* a scraper's uid, served as root is; 0: none */
 	uint32_t release;	 /* parse.h: mode | rate << 2 */
 	uint32_t rt_priority;	 /* SCHED_FIFO priority of the release path, 0: off */
+	uint32_t socket_iface;	 /* 1: answer SOL_HALFOPEN (halfopen(7)); 0: off */
 	uint32_t set;		 /* bit i: option i was given */
 	uint32_t npol;		 /* policies, from the file only */
 	struct ho_policy pol[HO_POLICIES_MAX];

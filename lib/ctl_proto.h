@@ -94,6 +94,8 @@ struct ho_ctl_status {
 	uint64_t control_dropped; /* control clients dropped: idle or not reading */
 	uint64_t http_refused;	  /* metrics connections refused: a bound was reached */
 	uint64_t http_dropped;	  /* metrics connections closed: too slow */
+	uint64_t failfast;	  /* HALFOPEN_NOQUEUE connect()s refused at once (ENOBUFS) */
+	uint64_t noqueue_lost;	  /* HALFOPEN_NOQUEUE attempts queued: the last slot went first */
 };
 
 /* ps filters: only the fields whose HO_PS_F_* flag is set are compared. */
@@ -151,6 +153,8 @@ struct ho_ctl_event_row {
 	uint32_t top_tgid;
 	uint32_t top_uid;
 	uint32_t top_queued;
+	uint32_t failfast; /* HALFOPEN_NOQUEUE connect()s refused since the last event */
+	uint32_t pad;
 	char top_comm[HO_COMM_LEN];
 	char top_cgroup[HO_CGROUP_LEN];
 	char scope[HO_POLICY_NAME_LEN +

@@ -59,6 +59,10 @@ static uint64_t cg_failed(const struct ho_stats *s)
 {
 	return s->failed;
 }
+static uint64_t cg_failfast(const struct ho_stats *s)
+{
+	return s->failfast;
+}
 static uint64_t cg_queued_total(const struct ho_stats *s)
 {
 	return s->queued;
@@ -124,6 +128,12 @@ int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
 	       "Released SYNs dropped because their socket had ended first.", s->late_syns);
 	scalar(f, "halfopen_repaired_total", "counter",
 	       "Attempts forgotten because their end went unreported.", s->repaired);
+	scalar(f, "halfopen_failfast_total", "counter",
+	       "connect()s that asked not to be queued (HALFOPEN_NOQUEUE) refused at once.",
+	       s->failfast);
+	scalar(f, "halfopen_noqueue_lost_total", "counter",
+	       "Attempts that asked not to be queued, queued: the last slot went first.",
+	       s->noqueue_lost);
 	per_endpoint(f, "halfopen_clients_refused_total",
 		     "Connections refused because a bound was reached, by endpoint.",
 		     s->control_refused, s->http_refused);
@@ -143,6 +153,8 @@ int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
 		   "Attempts answered, by cgroup.", cg, n, cg_established);
 	per_cgroup(f, "halfopen_cgroup_failed_total", "counter", "Attempts failed, by cgroup.", cg,
 		   n, cg_failed);
+	per_cgroup(f, "halfopen_cgroup_failfast_total", "counter",
+		   "HALFOPEN_NOQUEUE connect()s refused at once, by cgroup.", cg, n, cg_failfast);
 	per_policy(f, "halfopen_policy_limit", "gauge", "Limit of a policy (0: exempt).", pol, npol,
 		   0);
 	per_policy(f, "halfopen_policy_in_flight", "gauge", "Attempts half-open now, by policy.",

@@ -112,10 +112,11 @@ test_install_uninstall() {
 	make -s -C "$ROOT" install DESTDIR="$d" PREFIX=/usr >/dev/null
 	(cd "$d" && find . -type f | sort) >"$T/files"
 	expect_eq "$(tr '\n' ' ' <"$T/files")" "./etc/halfopen/halfopen.conf.example \
-./usr/bin/halfopen ./usr/lib/systemd/system/halfopend.service ./usr/sbin/halfopend \
+./usr/bin/halfopen ./usr/include/halfopen.h ./usr/lib/systemd/system/halfopend.service ./usr/sbin/halfopend \
 ./usr/share/bash-completion/completions/halfopen ./usr/share/bash-completion/completions/halfopend \
 ./usr/share/doc/halfopen/halfopen.conf.example ./usr/share/man/man5/halfopen.conf.5 \
-./usr/share/man/man8/halfopen.8 ./usr/share/man/man8/halfopend.8 " "installed files"
+./usr/share/man/man7/halfopen.7 ./usr/share/man/man8/halfopen.8 ./usr/share/man/man8/halfopend.8 " \
+		"installed files"
 	grep -q '^ExecStart=/usr/sbin/halfopend$' "$d/usr/lib/systemd/system/halfopend.service" ||
 		fail "ExecStart follows PREFIX"
 	# the example is a good settings file
@@ -128,7 +129,7 @@ test_install_uninstall() {
 # Every option and command is in the manual, and the manuals render cleanly.
 test_man_pages() {
 	local p opt out
-	for p in halfopen.8 halfopend.8 halfopen.conf.5; do
+	for p in halfopen.8 halfopend.8 halfopen.conf.5 halfopen.7; do
 		out=$(MANWIDTH=80 man -l "$B/man/$p" 2>&1 >"$T/$p.txt") || fail "man $p"
 		expect_eq "$out" "" "warnings rendering $p"
 	done
