@@ -6,8 +6,8 @@
 # namespace that answers for all of 198.18.0.0/16 (a local route there, and a
 # route to it through the veth in the client). Live hosts: 198.18.X.7 for
 # every X, and 198.18.1.0/27 (a dense /24 for nmap); every other address drops
-# whatever it is sent. Live hosts accept on 22, 80, 445, 6881 and 8080
-# (bench/howeb: a 200 with 1 KiB to any HTTP request), drop SYNs to
+# whatever it is sent. Live hosts accept on 22, 80, 445 and 6881 (bench/howeb:
+# a 200 with 1 KiB to any HTTP request) and 8080 (the harness's hopeer), drop SYNs to
 # 135-139 and 8443 (filtered), refuse the rest. Their handshakes are slow, as
 # real hosts' are: the peer holds every SYN to a live host 10 ms in an
 # NFQUEUE (bench/hodelay; netem is not in every kernel), 20 ms for the load
@@ -23,7 +23,9 @@
 #  A  the browser, the P2P client and the poller alone
 #  ab AB_ROUNDS rounds of ab -n AB_N -c 50 against the 20 ms host
 #  curl CURL_ROUNDS rounds of curl --parallel over 400 URLs, 120 unreachable
-#  nmap NMAP_ROUNDS rounds of nmap -sT of a live host and of a /24
+#  nmap NMAP_ROUNDS rounds of nmap -sT of a live host and of a /24, and the
+#     same with nmap's cgroup exempt (after the default row)
+# Every workload is bounded (WL_TIMEOUT s); PHASES and ROWS choose what runs.
 # Then bench/contain_report.py prints the tables and the goals and plots the
 # worm's first contacts (build/contain-worm.png). Results: $OUT (build/contain).
 # Traffic never leaves the two namespaces; an EXIT trap removes them, the
