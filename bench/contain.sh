@@ -114,11 +114,16 @@ done
 # exit status, if not 0, is the last line of its output ("exit N", 124 when
 # it ran out of time).
 WL_TIMEOUT=${WL_TIMEOUT:-150}
+# It runs in the background, waited for: a signal to the script is handled at
+# once (ns_cleanup then kills what runs in the cgroups), not after it ends.
 inwl() { # WORKLOAD CMD...
-	local w=$1 rc=0
+	local w=$1 rc=0 pid
 	shift
 	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG2${CG[$w]}" \
-		timeout -k 5 "$WL_TIMEOUT" nsenter --net="/run/netns/$C" "$@" || rc=$?
+		timeout -k 5 "$WL_TIMEOUT" nsenter --net="/run/netns/$C" "$@" &
+	pid=$!
+	PIDS+=($pid)
+	wait $pid || rc=$?
 	cg_empty "$w"
 	[ "$rc" = 0 ] || echo "exit $rc"
 }
@@ -192,6 +197,7 @@ phase W && for row in $ROWS; do
 	# the measuring window of the worm alone (waited for with wait, which a
 	# signal interrupts: a SIGTERM to the script cleans up at once)
 	sleep "$WORM_SECS" &
+	PIDS+=($!)
 	wait $!
 	echo "$(date +%s.%N)" >"$OUT/W-$row-others.start"
 	run_trio "W-$row"
