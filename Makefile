@@ -22,7 +22,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wmissing-prototypes -Wshadow -Werror -D_GNU
 LIB_INC    := -Ilib -Ibpf
 CLI_INC    := -Icli -Ilib -Ibpf
 DAEMON_INC := -Idaemon -Ilib -Ibpf -I$(BUILD)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -lnetfilter_queue) -lelf -lz
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -lnetfilter_queue) -lelf -lz -lm
 # The BPF side needs no vmlinux.h (bpf/kernel.h): the UAPI headers, found in
 # the build machine's multiarch include directory, and CO-RE for the rest.
 MULTIARCH  := $(shell $(CC) -dumpmachine)
@@ -39,7 +39,7 @@ LIB_SRC  := $(wildcard lib/*.c)
 UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
 .PHONY: all clean check unit test demo bench bench-sockopt bench-contain format format-check install uninstall doc fuzz fuzz-build
-all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/hosockopt $(BUILD)/connect_info $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
+all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/howorm $(BUILD)/hosockopt $(BUILD)/connect_info $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5 \
 	$(BUILD)/man/halfopen.7
@@ -121,6 +121,8 @@ $(BUILD)/hopeer: tests/tools/hopeer.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
 $(BUILD)/hostorm: tests/tools/hostorm.c | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@
+$(BUILD)/howorm: tests/tools/howorm.c | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@
 # the example of halfopen(7), built against the public header as a program would be
 $(BUILD)/connect_info: examples/connect_info.c include/halfopen.h | $(BUILD)
 	$(CC) $(CFLAGS) -Iinclude $< -o $@
@@ -167,10 +169,15 @@ DAEMON_UNIT := $(BUILD)/test_release $(BUILD)/asan/test_release
 $(DAEMON_UNIT): UNIT_INC := -Idaemon $(LIB_INC)
 $(DAEMON_UNIT): UNIT_SRC := daemon/release.c $(LIB_SRC)
 $(DAEMON_UNIT): daemon/release.c daemon/release.h daemon/shared.h
+# containment, with the kernel's calls faked in the test
+CONTAIN_UNIT := $(BUILD)/test_contain $(BUILD)/asan/test_contain
+$(CONTAIN_UNIT): UNIT_INC := -Idaemon $(LIB_INC)
+$(CONTAIN_UNIT): UNIT_SRC := daemon/contain.c $(LIB_SRC)
+$(CONTAIN_UNIT): daemon/contain.c daemon/contain.h daemon/kern.h daemon/shared.h
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
-	$(CC) $(CFLAGS) $(UNIT_INC) -Itests/unit $< $(UNIT_SRC) -o $@
+	$(CC) $(CFLAGS) $(UNIT_INC) -Itests/unit $< $(UNIT_SRC) -o $@ -lm
 $(BUILD)/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
-	$(CC) $(CFLAGS) -O1 $(SAN) $(UNIT_INC) -Itests/unit $< $(UNIT_SRC) -o $@
+	$(CC) $(CFLAGS) -O1 $(SAN) $(UNIT_INC) -Itests/unit $< $(UNIT_SRC) -o $@ -lm
 
 unit: $(addprefix $(BUILD)/,$(UNIT)) $(addprefix $(BUILD)/asan/,$(UNIT))
 
@@ -182,7 +189,7 @@ FUZZ_TIME ?= 60
 FUZZ_SAN  := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
 	@mkdir -p $(BUILD)/fuzz
-	$(CLANG) -g -O1 $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(LIB_INC) $< $(LIB_SRC) -o $@
+	$(CLANG) -g -O1 $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(LIB_INC) $< $(LIB_SRC) -o $@ -lm
 
 fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ))
 fuzz: fuzz-build

@@ -7,7 +7,9 @@
  *
  *   hobench rate ADDR PORT SECONDS CLIENTS [PEER_NETNS]
  *	CLIENTS processes connect+close (RST, no TIME_WAIT) as fast as they
- *	can. Prints "rate CONN_PER_S"; with PEER_NETNS also "certain_max N".
+ *	can. Prints "rate CONN_PER_S" and "cpu_us N" (the CPU time the
+ *	clients used, softirq work done in their context included); with
+ *	PEER_NETNS also "certain_max N".
  *   hobench release ADDR PORT LIMIT COUNT PEER_NETNS CSV
  *	LIMIT+COUNT attempts to a dropping port; then COUNT times: close the
  *	oldest in-flight one and time until the next SYN arrives in the peer.
@@ -415,6 +417,17 @@ static int local_port(int fd)
 	return getsockname(fd, (struct sockaddr *)&a, &l) ? -1 : ntohs(a.sin_port);
 }
 
+/* CPU time of the waited-for children, user and system (softirqs run in them included). */
+static double children_cpu_us(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_CHILDREN, &ru))
+		die("getrusage");
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+	       (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec;
+}
+
 static int cmd_rate(int argc, char **argv)
 {
 	struct sockaddr_in a;
@@ -463,6 +476,7 @@ static int cmd_rate(int argc, char **argv)
 	while (wait(NULL) > 0)
 		;
 	printf("rate %.0f\n", (double)total / secs);
+	printf("cpu_us %.0f\n", children_cpu_us());
 	if (w) {
 		wire_read(w);
 		printf("certain_max %d\n", wire_max(w, 0, 65535));

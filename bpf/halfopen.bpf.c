@@ -63,6 +63,22 @@ struct {
 	__type(value, struct ho_stats);
 } proc_stats SEC(".maps");
 
+/* Working sets: addresses each process and cgroup reached lately (see halfopen.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ho_reach_key);
+	__type(value, __u64); /* last used, bpf_ktime_get_ns */
+} reached SEC(".maps");
+
+/* Processes and cgroups the daemon flagged as scanners. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ho_scope_key);
+	__type(value, __u32);
+} flagged SEC(".maps");
+
 /* What a socket remembers: its HALFOPEN_NOQUEUE wish, how its attempt ended. */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -89,6 +105,7 @@ static __always_inline void emit(__u32 type, __u32 outcome, __u64 cookie,
 	e->type = type;
 	e->outcome = outcome;
 	e->cookie = cookie;
+	e->end_ns = bpf_ktime_get_ns();
 	e->a = *a;
 	bpf_ringbuf_submit(e, 0);
 }
@@ -120,6 +137,13 @@ enum stats_op {
 	SOP_LEAVE_INFLIGHT,
 	SOP_LEAVE_QUEUED,
 };
+
+/* Closed by its program after its SYN was out a while: it failed (a timeout of its own). */
+static __always_inline bool abandoned(enum stats_op op, __u32 outcome, const struct ho_attempt *a)
+{
+	return op == SOP_LEAVE_INFLIGHT && outcome == HO_OUT_CLOSED && a->out_ns &&
+	       bpf_ktime_get_ns() - a->out_ns >= HO_ABANDON_NS;
+}
 
 static __always_inline void stats_apply(struct ho_stats *s, enum stats_op op, __u32 outcome,
 					const struct ho_attempt *a)
@@ -163,7 +187,7 @@ static __always_inline void stats_apply(struct ho_stats *s, enum stats_op op, __
 			break; /* unknown: repaired by the daemon */
 		if (outcome == HO_OUT_ESTABLISHED)
 			__sync_fetch_and_add(&s->established, 1);
-		else if (outcome != HO_OUT_CLOSED)
+		else if (outcome != HO_OUT_CLOSED || abandoned(op, outcome, a))
 			__sync_fetch_and_add(&s->failed, 1);
 		else if (op == SOP_LEAVE_QUEUED)
 			__sync_fetch_and_add(&s->cancelled, 1);
@@ -216,6 +240,55 @@ static __always_inline bool is_loopback(const struct ho_attempt *a)
 		v_;                                                                                \
 	})
 
+/*
+ * Is this a first contact of the process, of its cgroup (flags), and is one
+ * of those flagged as a scanner (contained: it queues)?
+ */
+static __always_inline bool first_contact(struct ho_attempt *a)
+{
+	struct ho_reach_key k = {.kind = HO_SCOPE_PROC, .id = a->tgid};
+	struct ho_scope_key f = {.kind = HO_SCOPE_PROC, .id = a->tgid};
+	__u64 *seen;
+
+	__builtin_memcpy(k.addr, a->daddr, sizeof(k.addr));
+	seen = bpf_map_lookup_elem(&reached, &k);
+	if (seen)
+		*seen = a->start_ns;
+	else
+		a->flags |= HO_AT_FIRST_P;
+	k.kind = HO_SCOPE_CGROUP;
+	k.id = a->cgid;
+	seen = bpf_map_lookup_elem(&reached, &k);
+	if (seen)
+		*seen = a->start_ns;
+	else
+		a->flags |= HO_AT_FIRST_C;
+	if (!st.flagged_scopes)
+		return false;
+	if ((a->flags & HO_AT_FIRST_P) && bpf_map_lookup_elem(&flagged, &f))
+		a->flags |= HO_AT_CONT_P;
+	f.kind = HO_SCOPE_CGROUP;
+	f.id = a->cgid;
+	if ((a->flags & HO_AT_FIRST_C) && bpf_map_lookup_elem(&flagged, &f))
+		a->flags |= HO_AT_CONT_C;
+	return a->flags & HO_AT_CONT;
+}
+
+/* A first contact succeeded: its address joins the working sets it was new to. */
+static __always_inline void learn(const struct ho_attempt *a)
+{
+	struct ho_reach_key k = {.kind = HO_SCOPE_PROC, .id = a->tgid};
+	__u64 now = bpf_ktime_get_ns();
+
+	__builtin_memcpy(k.addr, a->daddr, sizeof(k.addr));
+	if (a->flags & HO_AT_FIRST_P)
+		bpf_map_update_elem(&reached, &k, &now, BPF_ANY);
+	k.kind = HO_SCOPE_CGROUP;
+	k.id = a->cgid;
+	if (a->flags & HO_AT_FIRST_C)
+		bpf_map_update_elem(&reached, &k, &now, BPF_ANY);
+}
+
 /* The socket's storage, created if need be; NULL if there is no memory for it. */
 static __always_inline struct ho_sk *sk_info_of(struct bpf_sock_ops *skops, __u64 flags)
 {
@@ -231,7 +304,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	__u32 d[4] = {}, l[4] = {};
 	struct ho_scope_set set = {};
 	enum take_result r;
-	bool admit, exempt;
+	bool admit, exempt, contained = false;
 	struct ho_sk *sk;
 
 	a.family = (__u16)skops->family;
@@ -259,10 +332,8 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	if (is_loopback(&a))
 		return;
 	cookie = bpf_get_socket_cookie(skops);
-	/* for getsockopt(HALFOPEN_INFO): it finds the attempt by this cookie */
-	sk = sk_info_of(skops, BPF_SK_STORAGE_GET_F_CREATE);
-	if (sk)
-		sk->cookie = cookie;
+	/* a storage only if the socket asked for HALFOPEN_NOQUEUE: no allocation here */
+	sk = sk_info_of(skops, 0);
 	a.pid = (__u32)id;
 	a.tgid = id >> 32;
 	a.uid = (__u32)bpf_get_current_uid_gid();
@@ -272,9 +343,13 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 
 	find_scopes(&a, &set);
 	exempt = set_exempt(&set);
+	if (st.detect && !exempt)
+		contained = first_contact(&a);
 	/* a new attempt never overtakes queued ones it competes with */
 	if (exempt)
 		r = take_all(&set, true, false);
+	else if (contained)
+		r = CONTAINED; /* released by the daemon at its own pace, no slot taken */
 	else if (set_waiting(&set))
 		r = SCOPE_FULL;
 	else if (st.limit && st.global_wait)
@@ -283,7 +358,8 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 		r = take_all(&set, false, false);
 	admit = r == TAKEN;
 	a.state = admit ? HO_ST_INFLIGHT : HO_ST_QUEUED;
-	a.flags = exempt ? HO_AT_EXEMPT : 0;
+	a.out_ns = admit ? a.start_ns : 0;
+	a.flags |= exempt ? HO_AT_EXEMPT : 0;
 	if (!admit) {
 		a.flags |= HO_AT_WAITED;
 		a.qseq = __sync_fetch_and_add(&st.enq_seq, 1) + 1;
@@ -296,10 +372,21 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	}
 	if (!(skops->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG))
 		a.flags |= HO_AT_STATE_CB;
-	if (admit)
+	if (admit) {
 		a.holds = set;
-	else
-		a.queued_in = set;
+	} else {
+		if (!contained) /* a contained attempt keeps no one else waiting */
+			a.queued_in = set;
+		/*
+		 * getsockopt(HALFOPEN_INFO) finds a held attempt by this cookie
+		 * (it cannot ask for it itself). Made for held attempts only:
+		 * a storage per connect cost 0.8 us (docs/benchmarks.md).
+		 */
+		if (!sk)
+			sk = sk_info_of(skops, BPF_SK_STORAGE_GET_F_CREATE);
+	}
+	if (sk)
+		sk->cookie = cookie;
 	if (bpf_map_update_elem(&attempts, &cookie, &a, BPF_NOEXIST)) {
 		/* table full: fail open, never block what we cannot track */
 		if (admit)
@@ -324,7 +411,10 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 		return;
 	if (r == NS_FULL)
 		st.global_wait = 1;
-	set_add(&set, 1, 1);
+	if (contained)
+		__sync_fetch_and_add(&st.contained, 1);
+	else
+		set_add(&set, 1, 1);
 	__sync_fetch_and_add(&st.queued, 1);
 	__sync_fetch_and_add(&st.queued_total, 1);
 	emit(HO_EV_QUEUED, 0, cookie, &a);
@@ -406,13 +496,25 @@ static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 outc
 		stats_update(SOP_LEAVE_QUEUED, outcome, a);
 		emit(HO_EV_CANCELLED, outcome, cookie, a);
 	} else {
-		give_all(&a->holds, a->flags & HO_AT_EXEMPT);
+		if (was != HO_ST_EXPIRED) /* an expired attempt gave its slots back then */
+			give_all(&a->holds, a->flags & HO_AT_EXEMPT);
 		if (outcome)
 			count_outcome(outcome);
+		if (abandoned(SOP_LEAVE_INFLIGHT, outcome, a))
+			__sync_fetch_and_add(&st.abandoned, 1);
 		stats_update(SOP_LEAVE_INFLIGHT, outcome, a);
-		/* only wake the daemon when someone waits for the slot */
-		if (st.queued)
+		if (a->flags & HO_AT_FIRST) {
+			/* the daemon scores every first contact's outcome */
+			if (outcome == HO_OUT_ESTABLISHED)
+				learn(a);
+			if (outcome)
+				emit(HO_EV_FIRST_END, outcome, cookie, a);
+			else if (st.queued)
+				emit(HO_EV_SLOT_FREED, outcome, cookie, a);
+		} else if (st.queued) {
+			/* only wake the daemon when someone waits for the slot */
 			emit(HO_EV_SLOT_FREED, outcome, cookie, a);
+		}
 	}
 	if (was == HO_ST_RELEASING) {
 		/* its SYN is on its way back through held_syn: the daemon drops it there */
@@ -446,7 +548,7 @@ static __always_inline void on_leave(struct bpf_sock_ops *skops, __u32 newstate)
 	waited_ms = a->state == HO_ST_QUEUED ? ns_to_ms(end_ns - start_ns) : a->waited_ms;
 	if (!leave(cookie, a, outcome))
 		return;
-	/* remembered for getsockopt(HALFOPEN_INFO) (made at connect); freed with the socket */
+	/* remembered for getsockopt(HALFOPEN_INFO) if it has a storage; freed with the socket */
 	s = sk_info_of(skops, 0);
 	if (s) {
 		s->outcome = outcome;
@@ -520,7 +622,7 @@ int held_syn(struct __sk_buff *skb)
 	if (!a)
 		return 0; /* fast path: not ours to hold */
 	state = a->state;
-	if (state == HO_ST_INFLIGHT)
+	if (state == HO_ST_INFLIGHT || state == HO_ST_EXPIRED)
 		return 0;
 	/* released: the first SYN through makes it in flight, unless it ended first */
 	if (state == HO_ST_RELEASING &&
@@ -558,6 +660,7 @@ int release(struct ho_release_args *args)
 	}
 	/* written before the state: whoever sees it in flight sees what it holds */
 	a->holds = set;
+	a->out_ns = bpf_ktime_get_ns();
 	a->flags = (a->flags & ~HO_AT_EXEMPT) | (exempt ? HO_AT_EXEMPT : 0);
 	a->waited_ms = ns_to_ms(bpf_ktime_get_ns() - a->start_ns);
 	/* its SYN goes out only through held_syn, which checks the socket still connects */
@@ -590,6 +693,29 @@ int forget(struct ho_forget_args *args)
 		__sync_fetch_and_add(&st.repaired, 1);
 		args->result = 1;
 	}
+	return 0;
+}
+
+/*
+ * --slot-timeout: an attempt half-open that long stops counting against the
+ * limits (its slots are given back) but stays tracked, so its end is still
+ * counted and scored. Run by the daemon for attempts it found past their time.
+ */
+SEC("syscall")
+int expire(struct ho_forget_args *args)
+{
+	__u64 cookie = args->cookie;
+	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
+
+	args->result = 0;
+	if (!a || a->state != HO_ST_INFLIGHT)
+		return 0;
+	/* against its end (claim) and nothing else: only INFLIGHT becomes EXPIRED */
+	if (__sync_val_compare_and_swap(&a->state, HO_ST_INFLIGHT, HO_ST_EXPIRED) != HO_ST_INFLIGHT)
+		return 0;
+	give_all(&a->holds, a->flags & HO_AT_EXEMPT);
+	__sync_fetch_and_add(&st.expired, 1);
+	args->result = 1;
 	return 0;
 }
 

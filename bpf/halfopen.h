@@ -24,7 +24,27 @@
 enum ho_scope_kind {
 	HO_SCOPE_CGROUP = 1, /* id: cgroup v2 id */
 	HO_SCOPE_USER = 2,   /* id: uid */
+	HO_SCOPE_PROC = 3,   /* id: process id; only for scanner detection */
 };
+
+/*
+ * Scanner detection (docs/design.md, "Containment"). A first contact is an
+ * attempt to an address its process (or cgroup) has not reached lately: not
+ * in the "reached" map, which the kernel fills when a first contact
+ * succeeds and the daemon keeps to --working-set entries per scope. The
+ * daemon scores first contacts' outcomes and puts the scopes it flags in the
+ * "flagged" map (key struct ho_scope_key, kind PROC or CGROUP): their first
+ * contacts are queued, and released at --contain-rate a second.
+ */
+struct ho_reach_key {
+	__u32 kind; /* HO_SCOPE_PROC or HO_SCOPE_CGROUP */
+	__u32 pad;
+	__u64 id;
+	__u8 addr[16]; /* the destination, as ho_attempt.daddr */
+};
+
+/* An attempt closed by its program after its SYN was out this long failed (abandoned). */
+#define HO_ABANDON_NS 1000000000ull
 
 #define HO_SCOPE_F_EXEMPT 1u /* attempts are counted, never held */
 
@@ -59,11 +79,17 @@ struct ho_scope_set {
 };
 
 /* struct ho_attempt.flags */
-#define HO_AT_EXEMPT   1u  /* holds no slot of the namespace */
-#define HO_AT_STATE_CB 2u  /* we asked for BPF_SOCK_OPS_STATE_CB: give it back at the end */
-#define HO_AT_TOMB     4u  /* ended while released: kept until its held SYN is dropped */
-#define HO_AT_NOQUEUE  8u  /* its socket asked not to be queued (HALFOPEN_NOQUEUE) */
-#define HO_AT_WAITED   16u /* it was queued at connect() */
+#define HO_AT_EXEMPT   1u   /* holds no slot of the namespace */
+#define HO_AT_STATE_CB 2u   /* we asked for BPF_SOCK_OPS_STATE_CB: give it back at the end */
+#define HO_AT_TOMB     4u   /* ended while released: kept until its held SYN is dropped */
+#define HO_AT_NOQUEUE  8u   /* its socket asked not to be queued (HALFOPEN_NOQUEUE) */
+#define HO_AT_WAITED   16u  /* it was queued at connect() */
+#define HO_AT_FIRST_P  32u  /* a first contact of its process */
+#define HO_AT_FIRST_C  64u  /* a first contact of its cgroup */
+#define HO_AT_CONT_P   128u /* queued because its process is flagged */
+#define HO_AT_CONT_C   256u /* queued because its cgroup is flagged */
+#define HO_AT_FIRST    (HO_AT_FIRST_P | HO_AT_FIRST_C)
+#define HO_AT_CONT     (HO_AT_CONT_P | HO_AT_CONT_C)
 
 /*
  * Where an attempt is in its life; stored in struct ho_attempt.state and
@@ -73,12 +99,14 @@ struct ho_scope_set {
  *          └─► QUEUED ─► RELEASING ─(SYN passes)─► INFLIGHT
  *                           └─(socket ends first)─► GONE, kept as a tomb
  *                                                   until its SYN is dropped
+ *   INFLIGHT ─(slot-timeout, the daemon)─► EXPIRED ─► GONE
  */
 enum ho_state {
 	HO_ST_INFLIGHT = 1,  /* holds a slot, its SYN may go out */
 	HO_ST_QUEUED = 2,    /* over the limit, its SYN is held */
 	HO_ST_GONE = 3,	     /* left SYN_SENT; the entry is being deleted */
 	HO_ST_RELEASING = 4, /* holds a slot; its SYN has not passed the filter yet */
+	HO_ST_EXPIRED = 5,   /* half-open past --slot-timeout: holds no slot, still tracked */
 };
 
 /* Holds a slot (in flight as the limit counts it). */
@@ -109,6 +137,7 @@ struct ho_attempt {
 	__u8 saddr[16]; /* the socket's own address, same layout */
 	__u16 sport;	/* host byte order */
 	__u16 pad2[3];
+	__u64 out_ns; /* its SYN went out (admitted or released); 0 while queued */
 	char comm[HO_COMM_LEN];
 	__u32 flags; /* HO_AT_* */
 	__u32 qseq;  /* queued ones: st.enq_seq at connect(), for the queue position */
@@ -169,12 +198,14 @@ enum ho_event_type {
 	HO_EV_CANCELLED = 3,  /* a queued attempt left SYN_SENT before release */
 	HO_EV_FAILFAST =
 		4, /* a HALFOPEN_NOQUEUE connect() was refused: a = what it would have been */
+	HO_EV_FIRST_END = 5, /* a first contact in flight left SYN_SENT (also a SLOT_FREED) */
 };
 
 struct ho_event {
 	__u32 type;    /* enum ho_event_type */
-	__u32 outcome; /* enum ho_outcome, for SLOT_FREED and CANCELLED */
+	__u32 outcome; /* enum ho_outcome, for SLOT_FREED, CANCELLED and FIRST_END */
 	__u64 cookie;
+	__u64 end_ns; /* when it was sent */
 	struct ho_attempt a;
 };
 
@@ -226,6 +257,8 @@ struct ho_kstate {
 	__u32 exempt_in_flight; /* in flight in an exempt scope: no slot of the namespace */
 	__u32 cgroup_scopes;	/* entries of each kind in scope_index: 0 skips the lookups */
 	__u32 user_scopes;
+	__u32 detect;	      /* tell first contacts (contain mode); set by the daemon */
+	__u32 flagged_scopes; /* entries in "flagged": 0 skips the lookups */
 	__u32 pad;
 	__u64 attempts;	    /* attempts tracked since load */
 	__u64 queued_total; /* attempts that had to queue */
@@ -241,6 +274,9 @@ struct ho_kstate {
 	__u64 tombs;	    /* attempts that ended between their release and their SYN */
 	__u64 failfast;	    /* HALFOPEN_NOQUEUE connect()s refused at once (ENOBUFS) */
 	__u64 noqueue_lost; /* HALFOPEN_NOQUEUE attempts queued all the same: see sockopt.bpf.h */
+	__u64 abandoned;    /* of closed: after their SYN was out HO_ABANDON_NS */
+	__u64 expired;	    /* attempts that stopped counting at --slot-timeout */
+	__u64 contained;    /* first contacts queued because their scope is flagged */
 	__u32 enq_seq;	    /* attempts queued so far: numbers them (ho_attempt.qseq) */
 	__u32 head_seq;	    /* by the daemon: qseq of the oldest still queued, or the next one */
 };

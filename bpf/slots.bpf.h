@@ -157,7 +157,7 @@ undo:
 	return false;
 }
 
-enum take_result { TAKEN, SCOPE_FULL, NS_FULL };
+enum take_result { TAKEN, SCOPE_FULL, NS_FULL, CONTAINED };
 
 /*
  * Slots for an attempt: in every scope of the set and in the namespace, or

@@ -53,6 +53,55 @@ static __always_inline bool our_tcp(struct bpf_sockopt *ctx)
 	return bpf_get_netns_cookie(ctx) == netns_cookie;
 }
 
+/*
+ * HALFOPEN_F_SCANNER: the attempt's process or its cgroup is flagged as a
+ * scanner now (its new first contacts are paced), or it was held as one.
+ */
+static __always_inline bool scanner_now(const struct ho_attempt *a)
+{
+	struct ho_scope_key f = {.kind = HO_SCOPE_PROC, .id = a->tgid};
+
+	if (a->flags & HO_AT_CONT)
+		return true;
+	if (!st.flagged_scopes)
+		return false;
+	if (bpf_map_lookup_elem(&flagged, &f))
+		return true;
+	f.kind = HO_SCOPE_CGROUP;
+	f.id = a->cgid;
+	return bpf_map_lookup_elem(&flagged, &f) != NULL;
+}
+
+/* A bpf_sock field read at its constant offset (no pointer arithmetic on a sock). */
+#define SOCK_U32(sk, field)                                                                        \
+	({                                                                                         \
+		__u32 v_;                                                                          \
+		asm volatile(                                                                      \
+			"%[v] = *(u32 *)(%[s] + %[off])"                                           \
+			: [v] "=r"(v_)                                                             \
+			: [s] "r"(sk), [off] "i"(__builtin_offsetof(struct bpf_sock, field)));     \
+		v_;                                                                                \
+	})
+
+/* Connected to a loopback address, which halfopen never tracks (is_loopback). */
+static __always_inline bool sk_to_loopback(struct bpf_sock *sk)
+{
+	struct ho_attempt a = {};
+	__u32 d[4];
+
+	a.family = (__u16)sk->family;
+	if (a.family == AF_INET) {
+		d[0] = SOCK_U32(sk, dst_ip4);
+	} else {
+		d[0] = SOCK_U32(sk, dst_ip6[0]);
+		d[1] = SOCK_U32(sk, dst_ip6[1]);
+		d[2] = SOCK_U32(sk, dst_ip6[2]);
+		d[3] = SOCK_U32(sk, dst_ip6[3]);
+	}
+	__builtin_memcpy(a.daddr, d, sizeof(d));
+	return is_loopback(&a);
+}
+
 /* The scope holding a queued attempt back: the first full one, else the namespace. */
 static __always_inline void info_scope(const struct ho_attempt *a, struct halfopen_info *i)
 {
@@ -105,6 +154,8 @@ static __always_inline void info_of_attempt(const struct ho_attempt *a, __u64 no
 		i->hi_flags |= HALFOPEN_F_WAS_QUEUED;
 	if (a->flags & HO_AT_EXEMPT)
 		i->hi_flags |= HALFOPEN_F_EXEMPT;
+	if (scanner_now(a))
+		i->hi_flags |= HALFOPEN_F_SCANNER;
 }
 
 static __always_inline void info_of_end(const struct ho_sk *s, struct halfopen_info *i)
@@ -117,6 +168,8 @@ static __always_inline void info_of_end(const struct ho_sk *s, struct halfopen_i
 		i->hi_flags |= HALFOPEN_F_WAS_QUEUED;
 	if (s->at_flags & HO_AT_EXEMPT)
 		i->hi_flags |= HALFOPEN_F_EXEMPT;
+	if (s->at_flags & HO_AT_CONT) /* it was held as a scanner's */
+		i->hi_flags |= HALFOPEN_F_SCANNER;
 }
 
 static __always_inline void fill_info(struct bpf_sockopt *ctx, struct halfopen_info *i)
@@ -135,8 +188,16 @@ static __always_inline void fill_info(struct bpf_sockopt *ctx, struct halfopen_i
 	s = bpf_sk_storage_get(&sk_info, sk, 0, 0);
 	if (s && (s->flags & HO_SK_NOQUEUE))
 		i->hi_flags |= HALFOPEN_F_NOQUEUE;
-	if (!s)
-		return; /* never tracked, never asked: untracked */
+	if (!s) {
+		/*
+		 * No storage: never held back (held attempts get one), so an
+		 * attempt still connecting was admitted at once and is in flight
+		 * (its age is not kept: 0). Ended, or never connected: untracked.
+		 */
+		if (sk->state == BPF_TCP_SYN_SENT && !sk_to_loopback(sk))
+			i->hi_state = HALFOPEN_IN_FLIGHT;
+		return;
+	}
 	cookie = s->cookie;
 	if (cookie)
 		a = bpf_map_lookup_elem(&attempts, &cookie);

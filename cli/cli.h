@@ -42,6 +42,8 @@ int cli_list(uint16_t type, const void *req, uint32_t len, uint16_t row_type, cl
 const char *fmt_dest(const struct ho_attempt *a, char *buf, size_t len);
 const char *fmt_addr(const struct ho_attempt *a, char *buf, size_t len);
 const char *fmt_age(uint64_t ns, char *buf, size_t len);
+/* "flagged", "ok" or "-" (enum ho_verdict). */
+const char *verdict_name(uint32_t v);
 
 /* The commands, each main-like: argv[0] is the first argument. */
 int cmd_ps(int argc, char **argv);
@@ -51,5 +53,6 @@ int cmd_top(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_pardon(int argc, char **argv);
 
 #endif

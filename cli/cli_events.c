@@ -1,11 +1,58 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* halfopen events: the limit events the daemon keeps, and -f for new ones. */
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "cli.h"
 #include "parse.h"
 #include "procinfo.h"
+
+static const char *dest(const struct ho_ctl_dest *d, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	(void)inet_ntop(d->family == AF_INET6 ? AF_INET6 : AF_INET, d->addr, ip, sizeof(ip));
+	snprintf(buf, len, d->family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, d->port);
+	return buf;
+}
+
+/* A process or cgroup flagged as a scanner. */
+static void flagged_row(const struct ho_ctl_event_row *r, const char *when, const char *user)
+{
+	char comm[TEXT_PLAIN_MAX(sizeof(r->top_comm))], un[TEXT_PLAIN_MAX(64)];
+	char cg[TEXT_PLAIN_MAX(sizeof(r->top_cgroup))], scope[TEXT_PLAIN_MAX(sizeof(r->scope))];
+	char d[64];
+
+	if (cli_json) {
+		printf("{\"time\":%" PRIu64 ".%03" PRIu64 ",\"kind\":\"flagged\",\"scope\":",
+		       (uint64_t)(r->time_ns / 1000000000u),
+		       (uint64_t)(r->time_ns / 1000000u % 1000u));
+		json_str(stdout, r->scope);
+		printf(",\"pid\":%u,\"comm\":", r->top_tgid);
+		json_str(stdout, r->top_comm);
+		printf(",\"uid\":%u,\"user\":", r->top_uid);
+		json_str(stdout, user);
+		printf(",\"cgroup\":");
+		json_str(stdout, r->top_cgroup);
+		printf(",\"first_ok\":%u,\"first_failed\":%u,\"rate\":%u,\"samples\":[",
+		       r->first_ok, r->first_failed, r->limit);
+		for (int i = 0; i < HO_EVENT_SAMPLES && r->samples[i].family; i++)
+			printf("%s\"%s\"", i ? "," : "", dest(&r->samples[i], d, sizeof(d)));
+		printf("]}\n");
+		return;
+	}
+	printf("%s scanner: %s flagged: %u of %u first contacts succeeded; pid %u (%s) uid %u "
+	       "(%s) cgroup %s; e.g.",
+	       when, text_plain(scope, sizeof(scope), r->scope), r->first_ok,
+	       r->first_ok + r->first_failed, r->top_tgid,
+	       text_plain(comm, sizeof(comm), r->top_comm), r->top_uid,
+	       text_plain(un, sizeof(un), user), text_plain(cg, sizeof(cg), r->top_cgroup));
+	for (int i = 0; i < HO_EVENT_SAMPLES && r->samples[i].family; i++)
+		printf(" %s", dest(&r->samples[i], d, sizeof(d)));
+	printf("\n");
+}
 
 static int event_row(void *ctx, const void *p)
 {
@@ -20,8 +67,12 @@ static int event_row(void *ctx, const void *p)
 	(void)ctx;
 	format_limit(r->limit, lim, sizeof(lim));
 	user_name(r->top_uid, user, sizeof(user));
-	if (cli_json) {
-		printf("{\"time\":%" PRIu64 ".%03" PRIu64 ",\"limit\":%s%s%s,\"in_flight\":%u,"
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+	if (r->kind == HO_EVENT_FLAGGED) {
+		flagged_row(r, when, user);
+	} else if (cli_json) {
+		printf("{\"time\":%" PRIu64 ".%03" PRIu64
+		       ",\"kind\":\"limit\",\"limit\":%s%s%s,\"in_flight\":%u,"
 		       "\"queued\":%u,\"top\":{\"pid\":%u,\"comm\":",
 		       (uint64_t)(r->time_ns / 1000000000u),
 		       (uint64_t)(r->time_ns / 1000000u % 1000u), r->limit ? "" : "\"", lim,
@@ -38,7 +89,6 @@ static int event_row(void *ctx, const void *p)
 			printf("null");
 		printf("}\n");
 	} else {
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
 		if (r->failfast)
 			snprintf(ff, sizeof(ff), ", %u refused at once (noqueue)", r->failfast);
 		printf("%s limit %s%s%s reached: %u queued, %u in flight%s; most by pid %u (%s) "

@@ -32,7 +32,9 @@ int cmd_metrics(int argc, char **argv)
 {
 	struct ho_ctl_stats_req req = {.kind = HO_STATS_CGROUPS};
 	struct ho_ctl_status s;
+	struct ho_ctl_stats_req preq = {.kind = HO_STATS_PROCS};
 	struct rows r = {.size = sizeof(struct ho_ctl_stats_row)};
+	struct rows procs = {.size = sizeof(struct ho_ctl_stats_row)};
 	struct rows pol = {.size = sizeof(struct ho_ctl_policy_row)};
 	char *text = NULL;
 	size_t len;
@@ -51,12 +53,23 @@ int cmd_metrics(int argc, char **argv)
 	if (!err)
 		err = cli_list(HO_CTL_POLICY_LIST, NULL, 0, HO_CTL_POLICY_ROW, add_row, &pol, false,
 			       NULL);
-	if (!err && metrics_format(&text, &len, &s, r.v, r.n, pol.v, pol.n))
+	if (!err && s.flagged) /* the processes, only to name those flagged */
+		err = cli_list(HO_CTL_STATS, &preq, sizeof(preq), HO_CTL_STATS_ROW, add_row, &procs,
+			       false, NULL);
+	if (!err && metrics_format(&text, &len,
+				   &(struct metrics_in){.s = &s,
+							.cgroups = r.v,
+							.n = r.n,
+							.procs = procs.v,
+							.nprocs = procs.n,
+							.pol = pol.v,
+							.npol = pol.n}))
 		err = cli_fail("out of memory");
 	if (!err)
 		fwrite(text, 1, len, stdout);
 	free(text);
 	free(r.v);
+	free(procs.v);
 	free(pol.v);
 	return err;
 }

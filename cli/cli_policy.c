@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "parse.h"
 
 static void print_row(const struct ho_ctl_policy_row *r, bool first)
 {
@@ -112,4 +113,28 @@ int cmd_policy(int argc, char **argv)
 	if (!strcmp(argv[0], "set") || !strcmp(argv[0], "del"))
 		return policy_change(argc - 1, argv + 1, argv[0][0] == 's');
 	return cli_fail("unknown policy command '%s': give list, set or del", argv[0]), 2;
+}
+
+/* pardon pid PID | cgroup PATH: the scanner test starts afresh for it (root). */
+int cmd_pardon(int argc, char **argv)
+{
+	struct ho_ctl_pardon req = {0};
+	struct ho_ctl_end end;
+	char err[256];
+
+	if (argc != 2)
+		return cli_fail("pardon needs pid PID or cgroup PATH"), 2;
+	if (!strcmp(argv[0], "pid")) {
+		req.kind = HO_SCOPE_PROC;
+		if (parse_u32(argv[1], 1, INT32_MAX, &req.pid))
+			return cli_fail("pardon: invalid pid '%s'", argv[1]), 2;
+	} else if (!strcmp(argv[0], "cgroup")) {
+		req.kind = HO_SCOPE_CGROUP;
+		if (policy_check_path(argv[1], err, sizeof(err)))
+			return cli_fail("pardon: %s", err), 2;
+		snprintf(req.cgroup, sizeof(req.cgroup), "%s", argv[1]);
+	} else {
+		return cli_fail("pardon: give pid PID or cgroup PATH, not '%s'", argv[0]), 2;
+	}
+	return cli_call(HO_CTL_PARDON, &req, sizeof(req), HO_CTL_END, &end, sizeof(end));
 }

@@ -20,7 +20,10 @@ static int ps_row(void *ctx, const void *p)
 	struct ps_out *o = ctx;
 	char dest[64], addr[64], age[16], user[64], comm[TEXT_PLAIN_MAX(sizeof(r->a.comm))];
 	char un[TEXT_PLAIN_MAX(sizeof(user))], cg[TEXT_PLAIN_MAX(sizeof(r->cgroup))];
-	const char *state = r->state == HO_ST_QUEUED ? "queued" : "in-flight";
+	const char *state = r->state == HO_ST_QUEUED
+				    ? (r->a.flags & HO_AT_CONT ? "contained" : "queued")
+			    : r->state == HO_ST_EXPIRED ? "expired"
+							: "in-flight";
 	/* asked not to be queued (HALFOPEN_NOQUEUE): queued only if it lost the race */
 	bool noq = r->a.flags & HO_AT_NOQUEUE;
 	char st[24];
@@ -35,20 +38,23 @@ static int ps_row(void *ctx, const void *p)
 		printf(",\"cgroup\":");
 		json_str(stdout, r->cgroup);
 		printf(",\"cgroup_id\":%llu,\"family\":\"%s\",\"daddr\":\"%s\",\"dport\":%u,"
-		       "\"age_ms\":%llu,\"noqueue\":%s}\n",
+		       "\"age_ms\":%llu,\"noqueue\":%s,\"verdict\":\"%s\",\"score\":%.3f}\n",
 		       (unsigned long long)r->a.cgid, r->a.family == 10 ? "ipv6" : "ipv4",
 		       fmt_addr(&r->a, addr, sizeof(addr)), r->a.dport,
-		       (unsigned long long)(r->age_ns / 1000000), noq ? "true" : "false");
+		       (unsigned long long)(r->age_ns / 1000000), noq ? "true" : "false",
+		       r->verdict == HO_VERDICT_NONE ? "none" : verdict_name(r->verdict),
+		       r->score / 1000.0);
 	} else {
 		if (!o->rows)
-			printf("%-17s %6s %7s %-15s %-10s %-26s %7s %s\n", "STATE", "POS", "PID",
-			       "COMM", "USER", "DESTINATION", "AGE", "CGROUP");
+			printf("%-17s %6s %7s %-15s %-10s %-26s %7s %-7s %s\n", "STATE", "POS",
+			       "PID", "COMM", "USER", "DESTINATION", "AGE", "VERDICT", "CGROUP");
 		snprintf(st, sizeof(st), "%s%s", state, noq ? ",noqueue" : "");
-		printf("%-17s %6s %7u %-15s %-10.10s %-26s %7s %s\n", st,
+		printf("%-17s %6s %7u %-15s %-10.10s %-26s %7s %-7s %s\n", st,
 		       r->position ? (snprintf(addr, sizeof(addr), "%u", r->position), addr) : "-",
 		       r->a.tgid, text_plain(comm, sizeof(comm), r->a.comm),
 		       text_plain(un, sizeof(un), user), fmt_dest(&r->a, dest, sizeof(dest)),
-		       fmt_age(r->age_ns, age, sizeof(age)), text_plain(cg, sizeof(cg), r->cgroup));
+		       fmt_age(r->age_ns, age, sizeof(age)), verdict_name(r->verdict),
+		       text_plain(cg, sizeof(cg), r->cgroup));
 	}
 	o->rows++;
 	return 0;
@@ -126,6 +132,12 @@ struct stats_out {
 	unsigned int rows;
 };
 
+/* The scanner test's verdict, as the tables and JSON write it. */
+const char *verdict_name(uint32_t v)
+{
+	return v == HO_VERDICT_FLAGGED ? "flagged" : v == HO_VERDICT_OK ? "ok" : "-";
+}
+
 static void print_stats_json(const struct stats_out *o, const struct ho_ctl_stats_row *r)
 {
 	const struct ho_stats *s = &r->s;
@@ -148,11 +160,15 @@ static void print_stats_json(const struct stats_out *o, const struct ho_ctl_stat
 	printf("\"alive\":%s,\"attempts\":%llu,\"established\":%llu"
 	       ",\"failed\":%llu,\"queued\":%llu,\"cancelled\":%llu"
 	       ",\"released\":%llu,\"in_flight_now\":%d,\"queued_now\":%d"
-	       ",\"longest_wait_ms\":%llu,\"oldest_wait_ms\":%llu,\"failfast\":%llu}\n",
+	       ",\"longest_wait_ms\":%llu,\"oldest_wait_ms\":%llu,\"failfast\":%llu,\"verdict\":\"%"
+	       "s\""
+	       ",\"score\":%.3f,\"first_ok\":%u,\"first_failed\":%u}\n",
 	       r->alive ? "true" : "false", U(s->attempts), U(s->established), U(s->failed),
 	       U(s->queued), U(s->cancelled), U(s->released), s->in_flight > 0 ? s->in_flight : 0,
 	       s->queued_now > 0 ? s->queued_now : 0, U(s->max_wait_ns / 1000000),
-	       U(r->oldest_wait_ns / 1000000), U(s->failfast));
+	       U(r->oldest_wait_ns / 1000000), U(s->failfast),
+	       r->verdict == HO_VERDICT_NONE ? "none" : verdict_name(r->verdict), r->score / 1000.0,
+	       r->first_ok, r->first_failed);
 }
 
 static int stats_row(void *ctx, const void *p)
@@ -170,19 +186,20 @@ static int stats_row(void *ctx, const void *p)
 		return 0;
 	}
 	if (!o->rows)
-		printf("%-22s %8s %8s %8s %8s %8s %5s %5s %8s %8s %s\n",
+		printf("%-22s %8s %8s %8s %8s %8s %5s %5s %8s %8s %-7s %6s %s\n",
 		       o->cgroups ? "" : "PID COMM", "ATTEMPTS", "ESTABL", "FAILED", "QUEUED",
-		       "CANCEL", "INFL", "QNOW", "LONGEST", "FAILFAST",
+		       "CANCEL", "INFL", "QNOW", "LONGEST", "FAILFAST", "VERDICT", "SCORE",
 		       o->cgroups ? "CGROUP" : "USER");
 	if (o->cgroups)
 		who[0] = '\0';
 	else
 		snprintf(who, sizeof(who), "%llu %s%s", U(r->key),
 			 text_plain(comm, sizeof(comm), s->comm), r->alive ? "" : "*");
-	printf("%-22.22s %8llu %8llu %8llu %8llu %8llu %5d %5d %8s %8llu %s\n", who, U(s->attempts),
-	       U(s->established), U(s->failed), U(s->queued), U(s->cancelled),
+	printf("%-22.22s %8llu %8llu %8llu %8llu %8llu %5d %5d %8s %8llu %-7s %6.1f %s\n", who,
+	       U(s->attempts), U(s->established), U(s->failed), U(s->queued), U(s->cancelled),
 	       s->in_flight > 0 ? s->in_flight : 0, s->queued_now > 0 ? s->queued_now : 0,
 	       fmt_age(s->max_wait_ns, wait, sizeof(wait)), U(s->failfast),
+	       verdict_name(r->verdict), r->score / 1000.0,
 	       text_plain(text, sizeof(text),
 			  o->cgroups ? r->cgroup : user_name(s->uid, user, sizeof(user))));
 	o->rows++;

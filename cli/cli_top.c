@@ -273,8 +273,8 @@ static void draw(struct top *t)
 	extra = (unsigned int)t->npol + (t->npol_all > t->npol);
 	room = room > extra ? room - extra : 1;
 	line(t, "%s", "");
-	line(t, "%7s %-15s %-9s %5s %6s %7s %6s %8s", "PID", "COMM", "USER", "INFL", "QUEUED",
-	     "ATT/S", "FAIL%", "OLDEST");
+	line(t, "%7s %-15s %-9s %5s %6s %7s %6s %8s %-7s %5s", "PID", "COMM", "USER", "INFL",
+	     "QUEUED", "ATT/S", "FAIL%", "OLDEST", "VERDICT", "SCORE");
 	for (size_t i = 0; i < t->n && shown < room; i++) {
 		const struct top_row *r = &t->rows[i];
 
@@ -284,11 +284,13 @@ static void draw(struct top *t)
 			snprintf(ratio, sizeof(ratio), "%.0f", 100 * r->fail);
 		else
 			snprintf(ratio, sizeof(ratio), "-");
-		line(t, "%7lu %-15s %-9.9s %5d %6d %7.1f %6s %8s", (unsigned long)r->r.key,
-		     r->r.s.comm, user_name(r->r.s.uid, user, sizeof(user)),
+		line(t, "%7lu %-15s %-9.9s %5d %6d %7.1f %6s %8s %-7s %5.1f",
+		     (unsigned long)r->r.key, r->r.s.comm,
+		     user_name(r->r.s.uid, user, sizeof(user)),
 		     r->r.s.in_flight > 0 ? r->r.s.in_flight : 0,
 		     r->r.s.queued_now > 0 ? r->r.s.queued_now : 0, r->rate, ratio,
-		     r->r.oldest_wait_ns ? fmt_age(r->r.oldest_wait_ns, wait, sizeof(wait)) : "-");
+		     r->r.oldest_wait_ns ? fmt_age(r->r.oldest_wait_ns, wait, sizeof(wait)) : "-",
+		     verdict_name(r->r.verdict), r->r.score / 1000.0);
 		shown++;
 	}
 	if (!t->batch)

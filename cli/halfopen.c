@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "config.h"
 #include "parse.h"
 #include "version.h"
 
@@ -35,6 +36,8 @@ static void usage(FILE *f)
 		"                               SCOPE: cgroup PATH | user NAME; RULE: limit N |\n"
 		"                               exempt (counted, never held); root only\n"
 		"  policy del SCOPE [--persist] remove a policy\n"
+		"  pardon pid PID | cgroup PATH a process or cgroup flagged as a scanner is\n"
+		"                               unflagged and judged afresh; root only\n"
 		"  run [--limit N | --exempt] -- CMD [ARGS...]\n"
 		"                               run CMD in a new cgroup with its own limit\n"
 		"                               (default 10), then remove both; root only\n"
@@ -78,16 +81,31 @@ static void print_status(const struct ho_ctl_status *s)
 		       ",\"repaired\":%" PRIu64 ",\"control_refused\":%" PRIu64
 		       ",\"control_dropped\":%" PRIu64 ",\"http_refused\":%" PRIu64
 		       ",\"http_dropped\":%" PRIu64 ",\"failfast\":%" PRIu64
-		       ",\"noqueue_lost\":%" PRIu64 "}\n",
+		       ",\"noqueue_lost\":%" PRIu64 ",\"mode\":\"%s\",\"slot_timeout\":%u"
+		       ",\"flagged\":%u,\"contain_rate\":%u,\"flagged_total\":%" PRIu64
+		       ",\"contained\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"abandoned\":%" PRIu64
+		       "}\n",
 		       s->in_flight, s->queued, s->held, s->queue_max, s->tracked_max, s->pid,
 		       s->queue_num, s->started, s->attempts, s->queued_total, s->released,
 		       s->cancelled, s->established, s->refused + s->failed, s->refused, s->failed,
 		       s->closed, s->dropped, s->untracked, s->late_syns, s->repaired,
 		       s->control_refused, s->control_dropped, s->http_refused, s->http_dropped,
-		       s->failfast, s->noqueue_lost);
+		       s->failfast, s->noqueue_lost,
+		       s->mode == HO_MODE_ORIGINAL ? "original" : "contain", s->slot_timeout,
+		       s->flagged, s->contain_rate, s->flagged_total, s->contained, s->expired,
+		       s->abandoned);
 		return;
 	}
 	strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+	if (s->mode == HO_MODE_ORIGINAL)
+		printf("mode          original (flat limit, no scanner detection)\n");
+	else
+		printf("mode          contain: %u flagged as scanners now, their first contacts "
+		       "released at %u a second\n",
+		       s->flagged, s->contain_rate);
+	if (s->slot_timeout)
+		printf("slot-timeout  %u s (an attempt half-open longer holds no slot)\n",
+		       s->slot_timeout);
 	printf("limit         %s (release %s, %u policies)\n"
 	       "in flight     %u (and %u exempt)\n"
 	       "queued        %u (%u SYNs held, at most %u)\n"
@@ -99,7 +117,11 @@ static void print_status(const struct ho_ctl_status *s)
 	       "  cancelled   %" PRIu64 "  (closed while queued)\n"
 	       "  established %" PRIu64 "\n"
 	       "  failed      %" PRIu64 "  (%" PRIu64 " refused, %" PRIu64 " timed out)\n"
-	       "  closed      %" PRIu64 "  (closed in flight)\n"
+	       "  closed      %" PRIu64 "  (closed in flight; %" PRIu64
+	       " after their SYN was out 1 s: abandoned, failed)\n"
+	       "  flagged     %" PRIu64 "  (processes and cgroups flagged as scanners)\n"
+	       "  contained   %" PRIu64 "  (first contacts queued for a flagged scope)\n"
+	       "  expired     %" PRIu64 "  (attempts that stopped counting at slot-timeout)\n"
 	       "  dropped     %" PRIu64 "  (SYNs dropped, queue full)\n"
 	       "  untracked   %" PRIu64 "  (table of %u full, let through)\n"
 	       "  late SYNs   %" PRIu64 "  (released, dropped: the socket had ended)\n"
@@ -111,9 +133,10 @@ static void print_status(const struct ho_ctl_status *s)
 	       lim, format_release(s->release, rel, sizeof(rel)), s->policies, s->in_flight,
 	       s->exempt_in_flight, s->queued, s->held, s->queue_max, s->pid, since, s->queue_num,
 	       s->attempts, s->queued_total, s->released, s->cancelled, s->established,
-	       s->refused + s->failed, s->refused, s->failed, s->closed, s->dropped, s->untracked,
-	       s->tracked_max, s->late_syns, s->repaired, s->failfast, s->noqueue_lost,
-	       s->control_refused, s->control_dropped, s->http_refused, s->http_dropped);
+	       s->refused + s->failed, s->refused, s->failed, s->closed, s->abandoned,
+	       s->flagged_total, s->contained, s->expired, s->dropped, s->untracked, s->tracked_max,
+	       s->late_syns, s->repaired, s->failfast, s->noqueue_lost, s->control_refused,
+	       s->control_dropped, s->http_refused, s->http_dropped);
 }
 
 /* Strip -j/--json wherever it stands among a command's arguments. */
@@ -190,6 +213,7 @@ int main(int argc, char **argv)
 		{"status", cmd_status},	  {"limit", cmd_limit},	  {"ps", cmd_ps},
 		{"stats", cmd_stats},	  {"events", cmd_events}, {"top", cmd_top},
 		{"metrics", cmd_metrics}, {"policy", cmd_policy}, {"run", cmd_run},
+		{"pardon", cmd_pardon},
 	};
 	int i = 1;
 

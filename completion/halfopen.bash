@@ -5,7 +5,7 @@ _halfopen()
 	local cur prev words cword
 	_init_completion || return
 
-	local cmds="status limit ps stats events top metrics policy run"
+	local cmds="status limit ps stats events top metrics policy pardon run"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -52,6 +52,16 @@ _halfopen()
 		else
 			COMPREPLY=($(compgen -W "--persist" -- "$cur"))
 		fi ;;
+	pardon)
+		if ((cword - i == 1)); then
+			COMPREPLY=($(compgen -W "pid cgroup" -- "$cur"))
+		elif [[ $prev == pid ]]; then
+			COMPREPLY=($(compgen -W "$(command ps -e -o pid= 2>/dev/null)" -- "$cur"))
+		elif [[ $prev == cgroup ]]; then
+			local root
+			root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts 2>/dev/null)
+			[[ -n $root ]] && COMPREPLY=($(cd "$root" && compgen -d -- "${cur#/}" | sed 's|^|/|'))
+		fi ;;
 	run)
 		case $prev in
 		--limit) return ;;
@@ -71,13 +81,17 @@ _halfopend()
 	-f | --config) _filedir conf; return ;;
 	-l | --limit) COMPREPLY=($(compgen -W "default unlimited" -- "$cur")); return ;;
 	--release) COMPREPLY=($(compgen -W "fair fifo rate:" -- "$cur")); return ;;
+	--mode) COMPREPLY=($(compgen -W "contain original" -- "$cur")); return ;;
 	--socket-interface) COMPREPLY=($(compgen -W "0 1" -- "$cur")); return ;;
-	-Q | --queue-max | -T | --tracked-max | --queue-num | --event-interval | --stats-ttl | --metrics-port)
+	-Q | --queue-max | -T | --tracked-max | --queue-num | --event-interval | --stats-ttl | --metrics-port | \
+		--metrics-uid | --rt-priority | --slot-timeout | --flag-after | --benign-success | \
+		--scanner-success | --contain-rate | --working-set | --quiet)
 		return ;;
 	esac
 	COMPREPLY=($(compgen -W "-l --limit -Q --queue-max -T --tracked-max --queue-num
-		--event-interval --stats-ttl --metrics-port --release --socket-interface -f --config -n
-		--check --cleanup
+		--event-interval --stats-ttl --metrics-port --metrics-uid --rt-priority --release --mode
+		--slot-timeout --flag-after --benign-success --scanner-success --contain-rate
+		--working-set --quiet --socket-interface -f --config -n --check --cleanup
 		-v --verbose -h --help -V --version" -- "$cur"))
 }
 complete -F _halfopend halfopend

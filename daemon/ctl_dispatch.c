@@ -81,6 +81,7 @@ static const struct ctl_request requests[] = {
 	{HO_CTL_POLICY_SET, 0, policy_set, "only root may change policies"},
 	{HO_CTL_POLICY_DEL, 0, policy_del, "only root may change policies"},
 	{HO_CTL_POLICY_LIST, CTL_ANYONE | CTL_LIST, policy_list, NULL},
+	{HO_CTL_PARDON, 0, pardon, "only root may pardon"},
 };
 
 const struct ctl_request *ctl_request_of(uint16_t type)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "ctl_proto.h"
 #include "clock.h"
+#include "contain.h"
 #include "ctl_client.h"
 #include "ctl_lists.h"
 #include "ctl_state.h"
@@ -27,18 +28,21 @@ struct ps_ctx {
 	size_t n, cap;
 	uint64_t now;
 	bool oom;
+	const struct contain *cn; /* the verdicts of the processes */
 };
 
 static void ps_add(struct ps_ctx *x, const struct ho_attempt *a, uint32_t position)
 {
 	const struct ho_ctl_ps_req *r = x->req;
 	struct ho_ctl_ps_row *row;
+	uint32_t ok, failed;
 
 	if ((r->flags & HO_PS_F_PID) && a->tgid != r->pid && a->pid != r->pid)
 		return;
 	if ((r->flags & HO_PS_F_UID) && a->uid != r->uid)
 		return;
-	if ((r->flags & HO_PS_F_INFLIGHT) && a->state != HO_ST_INFLIGHT)
+	if ((r->flags & HO_PS_F_INFLIGHT) && a->state != HO_ST_INFLIGHT &&
+	    a->state != HO_ST_EXPIRED)
 		return;
 	if ((r->flags & HO_PS_F_QUEUED) && a->state != HO_ST_QUEUED)
 		return;
@@ -57,6 +61,7 @@ static void ps_add(struct ps_ctx *x, const struct ho_attempt *a, uint32_t positi
 	cgroup_path(a->cgid, a->tgid, row->cgroup, sizeof(row->cgroup));
 	if ((r->flags & HO_PS_F_CGROUP) && !cgroup_below(row->cgroup, r->cgroup))
 		return;
+	contain_verdict(x->cn, HO_SCOPE_PROC, a->tgid, &row->verdict, &row->score, &ok, &failed);
 	x->n++;
 }
 
@@ -65,10 +70,11 @@ static void ps_inflight(void *ctx, uint64_t key, const void *val)
 	const struct ho_attempt *a = val;
 
 	(void)key;
-	if (ho_state_in_flight(a->state)) {
+	if (ho_state_in_flight(a->state) || a->state == HO_ST_EXPIRED) {
 		struct ho_attempt in = *a;
 
-		in.state = HO_ST_INFLIGHT; /* released, its SYN on its way out */
+		if (in.state == HO_ST_RELEASING)
+			in.state = HO_ST_INFLIGHT; /* released, its SYN on its way out */
 		ps_add(ctx, &in, 0);
 	}
 }
@@ -102,7 +108,7 @@ static void put_rows(struct ctl_client *c, uint16_t type, const void *rows, size
 void list_ps(struct ctl_state *s, struct ctl_client *c, const void *payload)
 {
 	const struct ho_ctl_ps_req *req = payload;
-	struct ps_ctx x = {.req = req, .now = now_ns()};
+	struct ps_ctx x = {.req = req, .now = now_ns(), .cn = s->cn};
 	struct hq_entry *e;
 	uint32_t pos = 1;
 	size_t n;

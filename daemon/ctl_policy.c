@@ -11,6 +11,7 @@
 #include <string.h>
 #include "ctl_client.h"
 #include "ctl_policy.h"
+#include "contain.h"
 #include "ctl_state.h"
 #include "options.h"
 #include "persist.h"
@@ -150,4 +151,34 @@ void policy_set(struct ctl_state *s, struct ctl_client *c, const void *req)
 void policy_del(struct ctl_state *s, struct ctl_client *c, const void *req)
 {
 	policy_change(s, c, false, req);
+}
+
+/* halfopen pardon pid PID | cgroup PATH: the scanner test starts afresh for it. */
+void pardon(struct ctl_state *s, struct ctl_client *c, const void *req)
+{
+	const struct ho_ctl_pardon *r = req;
+	struct ho_ctl_end end = {0};
+	char err[256];
+	uint64_t id = r->pid;
+
+	if (r->kind == HO_SCOPE_CGROUP) {
+		if (policy_check_path(r->cgroup, err, sizeof(err)))
+			return ctl_err(c, EINVAL, err);
+		id = cgroup_id_of(r->cgroup);
+		if (!id) {
+			snprintf(err, sizeof(err), "no cgroup %.150s", r->cgroup);
+			return ctl_err(c, ENOENT, err);
+		}
+	}
+	if (r->kind == HO_SCOPE_PROC)
+		snprintf(err, sizeof(err), "pid %u", r->pid);
+	else
+		snprintf(err, sizeof(err), "cgroup %.150s", r->cgroup);
+	if (contain_pardon(s->cn, r->kind, id)) {
+		strcat(err, ": no first contact of it was judged");
+		return ctl_err(c, ENOENT, err);
+	}
+	pr_notice("%s pardoned by pid %d uid %u", err, c->pid, c->uid);
+	/* what it queued goes at the normal pace: the loop releases at the end of this turn */
+	(void)ctl_put(c, HO_CTL_END, &end, sizeof(end));
 }

@@ -9,5 +9,7 @@ struct ctl_client;
 void policy_set(struct ctl_state *s, struct ctl_client *c, const void *req);
 void policy_del(struct ctl_state *s, struct ctl_client *c, const void *req);
 void policy_list(struct ctl_state *s, struct ctl_client *c, const void *req);
+/* halfopen pardon (req: struct ho_ctl_pardon): the scanner test starts afresh. */
+void pardon(struct ctl_state *s, struct ctl_client *c, const void *req);
 
 #endif

@@ -13,6 +13,7 @@ struct kern;
 struct scopes;
 struct limiter;
 struct snapshot_src;
+struct contain;
 
 struct ctl_state {
 	struct daemon_opts *o;		 /* the settings in force, the file --persist rewrites */
@@ -20,6 +21,7 @@ struct ctl_state {
 	struct scopes *sc;		 /* the policies */
 	const struct limiter *l;	 /* read: the queue, the events, the history */
 	const struct snapshot_src *snap; /* status, stats and policy rows */
+	struct contain *cn;		 /* the scanner test: halfopen pardon */
 };
 
 #endif

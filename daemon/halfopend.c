@@ -150,6 +150,7 @@ static void reload(struct daemon *d)
 	}
 	kern_set_limit(&d->k, d->o.c.limit);
 	set_rate(d);
+	contain_configure(&d->lim.cn, &d->k, &d->o.c);
 	scopes_load(&d->sc, c);
 	free(c);
 	d->lim.ev.interval_ns = (uint64_t)d->o.c.event_interval * 1000000000ull;
@@ -210,10 +211,18 @@ static void sched_as(struct daemon *d, bool rt)
 	d->rt = rt;
 }
 
+/* The earlier of two epoll timeouts in ms (-1: none). */
+static int min_timeout(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
 static int run_loop(struct daemon *d)
 {
+	static struct ho_ctl_event_row evs_out[HO_REPORTS_MAX];
 	struct epoll_event evs[16];
 	struct ho_ctl_event_row ev;
+	size_t nev;
 	uint64_t ticks;
 	int n, i, timeout = -1;
 
@@ -268,17 +277,23 @@ static int run_loop(struct daemon *d)
 				break;
 			}
 		}
-		ev = (struct ho_ctl_event_row){0};
-		timeout = limiter_report(&d->lim, &ev);
-		if (ev.time_ns)
+		timeout = limiter_report(&d->lim, evs_out, HO_REPORTS_MAX, &nev);
+		for (size_t j = 0; j < nev; j++)
+			ctl_broadcast_event(&d->ctl, &evs_out[j]);
+		/* the scanner alarms: kept with the limit events, sent to followers */
+		while (contain_alarm(&d->lim.cn, &ev)) {
+			event_log_add(&d->lim.events, &ev);
 			ctl_broadcast_event(&d->ctl, &ev);
+		}
 		sched_as(d, true);
+		timeout = min_timeout(timeout, limiter_expire(&d->lim));
 		/*
 		 * Every turn ends with a release: for slots freed, and for what
 		 * control requests changed (a limit, a policy), which only change
 		 * the state and leave releasing to here.
 		 */
 		limiter_release(&d->lim);
+		timeout = min_timeout(timeout, limiter_paced_wait(&d->lim));
 	}
 	return 0;
 }
@@ -305,6 +320,7 @@ static void shutdown_all(struct daemon *d, const char *pin)
 	ctl_close_all(&d->ctl);
 	http_close_all(&d->http);
 	hq_free(&d->lim.q);
+	contain_free(&d->lim.cn);
 	stats_retired_free(&d->lim.retired);
 }
 
@@ -326,8 +342,12 @@ static void wire(struct daemon *dm)
 	dm->lim.sc = &dm->sc;
 	dm->snap = (struct snapshot_src){
 		.l = &dm->lim, .c = &dm->o.c, .ctl = &dm->ctl.counts, .http = &dm->http.counts};
-	dm->ctl_st = (struct ctl_state){
-		.o = &dm->o, .k = &dm->k, .sc = &dm->sc, .l = &dm->lim, .snap = &dm->snap};
+	dm->ctl_st = (struct ctl_state){.o = &dm->o,
+					.k = &dm->k,
+					.sc = &dm->sc,
+					.l = &dm->lim,
+					.snap = &dm->snap,
+					.cn = &dm->lim.cn};
 	dm->ctl.state = &dm->ctl_st;
 	dm->http.c = &dm->o.c;
 	dm->http.snap = &dm->snap;
@@ -397,6 +417,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 	limiter_init(&d.lim);
+	contain_configure(&d.lim.cn, &d.k, &d.o.c);
 	/* a listener before the rules, so no SYN meets an empty queue */
 	err = nfqueue_open(&d.nfq, (uint16_t)d.o.c.queue_num, d.o.c.queue_max + 1024);
 	if (err)
@@ -424,11 +445,12 @@ int main(int argc, char **argv)
 	set_rate(&d);
 	scopes_load(&d.sc, &d.o.c);
 	d.snap.started = time(NULL);
-	pr_info("halfopend " HO_VERSION " started: limit %s, queue %u, tracked %u, NFQUEUE %u, "
-		"release %s, %u policies, netns net:[%u]",
-		format_limit(d.o.c.limit, lim, sizeof(lim)), d.o.c.queue_max, d.o.c.tracked_max,
-		d.o.c.queue_num, format_release(d.o.c.release, rel, sizeof(rel)), d.sc.n,
-		d.k.netns_ino);
+	pr_info("halfopend " HO_VERSION " started: mode %s, limit %s, slot-timeout %u s, queue %u, "
+		"tracked %u, NFQUEUE %u, release %s, %u policies, netns net:[%u]",
+		d.o.c.mode == HO_MODE_ORIGINAL ? "original" : "contain",
+		format_limit(d.o.c.limit, lim, sizeof(lim)), d.o.c.slot_timeout, d.o.c.queue_max,
+		d.o.c.tracked_max, d.o.c.queue_num, format_release(d.o.c.release, rel, sizeof(rel)),
+		d.sc.n, d.k.netns_ino);
 	(void)sd_notifyf("READY=1\nSTATUS=limit %s, 0 in flight, 0 queued", lim);
 	err = run_loop(&d);
 	(void)sd_notifyf("STOPPING=1\nSTATUS=releasing held attempts");

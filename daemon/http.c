@@ -374,12 +374,12 @@ static int parse(const struct http_conn *h, bool *head)
 /* The metrics text rendered less than SHARE_NS ago, or a new one; a reference for the caller. */
 static struct http_text *metrics_text(struct http_server *s)
 {
-	struct ho_ctl_stats_row *rows = NULL;
+	struct ho_ctl_stats_row *rows = NULL, *procs = NULL;
 	struct ho_ctl_policy_row *pol;
 	struct http_text *t = s->text;
 	struct ho_ctl_status st;
 	uint64_t now = now_ns();
-	size_t n = 0, len, npol;
+	size_t n = 0, nprocs = 0, len, npol;
 	char *text = NULL;
 
 	if (t && t->made_ns + SHARE_NS > now) {
@@ -391,9 +391,18 @@ static struct http_text *metrics_text(struct http_server *s)
 		return NULL; /* no reply: the connection is closed */
 	fill_status(s->snap, &st);
 	(void)collect_stats(s->snap, true, &rows, &n); /* what fits in memory is reported */
+	if (st.flagged) /* the processes, only to name those flagged */
+		(void)collect_stats(s->snap, false, &procs, &nprocs);
 	npol = policy_rows(s->snap, pol, HO_POLICIES_MAX);
 	t = NULL;
-	if (metrics_format(&text, &len, &st, rows, n, pol, npol) == 0)
+	if (metrics_format(&text, &len,
+			   &(struct metrics_in){.s = &st,
+						.cgroups = rows,
+						.n = n,
+						.procs = procs,
+						.nprocs = nprocs,
+						.pol = pol,
+						.npol = npol}) == 0)
 		t = malloc(sizeof(*t) + len);
 	if (t) {
 		*t = (struct http_text){.refs = 2, .made_ns = now, .len = len};
@@ -403,6 +412,7 @@ static struct http_text *metrics_text(struct http_server *s)
 	}
 	free(text);
 	free(rows);
+	free(procs);
 	free(pol);
 	return t;
 }

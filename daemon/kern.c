@@ -294,14 +294,53 @@ int kern_scope_key(struct kern *k, uint32_t kind, uint64_t id, uint32_t idx)
 	return bpf_map_update_elem(fd, &key, &idx, BPF_ANY) ? -errno : 0;
 }
 
-int kern_forget(struct kern *k, uint64_t cookie)
+/* Run a syscall program that takes one attempt's cookie: its result, or -errno. */
+static int run_on_cookie(struct bpf_program *prog, uint64_t cookie)
 {
 	struct ho_forget_args args = {.cookie = cookie};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
 
-	if (bpf_prog_test_run_opts(bpf_program__fd(k->skel->progs.forget), &opts))
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
 		return -errno;
 	return (int)args.result;
+}
+
+int kern_forget(struct kern *k, uint64_t cookie)
+{
+	return run_on_cookie(k->skel->progs.forget, cookie);
+}
+
+int kern_expire(struct kern *k, uint64_t cookie)
+{
+	return run_on_cookie(k->skel->progs.expire, cookie);
+}
+
+void kern_set_detect(struct kern *k, bool on)
+{
+	shared_set(k->skel->bss->st.detect, on ? 1u : 0u);
+}
+
+int kern_flag(struct kern *k, uint32_t kind, uint64_t id, bool on)
+{
+	struct ho_scope_key key = {.kind = kind, .id = id};
+	int fd = bpf_map__fd(k->skel->maps.flagged);
+	uint32_t one = 1;
+
+	if (!on)
+		return bpf_map_delete_elem(fd, &key) && errno != ENOENT ? -errno : 0;
+	return bpf_map_update_elem(fd, &key, &one, BPF_ANY) ? -errno : 0;
+}
+
+int kern_reached(struct kern *k, uint32_t kind, uint64_t id, const uint8_t addr[16],
+		 uint64_t *last_ns, bool del)
+{
+	struct ho_reach_key key = {.kind = kind, .id = id};
+	int fd = bpf_map__fd(k->skel->maps.reached);
+
+	memcpy(key.addr, addr, sizeof(key.addr));
+	if (del)
+		return bpf_map_delete_elem(fd, &key) && errno != ENOENT ? -errno : 0;
+	return bpf_map_lookup_elem(fd, &key, last_ns) ? -errno : 0;
 }
 
 int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out)

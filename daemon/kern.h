@@ -56,6 +56,15 @@ int kern_scope_key(struct kern *k, uint32_t kind, uint64_t id, uint32_t idx);
 int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out);
 /* Free what an attempt whose socket is gone holds; 1 if it did. */
 int kern_forget(struct kern *k, uint64_t cookie);
+/* --slot-timeout: an attempt in flight gives its slots back, stays tracked; 1 if it did. */
+int kern_expire(struct kern *k, uint64_t cookie);
+/* Scanner detection: tell first contacts (contain mode) or not. */
+void kern_set_detect(struct kern *k, bool on);
+/* A process (HO_SCOPE_PROC) or cgroup flagged as a scanner, or no longer. */
+int kern_flag(struct kern *k, uint32_t kind, uint64_t id, bool on);
+/* A working-set entry: its last use (lookup), or removed (del). 0 or -errno. */
+int kern_reached(struct kern *k, uint32_t kind, uint64_t id, const uint8_t addr[16],
+		 uint64_t *last_ns, bool del);
 /* The cookie of the socket whose SYN with this tuple was just held; consumed. */
 int kern_take_held(struct kern *k, const struct ho_tuple *t, uint64_t *cookie);
 /* The maps keyed by a u64 that the daemon walks. */

@@ -46,6 +46,8 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 		/* -EEXIST: adopted already from a packet that came first */
 		if (hq_push(&l->q, ev->cookie, &ev->a, NULL) == -ENOMEM)
 			pr_err("out of memory queueing an attempt of pid %u", ev->a.tgid);
+		if (ev->a.flags & HO_AT_CONT)
+			break; /* held for its scope's pace, not by a limit: its alarm is the flag */
 		if (!l->limit_hit_ns)
 			l->limit_hit_ns = now_ns();
 		l->last_queued = ev->a;
@@ -56,6 +58,9 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 			nfqueue_forget(l->nfq, &l->q, e,
 				       NF_DROP); /* its socket is closed: never send it */
 		break;
+	case HO_EV_FIRST_END:
+		contain_on_end(&l->cn, &ev->a, ev->outcome, ev->end_ns);
+		break; /* and limiter_release() runs after every batch */
 	case HO_EV_SLOT_FREED:
 		break; /* limiter_release() runs after every batch */
 	case HO_EV_FAILFAST:
@@ -144,10 +149,26 @@ static void engine_leave(void *ctx, struct hq_entry *e, uint32_t verdict)
 	nfqueue_forget(l->nfq, &l->q, e, verdict);
 }
 
+static uint64_t engine_gate(void *ctx, const struct ho_attempt *a, uint64_t now)
+{
+	struct limiter *l = ctx;
+
+	return contain_gate(&l->cn, a, now);
+}
+
+static void engine_gated(void *ctx, const struct ho_attempt *a, uint64_t now)
+{
+	struct limiter *l = ctx;
+
+	contain_released(&l->cn, a, now);
+}
+
 static const struct release_ops engine_ops = {
 	.scopes_of = engine_scopes_of,
 	.release = engine_release,
 	.leave = engine_leave,
+	.gate = engine_gate,
+	.gated = engine_gated,
 };
 
 void limiter_init(struct limiter *l)
@@ -161,6 +182,7 @@ void limiter_init(struct limiter *l)
 
 static void release(struct limiter *l, bool force, uint32_t budget)
 {
+	l->rel.now = now_ns();
 	release_run(&l->rel, release_mode(l->c->release) == HO_RELEASE_FIFO, force, budget);
 }
 
@@ -283,78 +305,147 @@ void limiter_housekeeping(struct limiter *l)
 		l->seen_untracked = untracked;
 	}
 	scopes_tick(l->sc);
+	(void)contain_tick(&l->cn, now_ns()); /* an unflagged scope's queue goes below */
 	limiter_release(l);
 }
 
-/*
- * Which limit holds the top process back: the namespace's when it is full,
- * else the first full scope of one of its queued attempts.
- */
-static void full_scope(struct limiter *l, uint32_t tgid, struct ho_ctl_event_row *r)
+static int ms_until(uint64_t at, uint64_t now)
 {
-	struct ho_kstate *ks = kern_state(l->k);
-	struct ho_scope_set set;
-	struct hq_entry *e;
-
-	r->limit = shared_get(ks->limit);
-	if (!l->sc->n || (r->limit && shared_get(ks->in_flight) >= r->limit))
-		return;
-	for (e = hq_head(&l->q); e && e->info.tgid != tgid; e = e->next)
-		;
-	if (!e)
-		return;
-	scopes_of(l->sc, e, &set);
-	for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[i].idx; i++) {
-		const struct ho_scope *k = &kern_scopes(l->k)[set.s[i].idx];
-		const struct scope_entry *se = scopes_at(l->sc, set.s[i].idx);
-
-		if (se && scope_full(k)) {
-			r->limit = shared_get(k->limit);
-			policy_format(&se->p, false, r->scope, sizeof(r->scope));
-			return;
-		}
-	}
+	return at <= now ? 0 : (int)((at - now + 999999) / 1000000);
 }
 
-/* halfopen's Event 4226: first time the limit is reached, then once per interval. */
-int limiter_report(struct limiter *l, struct ho_ctl_event_row *out)
+int limiter_paced_wait(struct limiter *l)
 {
-	struct ho_ctl_event_row r = {0};
-	struct top_proc top;
+	return l->rel.wake_ns && l->q.count ? ms_until(l->rel.wake_ns, now_ns()) : -1;
+}
+
+struct expire_ctx {
+	uint64_t now, timeout, next;
+	struct u64vec due;
+};
+
+static void expire_one(void *ctx, uint64_t cookie, const void *val)
+{
+	struct expire_ctx *x = ctx;
+	const struct ho_attempt *a = val;
+
+	if (a->state != HO_ST_INFLIGHT || !a->out_ns)
+		return;
+	if (a->out_ns + x->timeout <= x->now)
+		(void)u64vec_push(&x->due, cookie); /* on ENOMEM the next walk gets it */
+	else if (a->out_ns + x->timeout < x->next)
+		x->next = a->out_ns + x->timeout;
+}
+
+int limiter_expire(struct limiter *l)
+{
+	struct expire_ctx x = {.now = now_ns(), .timeout = l->c->slot_timeout * 1000000000ull};
+	size_t n = 0;
+
+	/* a slot held by a long-dead attempt matters only to those waiting for one */
+	if (!x.timeout || !l->q.count || (!shared_get(kern_state(l->k)->limit) && !l->sc->n))
+		return -1;
+	if (x.now < l->expire_next_ns)
+		return ms_until(l->expire_next_ns, x.now);
+	/* what is admitted from now on cannot expire before now + timeout */
+	x.next = x.now + x.timeout;
+	kern_walk(l->k, KM_ATTEMPTS, expire_one, &x);
+	for (size_t i = 0; i < x.due.n; i++)
+		n += kern_expire(l->k, x.due.v[i]) == 1;
+	u64vec_free(&x.due);
+	if (n)
+		pr_debug("slot-timeout: %zu attempts no longer count against the limits", n);
+	/* a walk at most every 100 ms: a slot is free at most that late */
+	if (x.next < x.now + 100000000ull)
+		x.next = x.now + 100000000ull;
+	l->expire_next_ns = x.next;
+	return ms_until(x.next, x.now);
+}
+
+/* The processes held back by one limit, for its event. */
+#define TALLY_PROCS 16 /* distinct processes counted per scope; the rest are not named */
+struct tally {
+	uint32_t queued;
+	uint32_t nprocs;
+	struct {
+		struct ho_attempt a;
+		uint32_t queued;
+	} p[TALLY_PROCS];
+};
+
+/*
+ * The limit that holds a queued attempt back now: the kernel index of the
+ * first full scope of its own (its policy), else 0 for the namespace's.
+ */
+static uint32_t holding_limit(struct limiter *l, struct hq_entry *e)
+{
+	struct ho_scope_set set;
+
+	if (!l->sc->n)
+		return 0;
+	scopes_of(l->sc, e, &set);
+	for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[i].idx; i++)
+		if (scopes_at(l->sc, set.s[i].idx) && scope_full(&kern_scopes(l->k)[set.s[i].idx]))
+			return set.s[i].idx;
+	return 0;
+}
+
+static void tally_add(struct tally *t, const struct ho_attempt *a)
+{
+	uint32_t i;
+
+	t->queued++;
+	for (i = 0; i < t->nprocs && t->p[i].a.tgid != a->tgid; i++)
+		;
+	if (i == t->nprocs) {
+		if (i == TALLY_PROCS)
+			return;
+		t->p[t->nprocs++].a = *a;
+	}
+	t->p[i].queued++;
+}
+
+/* One limit event: logged, kept, and into out for followers. */
+static void report_one(struct limiter *l, uint32_t idx, const struct tally *t,
+		       struct ho_ctl_event_row *out)
+{
+	struct ho_ctl_event_row r = {.kind = HO_EVENT_LIMIT};
+	const struct ho_attempt *top = &t->p[0].a;
+	uint32_t top_queued = t->p[0].queued;
 	struct timespec ts;
 	char lim[16], user[64], ff[64] = "";
-	uint64_t now = now_ns(), gather = HO_REPORT_GATHER_MS * 1000000ull;
 
-	if (!l->limit_hit_ns)
-		return -1;
-	if (now - l->limit_hit_ns < gather)
-		return (int)((gather - (now - l->limit_hit_ns)) / 1000000) + 1;
-	l->limit_hit_ns = 0;
-	if (!limit_event_due(&l->ev, now))
-		return -1;
-	r.failfast = l->failfast_pending;
-	l->failfast_pending = 0;
-	if (r.failfast)
-		snprintf(ff, sizeof(ff), ", %u refused at once (HALFOPEN_NOQUEUE)", r.failfast);
-	if (queue_top_process(&l->q, &top)) {
-		/* released within the gathering time: name the last one queued */
-		top = (struct top_proc){.tgid = l->last_queued.tgid,
-					.uid = l->last_queued.uid,
-					.cgid = l->last_queued.cgid,
-					.queued = 1};
-		memcpy(top.comm, l->last_queued.comm, sizeof(top.comm));
-		top.comm[sizeof(top.comm) - 1] = '\0';
-	}
+	for (uint32_t i = 1; i < t->nprocs; i++)
+		if (t->p[i].queued > top_queued) {
+			top = &t->p[i].a;
+			top_queued = t->p[i].queued;
+		}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	full_scope(l, top.tgid, &r);
-	r.in_flight = shared_get(kern_state(l->k)->in_flight);
-	r.queued = (uint32_t)l->q.count;
-	r.top_tgid = top.tgid;
-	r.top_uid = top.uid;
-	r.top_queued = top.queued;
-	memcpy(r.top_comm, top.comm, sizeof(r.top_comm));
-	cgroup_path(top.cgid, top.tgid, r.top_cgroup, sizeof(r.top_cgroup));
+	if (idx) {
+		const struct ho_scope *k = &kern_scopes(l->k)[idx];
+
+		r.limit = shared_get(k->limit);
+		r.in_flight =
+			(uint32_t)(shared_get(k->in_flight) > 0 ? shared_get(k->in_flight) : 0);
+		policy_format(&scopes_at(l->sc, idx)->p, false, r.scope, sizeof(r.scope));
+	} else {
+		r.limit = shared_get(kern_state(l->k)->limit);
+		r.in_flight = shared_get(kern_state(l->k)->in_flight);
+		/* HALFOPEN_NOQUEUE connect()s refused at once met the namespace's limit */
+		r.failfast = l->failfast_pending;
+		l->failfast_pending = 0;
+		if (r.failfast)
+			snprintf(ff, sizeof(ff), ", %u refused at once (HALFOPEN_NOQUEUE)",
+				 r.failfast);
+	}
+	r.queued = t->queued;
+	r.top_tgid = top->tgid;
+	r.top_uid = top->uid;
+	r.top_queued = top_queued;
+	memcpy(r.top_comm, top->comm, sizeof(r.top_comm));
+	r.top_comm[sizeof(r.top_comm) - 1] = '\0';
+	cgroup_path(top->cgid, top->tgid, r.top_cgroup, sizeof(r.top_cgroup));
 	event_log_add(&l->events, &r);
 	pr_warn("event=" HO_EVENT_ID " limit on concurrent outbound connection attempts%s%s (%s) "
 		"reached, further attempts are being queued: %u queued%s; most by pid %u (%s) "
@@ -363,5 +454,47 @@ int limiter_report(struct limiter *l, struct ho_ctl_event_row *out)
 		r.queued, ff, r.top_tgid, r.top_comm, r.top_uid,
 		user_name(r.top_uid, user, sizeof(user)), r.top_cgroup, r.top_queued);
 	*out = r;
+}
+
+/*
+ * halfopen's Event 4226, one per limit that holds attempts back (the
+ * namespace's, a policy's): the first time, then once per interval each, so
+ * that a scanner's event never hides that the host's limit held others back.
+ */
+int limiter_report(struct limiter *l, struct ho_ctl_event_row *out, size_t max, size_t *n)
+{
+	uint64_t now = now_ns(), gather = HO_REPORT_GATHER_MS * 1000000ull;
+	struct tally *t;
+	uint32_t nt;
+	bool any = false;
+
+	*n = 0;
+	if (!l->limit_hit_ns)
+		return -1;
+	if (now - l->limit_hit_ns < gather)
+		return (int)((gather - (now - l->limit_hit_ns)) / 1000000) + 1;
+	l->limit_hit_ns = 0;
+	/* one tally per limit: the namespace's, and each policy's if there are any */
+	nt = l->sc->n ? HO_SCOPES_MAX : 1;
+	t = calloc(nt, sizeof(*t));
+	if (!t)
+		return -1; /* the next attempt queued tries again */
+	for (struct hq_entry *e = hq_head(&l->q); e; e = e->next)
+		if (!(e->info.flags & HO_AT_CONT)) {
+			tally_add(&t[holding_limit(l, e)], &e->info);
+			any = true;
+		}
+	if (!any) /* released within the gathering time: name the last one queued */
+		tally_add(&t[0], &l->last_queued);
+	for (uint32_t idx = 0; idx < nt && *n < max; idx++) {
+		struct limit_event *ev = idx ? &l->scope_ev[idx] : &l->ev;
+
+		if (!t[idx].queued)
+			continue;
+		ev->interval_ns = l->ev.interval_ns;
+		if (limit_event_due(ev, now))
+			report_one(l, idx, &t[idx], &out[(*n)++]);
+	}
+	free(t);
 	return -1;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
+#include "contain.h"
 #include "ctl_proto.h"
 #include "kern.h"
 #include "limit_event.h"
@@ -23,6 +24,7 @@
 
 #define HO_REPORT_GATHER_MS 200 /* let a burst queue up before naming its top process */
 #define HO_RECONCILE_S	    10	/* seconds between checks that tracked sockets exist */
+#define HO_REPORTS_MAX	    16	/* limit events reported at once (one per limit) */
 
 /* In flight and queued, one sample a second, for halfopen top. */
 struct history {
@@ -38,9 +40,12 @@ struct limiter {
 	struct scopes *sc;	   /* main's: the policies in force */
 	struct hqueue q;
 	struct release_engine rel;
-	struct stats_retired retired; /* counters of processes aged out, per cgroup */
-	struct limit_event ev;
+	struct stats_retired retired;		    /* counters of processes aged out, per cgroup */
+	struct limit_event ev;			    /* the namespace's limit event */
+	struct limit_event scope_ev[HO_SCOPES_MAX]; /* each policy scope's, by kernel index */
 	struct event_log events;
+	struct contain cn;	 /* scanner detection: verdicts, flags, pacing */
+	uint64_t expire_next_ns; /* --slot-timeout: no attempt expires before this */
 	struct history hist;
 	unsigned int ticks;	   /* housekeeping runs, one a second */
 	uint64_t limit_hit_ns;	   /* first attempt queued since the last report check, or 0 */
@@ -68,10 +73,17 @@ void limiter_release_some(struct limiter *l, uint32_t n);
 void limiter_release_all(struct limiter *l);
 void limiter_housekeeping(struct limiter *l);
 /*
- * Report the limit event if due: logged, kept, and written to *out for the
- * loop to send to followers (out->time_ns stays 0 if there was none). Returns
- * ms until it should be called again, or -1.
+ * Report the limit events that are due, one per limit holding attempts
+ * back: logged, kept, and written to out[0..*n) for the loop to send to
+ * followers. Returns ms until it should be called again, or -1.
  */
-int limiter_report(struct limiter *l, struct ho_ctl_event_row *out);
+int limiter_report(struct limiter *l, struct ho_ctl_event_row *out, size_t max, size_t *n);
+/*
+ * --slot-timeout: attempts half-open longer give their slots back, while
+ * someone waits for one. Returns ms until it has something to do, or -1.
+ */
+int limiter_expire(struct limiter *l);
+/* ms until a contained attempt may be released, or -1. */
+int limiter_paced_wait(struct limiter *l);
 
 #endif

@@ -142,6 +142,9 @@ int options_load(const struct daemon_opts *o, struct ho_config *out, char *err, 
 	if (rc)
 		return rc;
 	config_overlay(&c, &o->cli);
+	rc = config_finish(&c, err, errlen);
+	if (rc)
+		return rc;
 	*out = c;
 	return 0;
 }

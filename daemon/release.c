@@ -44,16 +44,35 @@ static int precheck(const struct release_engine *r, const struct ho_scope_set *s
 	return rc;
 }
 
+#define HO_REL_PACED 100 /* a contained attempt whose scope's turn has not come */
+
+/* A contained attempt goes at its scope's pace: its turn, or when it comes. */
+static bool paced(struct release_engine *r, struct hq_entry *e, bool force)
+{
+	uint64_t wait;
+
+	if (force || !(e->info.flags & HO_AT_CONT) || !r->ops->gate)
+		return false;
+	wait = r->ops->gate(r->ctx, &e->info, r->now);
+	if (!wait)
+		return false;
+	if (!r->wake_ns || r->now + wait < r->wake_ns)
+		r->wake_ns = r->now + wait;
+	return true;
+}
+
 /*
  * Release one attempt with the scopes that apply to it now: enum
- * ho_release_result or negative errno. Released and gone attempts leave the
- * queue (e is freed).
+ * ho_release_result, HO_REL_PACED or negative errno. Released and gone
+ * attempts leave the queue (e is freed).
  */
 static int try_release(struct release_engine *r, struct hq_entry *e, bool force)
 {
 	struct ho_scope_set set;
 	int rc;
 
+	if (paced(r, e, force))
+		return HO_REL_PACED;
 	r->ops->scopes_of(r->ctx, e, &set);
 	/* what the mapped counts already say needs no system call */
 	rc = force ? 0 : precheck(r, &set);
@@ -61,6 +80,8 @@ static int try_release(struct release_engine *r, struct hq_entry *e, bool force)
 		rc = r->ops->release(r->ctx, e->cookie, force, &set);
 	if (rc == HO_REL_RELEASED) {
 		r->released++;
+		if ((e->info.flags & HO_AT_CONT) && r->ops->gated)
+			r->ops->gated(r->ctx, &e->info, r->now);
 		r->ops->leave(r->ctx, e, NF_REPEAT);
 	} else if (rc == HO_REL_GONE) {
 		r->ops->leave(r->ctx, e, NF_DROP); /* its socket left SYN_SENT */
@@ -96,7 +117,7 @@ static void release_fair(struct release_engine *r, bool force, uint32_t budget)
 			budget--;
 			if (!last) /* else its sub-queue went, and the turn with it */
 				hq_next_turn(r->q);
-		} else if (rc == HO_REL_SCOPE_FULL) {
+		} else if (rc == HO_REL_SCOPE_FULL || rc == HO_REL_PACED) {
 			s->blocked_pass = r->pass;
 			blocked++;
 			hq_next_turn(r->q);
@@ -127,7 +148,7 @@ static void release_fifo(struct release_engine *r, bool force, uint32_t budget)
 		rc = try_release(r, e, force);
 		if (rc == HO_REL_RELEASED) {
 			budget--;
-		} else if (rc == HO_REL_SCOPE_FULL) {
+		} else if (rc == HO_REL_SCOPE_FULL || rc == HO_REL_PACED) {
 			s->blocked_pass = r->pass;
 		} else if (rc != HO_REL_GONE) {
 			set_wait(r, 1); /* the namespace is full (or an error) */
@@ -140,6 +161,7 @@ static void release_fifo(struct release_engine *r, bool force, uint32_t budget)
 void release_run(struct release_engine *r, bool fifo, bool force, uint32_t budget)
 {
 	r->pass++;
+	r->wake_ns = 0;
 	if (fifo)
 		release_fifo(r, force, budget);
 	else

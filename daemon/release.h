@@ -20,6 +20,13 @@ struct release_ops {
 	int (*release)(void *ctx, uint64_t cookie, bool force, const struct ho_scope_set *set);
 	/* It leaves the queue: its held SYN (if any) gets verdict, e is removed and freed. */
 	void (*leave)(void *ctx, struct hq_entry *e, uint32_t verdict);
+	/*
+	 * The pace of a contained attempt (HO_AT_CONT_*, its scope flagged as
+	 * a scanner): 0 if it may go at now, else how long until it may; and
+	 * the turn taken once it went. NULL: no pacing.
+	 */
+	uint64_t (*gate)(void *ctx, const struct ho_attempt *a, uint64_t now);
+	void (*gated)(void *ctx, const struct ho_attempt *a, uint64_t now);
 };
 
 struct release_engine {
@@ -30,6 +37,8 @@ struct release_engine {
 	void *ctx;
 	uint64_t pass;	   /* the current pass: scopes found full sit it out */
 	uint64_t released; /* attempts released since start */
+	uint64_t now;	   /* set by the caller before a pass (CLOCK_MONOTONIC ns) */
+	uint64_t wake_ns;  /* after a pass: when a paced attempt may go next, 0: none */
 };
 
 /*

@@ -52,6 +52,14 @@ void fill_status(const struct snapshot_src *s, struct ho_ctl_status *st)
 		.http_dropped = s->http->dropped,
 		.failfast = shared_get(ks->failfast),
 		.noqueue_lost = shared_get(ks->noqueue_lost),
+		.mode = s->c->mode,
+		.slot_timeout = s->c->slot_timeout,
+		.flagged = l->cn.flagged,
+		.contain_rate = s->c->contain_rate,
+		.flagged_total = l->cn.flagged_total,
+		.contained = shared_get(ks->contained),
+		.expired = shared_get(ks->expired),
+		.abandoned = shared_get(ks->abandoned),
 	};
 }
 
@@ -61,6 +69,7 @@ struct stats_ctx {
 	struct ho_ctl_stats_row *rows;
 	size_t nrows, rcap;
 	bool oom;
+	const struct contain *cn; /* the scanner test's verdicts */
 };
 
 static void stats_take(void *ctx, uint64_t key, const void *val)
@@ -102,6 +111,8 @@ static void stats_row(struct stats_ctx *x, bool cgroups, const struct ho_stats *
 		row->oldest_wait_ns = now - g->oldest->info.start_ns;
 	cgroup_path(s->cgid, s->tgid, row->cgroup, sizeof(row->cgroup));
 	row->alive = cgroups ? strncmp(row->cgroup, "cgroup:", 7) != 0 : proc_alive(s->tgid);
+	contain_verdict(x->cn, cgroups ? HO_SCOPE_CGROUP : HO_SCOPE_PROC, key, &row->verdict,
+			&row->score, &row->first_ok, &row->first_failed);
 }
 
 /*
@@ -112,7 +123,7 @@ int collect_stats(const struct snapshot_src *s, bool cgroups, struct ho_ctl_stat
 		  size_t *n)
 {
 	const struct limiter *l = s->l;
-	struct stats_ctx x = {0};
+	struct stats_ctx x = {.cn = &l->cn};
 	struct hq_group *groups = NULL;
 	size_t ngroups = 0, i, j;
 	uint64_t now = now_ns();

@@ -80,9 +80,10 @@ enum halfopen_outcome {
 #define HALFOPEN_F_WAS_QUEUED 0x2u /* the attempt waited in the queue */
 #define HALFOPEN_F_EXEMPT     0x4u /* an exempt policy applies: counted, never held */
 /*
- * The connecting process or its cgroup is flagged as a scanner. Reserved:
- * always 0 until halfopend detects scanners; then set for attempts of
- * flagged processes and cgroups.
+ * The connecting process or its cgroup is flagged as a scanner now (its
+ * first contacts, attempts to addresses it has not reached lately, are
+ * queued and released at halfopend's --contain-rate), or, for an attempt
+ * that has ended, it was held as a scanner's. Always 0 in the original mode.
  */
 #define HALFOPEN_F_SCANNER 0x8u
 
@@ -100,7 +101,7 @@ struct halfopen_info {
 	__u32 hi_position;
 	__u32 hi_outcome;   /* enum halfopen_outcome, for HALFOPEN_ENDED */
 	__u64 hi_waited_ns; /* time held in the queue: so far, or until released or ended */
-	__u64 hi_age_ns;    /* since connect(): so far, or until it ended */
+	__u64 hi_age_ns;    /* since connect(): so far, or until it ended; 0 if not kept */
 	__u32 hi_scope;	    /* enum halfopen_scope */
 	__u32 hi_limit;	    /* that scope's limit (0: none); the namespace's if NONE */
 	__u32 hi_in_flight; /* attempts holding a slot in it now */

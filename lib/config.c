@@ -11,6 +11,7 @@
 #include "config.h"
 #include "parse.h"
 #include "procinfo.h"
+#include "trw.h"
 
 #define OPT(n, s, field, lo, hi, k, lv, a, h)                                                      \
 	{                                                                                          \
@@ -41,6 +42,22 @@ const struct cfg_option cfg_options[] = {
 	    "SCHED_FIFO priority of the release path (default 10; 0: off)"),
 	OPT("socket-interface", 0, socket_iface, 0, 1, CFG_NUM, false, "0|1",
 	    "answer SOL_HALFOPEN and HALFOPEN_NOQUEUE, halfopen(7) (default 1; 0: off)"),
+	OPT("mode", 0, mode, 0, 1, CFG_MODE, false, "contain|original",
+	    "contain (default): judge outcomes, throttle scanners; original: flat limit 10 only"),
+	OPT("slot-timeout", 0, slot_timeout, 0, 3600, CFG_NUM, true, "SEC",
+	    "a half-open attempt stops counting after SEC (default 3; original: 0, never)"),
+	OPT("flag-after", 0, flag_after, 1, 1000, CFG_NUM, true, "N",
+	    "failed first contacts in a row that flag a new program (default 10)"),
+	OPT("benign-success", 0, benign_success, 2, 99, CFG_NUM, true, "PCT",
+	    "first contacts of a benign program succeed this often at least (default 40)"),
+	OPT("scanner-success", 0, scanner_success, 1, 98, CFG_NUM, true, "PCT",
+	    "first contacts of a scanner succeed this often at most (default 5)"),
+	OPT("contain-rate", 0, contain_rate, 1, 100000, CFG_NUM, true, "R",
+	    "first contacts a second of a flagged program or cgroup (default 1)"),
+	OPT("working-set", 0, working_set, 1, 4096, CFG_NUM, true, "N",
+	    "destinations reached lately kept per program or cgroup (default 64)"),
+	OPT("quiet", 0, quiet, 1, 86400, CFG_NUM, true, "SEC",
+	    "a flagged scope with no failed first contact for SEC is unflagged (default 60)"),
 };
 const size_t cfg_noptions = sizeof(cfg_options) / sizeof(cfg_options[0]);
 
@@ -53,7 +70,14 @@ void config_defaults(struct ho_config *c)
 				.event_interval = 60,
 				.stats_ttl = 300,
 				.rt_priority = 10,
-				.socket_iface = 1};
+				.socket_iface = 1,
+				.slot_timeout = HO_SLOT_TIMEOUT_DEFAULT,
+				.flag_after = TRW_FLAG_DEFAULT,
+				.benign_success = TRW_BENIGN_DEFAULT,
+				.scanner_success = TRW_SCANNER_DEFAULT,
+				.contain_rate = 1,
+				.working_set = 64,
+				.quiet = 60};
 }
 
 const struct cfg_option *config_option(const char *name)
@@ -79,11 +103,25 @@ void config_put(struct ho_config *c, const struct cfg_option *o, uint32_t v)
 	*field(c, o) = v;
 }
 
+static int parse_mode(const char *s, uint32_t *out)
+{
+	if (!s)
+		return -EINVAL;
+	if (!strcmp(s, "contain"))
+		*out = HO_MODE_CONTAIN;
+	else if (!strcmp(s, "original"))
+		*out = HO_MODE_ORIGINAL;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int config_set(struct ho_config *c, const struct cfg_option *o, const char *value)
 {
 	uint32_t v;
 	int err = o->kind == CFG_LIMIT	   ? parse_limit(value, &v)
 		  : o->kind == CFG_RELEASE ? parse_release(value, &v)
+		  : o->kind == CFG_MODE	   ? parse_mode(value, &v)
 					   : parse_u32(value, o->min, o->max, &v);
 
 	if (err)
@@ -97,6 +135,8 @@ const char *config_range(const struct cfg_option *o, char *buf, size_t len)
 {
 	if (o->kind == CFG_RELEASE)
 		snprintf(buf, len, "fair, fifo or rate:%u..%u", o->min, o->max);
+	else if (o->kind == CFG_MODE)
+		snprintf(buf, len, "contain or original");
 	else
 		snprintf(buf, len, "%u..%u%s", o->min, o->max,
 			 o->kind == CFG_LIMIT ? ", default or unlimited" : "");
@@ -109,6 +149,10 @@ const char *config_format(const struct cfg_option *o, uint32_t v, char *buf, siz
 		return format_limit(v, buf, (unsigned int)len);
 	if (o->kind == CFG_RELEASE)
 		return format_release(v, buf, (unsigned int)len);
+	if (o->kind == CFG_MODE) {
+		snprintf(buf, len, "%s", v == HO_MODE_ORIGINAL ? "original" : "contain");
+		return buf;
+	}
 	snprintf(buf, len, "%u", v);
 	return buf;
 }
@@ -120,6 +164,35 @@ void config_overlay(struct ho_config *c, const struct ho_config *over)
 			*field(c, &cfg_options[i]) = config_get(over, &cfg_options[i]);
 			c->set |= 1u << i;
 		}
+}
+
+bool config_is_set(const struct ho_config *c, const char *name)
+{
+	const struct cfg_option *o = config_option(name);
+
+	return o && (c->set & (1u << (o - cfg_options)));
+}
+
+int config_finish(struct ho_config *c, char *err, size_t errlen)
+{
+	struct trw_params p;
+
+	if (c->mode == HO_MODE_ORIGINAL) {
+		/* Windows XP SP2 exactly, but for what is set explicitly */
+		if (!config_is_set(c, "limit"))
+			c->limit = HO_LIMIT_DEFAULT;
+		if (!config_is_set(c, "slot-timeout"))
+			c->slot_timeout = 0;
+	} else if (!config_is_set(c, "limit")) {
+		c->limit = 0; /* what succeeds is never held back: no flat limit */
+	}
+	if (trw_params_init(&p, c->benign_success, c->scanner_success, c->flag_after,
+			    TRW_CREDIT_DEFAULT)) {
+		snprintf(err, errlen, "scanner-success (%u%%) must be below benign-success (%u%%)",
+			 c->scanner_success, c->benign_success);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static bool is_space(char ch)
@@ -242,6 +315,20 @@ static int parse_line(char *line, unsigned int lineno, const char *fname, struct
 #undef FAIL
 }
 
+/* The two rates of the scanner test, checked together at the later of their lines. */
+static int scanner_vs_benign(const struct ho_config *c, const char *fname,
+			     const unsigned int first_seen[], char *err, size_t errlen)
+{
+	unsigned int a = first_seen[config_option("benign-success") - cfg_options];
+	unsigned int b = first_seen[config_option("scanner-success") - cfg_options];
+
+	if ((!a && !b) || c->scanner_success < c->benign_success)
+		return 0;
+	snprintf(err, errlen, "%s:%u:1: scanner-success (%u%%) must be below benign-success (%u%%)",
+		 fname, a > b ? a : b, c->scanner_success, c->benign_success);
+	return -EINVAL;
+}
+
 int config_parse(const char *text, size_t len, const char *fname, struct ho_config *c, char *err,
 		 size_t errlen)
 {
@@ -278,6 +365,8 @@ int config_parse(const char *text, size_t len, const char *fname, struct ho_conf
 		if (parse_line(line, lineno, fname, &tmp, first_seen, pol_line, err, errlen))
 			return -EINVAL;
 	}
+	if (scanner_vs_benign(&tmp, fname, first_seen, err, errlen))
+		return -EINVAL;
 	*c = tmp;
 	return 0;
 }

@@ -21,24 +21,44 @@
 #define HO_CONFIG_LINE	  1024
 
 struct ho_config {
-	uint32_t limit;		 /* 0: unlimited */
-	uint32_t queue_max;	 /* SYNs held */
-	uint32_t tracked_max;	 /* attempts in the kernel table */
-	uint32_t queue_num;	 /* NFQUEUE number */
-	uint32_t event_interval; /* seconds between limit events */
-	uint32_t stats_ttl;	 /* seconds before counters of a gone process go */
-	uint32_t metrics_port;	 /* HTTP metrics on 127.0.0.1, 0: off */
-	uint32_t metrics_uid;	 /* a scraper's uid, served as root is; 0: none */
-	uint32_t release;	 /* parse.h: mode | rate << 2 */
-	uint32_t rt_priority;	 /* SCHED_FIFO priority of the release path, 0: off */
-	uint32_t socket_iface;	 /* 1: answer SOL_HALFOPEN (halfopen(7)); 0: off */
-	uint32_t set;		 /* bit i: option i was given */
-	uint32_t npol;		 /* policies, from the file only */
+	uint32_t limit;		  /* 0: unlimited */
+	uint32_t queue_max;	  /* SYNs held */
+	uint32_t tracked_max;	  /* attempts in the kernel table */
+	uint32_t queue_num;	  /* NFQUEUE number */
+	uint32_t event_interval;  /* seconds between limit events */
+	uint32_t stats_ttl;	  /* seconds before counters of a gone process go */
+	uint32_t metrics_port;	  /* HTTP metrics on 127.0.0.1, 0: off */
+	uint32_t metrics_uid;	  /* a scraper's uid, served as root is; 0: none */
+	uint32_t release;	  /* parse.h: mode | rate << 2 */
+	uint32_t rt_priority;	  /* SCHED_FIFO priority of the release path, 0: off */
+	uint32_t socket_iface;	  /* 1: answer SOL_HALFOPEN (halfopen(7)); 0: off */
+	uint32_t mode;		  /* HO_MODE_*: contain (default) or original */
+	uint32_t slot_timeout;	  /* seconds before a half-open attempt stops counting, 0: never */
+	uint32_t flag_after;	  /* failed first contacts in a row that flag a new scope */
+	uint32_t benign_success;  /* theta0, percent */
+	uint32_t scanner_success; /* theta1, percent */
+	uint32_t contain_rate;	  /* first contacts a second of a flagged scope */
+	uint32_t working_set;	  /* destinations a scope reached lately, kept at most */
+	uint32_t quiet;		  /* seconds without a failed first contact that unflag */
+	uint32_t set;		  /* bit i: option i was given */
+	uint32_t npol;		  /* policies, from the file only */
 	struct ho_policy pol[HO_POLICIES_MAX];
 };
 
+/*
+ * contain: no flat limit unless one is set, scanners detected and throttled,
+ * slot-timeout 3 s; original: Windows XP SP2's flat limit of 10 and nothing
+ * else (no detection, no slot timeout), unless set otherwise.
+ */
+enum ho_mode {
+	HO_MODE_CONTAIN = 0,
+	HO_MODE_ORIGINAL = 1,
+};
+#define HO_SLOT_TIMEOUT_DEFAULT 3 /* seconds, in contain mode */
+
 enum cfg_kind {
 	CFG_NUM,     /* min..max */
+	CFG_MODE,    /* contain or original */
 	CFG_LIMIT,   /* also "default" and "unlimited" */
 	CFG_RELEASE, /* fair, fifo or rate:R */
 };
@@ -89,6 +109,12 @@ int config_read(const char *path, char **text, size_t *len, struct stat *st, cha
 int config_load(const char *path, struct ho_config *c, char *err, size_t errlen);
 /* c with every option whose bit is set in over->set taken from over. */
 void config_overlay(struct ho_config *c, const struct ho_config *over);
+/*
+ * The mode's defaults for what was not set (limit, slot-timeout), and the
+ * checks across settings. 0, or -EINVAL with the reason in err.
+ */
+int config_finish(struct ho_config *c, char *err, size_t errlen);
+bool config_is_set(const struct ho_config *c, const char *name);
 
 /*
  * The text with "name value" set: the first line of that name is rewritten

@@ -33,6 +33,7 @@ static const struct {
 	{HO_CTL_END, sizeof(struct ho_ctl_end)},
 	{HO_CTL_HISTORY_REP, sizeof(struct ho_ctl_history)},
 	{HO_CTL_POLICY_ROW, sizeof(struct ho_ctl_policy_row)},
+	{HO_CTL_PARDON, sizeof(struct ho_ctl_pardon)},
 };
 
 int ho_ctl_payload_size(uint16_t type)
@@ -84,6 +85,12 @@ static bool payload_valid(uint16_t type, const void *p)
 	}
 	case HO_CTL_POLICY_ROW:
 		return TERMINATED(((const struct ho_ctl_policy_row *)p)->p.name);
+	case HO_CTL_PARDON: {
+		const struct ho_ctl_pardon *r = p;
+
+		return TERMINATED(r->cgroup) &&
+		       (r->kind == HO_SCOPE_PROC || r->kind == HO_SCOPE_CGROUP);
+	}
 	default:
 		return true;
 	}

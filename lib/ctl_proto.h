@@ -41,6 +41,7 @@ enum ho_ctl_type {
 	HO_CTL_POLICY_SET = 7,	/* ho_ctl_policy; reply POLICY_ROW or ERR */
 	HO_CTL_POLICY_DEL = 8,	/* ho_ctl_policy (the scope); reply END or ERR */
 	HO_CTL_POLICY_LIST = 9, /* no payload; reply POLICY_ROW..., END */
+	HO_CTL_PARDON = 10,	/* ho_ctl_pardon; reply END or ERR */
 	/* replies */
 	HO_CTL_STATUS_REP = 64,	 /* ho_ctl_status */
 	HO_CTL_ERR = 65,	 /* ho_ctl_err */
@@ -96,6 +97,14 @@ struct ho_ctl_status {
 	uint64_t http_dropped;	  /* metrics connections closed: too slow */
 	uint64_t failfast;	  /* HALFOPEN_NOQUEUE connect()s refused at once (ENOBUFS) */
 	uint64_t noqueue_lost;	  /* HALFOPEN_NOQUEUE attempts queued: the last slot went first */
+	uint32_t mode;		  /* HO_MODE_* (config.h) */
+	uint32_t slot_timeout;	  /* seconds, 0: never */
+	uint32_t flagged;	  /* processes and cgroups flagged now */
+	uint32_t contain_rate;	  /* first contacts a second of a flagged scope */
+	uint64_t flagged_total;	  /* flags since start */
+	uint64_t contained;	  /* first contacts queued for a flagged scope */
+	uint64_t expired;	  /* attempts that stopped counting at slot-timeout */
+	uint64_t abandoned;	  /* of closed: closed after their SYN was out 1 s (failed) */
 };
 
 /* ps filters: only the fields whose HO_PS_F_* flag is set are compared. */
@@ -115,9 +124,11 @@ struct ho_ctl_ps_req {
 };
 
 struct ho_ctl_ps_row {
-	uint32_t state;	   /* HO_ST_INFLIGHT or HO_ST_QUEUED */
+	uint32_t state;	   /* HO_ST_INFLIGHT, HO_ST_QUEUED or HO_ST_EXPIRED (past slot-timeout) */
 	uint32_t position; /* in the queue, from 1; 0 when in flight */
 	uint64_t age_ns;   /* since connect() */
+	uint32_t verdict;  /* enum ho_verdict of its process */
+	int32_t score;	   /* and its score, thousandths */
 	struct ho_attempt a;
 	char cgroup[HO_CGROUP_LEN];
 };
@@ -130,10 +141,21 @@ struct ho_ctl_stats_req {
 	uint32_t pad;
 };
 
+/* The scanner test's verdict on a process or cgroup. */
+enum ho_verdict {
+	HO_VERDICT_NONE = 0,	/* no first contact judged (or not in contain mode) */
+	HO_VERDICT_OK = 1,	/* judged, not flagged */
+	HO_VERDICT_FLAGGED = 2, /* its new first contacts are throttled */
+};
+
 struct ho_ctl_stats_row {
 	uint64_t key;		 /* tgid or cgroup id */
 	uint64_t oldest_wait_ns; /* of what is queued now, 0 if nothing */
 	uint32_t alive;		 /* the process (or cgroup) still exists */
+	uint32_t verdict;	 /* enum ho_verdict */
+	int32_t score;		 /* the test's score, thousandths (flagged at flag-after steps) */
+	uint32_t first_ok;	 /* first contacts that succeeded */
+	uint32_t first_failed;	 /* ... that failed (refused, unanswered, abandoned) */
 	uint32_t pad;
 	struct ho_stats s;
 	char cgroup[HO_CGROUP_LEN];
@@ -144,9 +166,28 @@ struct ho_ctl_events_req {
 	uint32_t pad;
 };
 
-/* One limit event, as logged. */
+/* A destination, as an event names it. */
+struct ho_ctl_dest {
+	uint16_t family; /* AF_INET or AF_INET6; 0: none */
+	uint16_t port;
+	uint8_t addr[16];
+};
+
+enum ho_event_kind {
+	HO_EVENT_LIMIT = 0,   /* a limit was reached (Event 4226) */
+	HO_EVENT_FLAGGED = 1, /* a process or cgroup was flagged as a scanner */
+};
+
+#define HO_EVENT_SAMPLES 4
+
+/* One event, as logged. */
 struct ho_ctl_event_row {
-	uint64_t time_ns; /* CLOCK_REALTIME */
+	uint64_t time_ns;      /* CLOCK_REALTIME */
+	uint32_t kind;	       /* enum ho_event_kind */
+	uint32_t scope_kind;   /* FLAGGED: HO_SCOPE_PROC or HO_SCOPE_CGROUP */
+	uint32_t first_ok;     /* FLAGGED: first contacts that succeeded */
+	uint32_t first_failed; /* ... and failed */
+	struct ho_ctl_dest samples[HO_EVENT_SAMPLES]; /* FLAGGED: failed first contacts */
 	uint32_t limit;
 	uint32_t in_flight;
 	uint32_t queued;
@@ -198,6 +239,13 @@ struct ho_ctl_policy_row {
 	uint32_t pad;
 	uint64_t attempts;
 	uint64_t queued_total;
+};
+
+/* halfopen pardon: a process or cgroup starts afresh (unflagged, score 0). */
+struct ho_ctl_pardon {
+	uint32_t kind; /* HO_SCOPE_PROC or HO_SCOPE_CGROUP */
+	uint32_t pid;
+	char cgroup[HO_CGROUP_LEN]; /* from the cgroup2 root, NUL-terminated */
 };
 
 struct ho_ctl_err {

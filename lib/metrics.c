@@ -87,10 +87,34 @@ static void per_policy(FILE *f, const char *name, const char *type, const char *
 	}
 }
 
-int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
-		   const struct ho_ctl_stats_row *cg, size_t n, const struct ho_ctl_policy_row *pol,
-		   size_t npol)
+/* The processes flagged as scanners now, named, with their first contacts. */
+static void scanners(FILE *f, const struct ho_ctl_stats_row *procs, size_t n)
 {
+	head(f, "halfopen_scanner_first_contacts", "gauge",
+	     "First contacts of a process flagged as a scanner now, by outcome.");
+	for (size_t i = 0; i < n; i++) {
+		const struct ho_ctl_stats_row *r = &procs[i];
+
+		if (r->verdict != HO_VERDICT_FLAGGED)
+			continue;
+		for (int ok = 1; ok >= 0; ok--) {
+			fprintf(f, "halfopen_scanner_first_contacts{pid=\"%llu\",comm=\"",
+				(unsigned long long)r->key);
+			prom_label(f, r->s.comm);
+			fprintf(f, "\",uid=\"%u\",cgroup=\"", r->s.uid);
+			prom_label(f, r->cgroup);
+			fprintf(f, "\",outcome=\"%s\"} %u\n", ok ? "ok" : "failed",
+				ok ? r->first_ok : r->first_failed);
+		}
+	}
+}
+
+int metrics_format(char **out, size_t *len, const struct metrics_in *in)
+{
+	const struct ho_ctl_status *s = in->s;
+	const struct ho_ctl_stats_row *cg = in->cgroups;
+	const struct ho_ctl_policy_row *pol = in->pol;
+	size_t n = in->n, npol = in->npol;
 	FILE *f = open_memstream(out, len);
 
 	if (!f)
@@ -134,6 +158,17 @@ int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
 	scalar(f, "halfopen_noqueue_lost_total", "counter",
 	       "Attempts that asked not to be queued, queued: the last slot went first.",
 	       s->noqueue_lost);
+	scalar(f, "halfopen_abandoned_total", "counter",
+	       "Attempts closed by the application after their SYN was out 1 s (failed).",
+	       s->abandoned);
+	scalar(f, "halfopen_expired_total", "counter",
+	       "Attempts that stopped counting against the limits at slot-timeout.", s->expired);
+	scalar(f, "halfopen_flagged", "gauge", "Processes and cgroups flagged as scanners now.",
+	       s->flagged);
+	scalar(f, "halfopen_flagged_total", "counter",
+	       "Times a process or cgroup was flagged as a scanner.", s->flagged_total);
+	scalar(f, "halfopen_contained_total", "counter",
+	       "First contacts queued because their process or cgroup is flagged.", s->contained);
 	per_endpoint(f, "halfopen_clients_refused_total",
 		     "Connections refused because a bound was reached, by endpoint.",
 		     s->control_refused, s->http_refused);
@@ -155,6 +190,14 @@ int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
 		   n, cg_failed);
 	per_cgroup(f, "halfopen_cgroup_failfast_total", "counter",
 		   "HALFOPEN_NOQUEUE connect()s refused at once, by cgroup.", cg, n, cg_failfast);
+	head(f, "halfopen_cgroup_flagged", "gauge",
+	     "1 if the cgroup is flagged as a scanner now, by cgroup.");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "halfopen_cgroup_flagged{cgroup=\"");
+		prom_label(f, cg[i].cgroup);
+		fprintf(f, "\"} %d\n", cg[i].verdict == HO_VERDICT_FLAGGED);
+	}
+	scanners(f, in->procs, in->nprocs);
 	per_policy(f, "halfopen_policy_limit", "gauge", "Limit of a policy (0: exempt).", pol, npol,
 		   0);
 	per_policy(f, "halfopen_policy_in_flight", "gauge", "Attempts half-open now, by policy.",

@@ -10,8 +10,17 @@
 #include "ctl_proto.h"
 
 /* The whole text into a malloc'd *out; 0 or -ENOMEM. */
-int metrics_format(char **out, size_t *len, const struct ho_ctl_status *s,
-		   const struct ho_ctl_stats_row *cgroups, size_t n,
-		   const struct ho_ctl_policy_row *pol, size_t npol);
+struct metrics_in {
+	const struct ho_ctl_status *s;
+	const struct ho_ctl_stats_row *cgroups;
+	size_t n;
+	const struct ho_ctl_stats_row *procs; /* processes: those flagged are named */
+	size_t nprocs;
+	const struct ho_ctl_policy_row *pol;
+	size_t npol;
+};
+
+/* The whole text into a malloc'd *out; 0 or -ENOMEM. */
+int metrics_format(char **out, size_t *len, const struct metrics_in *in);
 
 #endif

@@ -192,7 +192,7 @@ static int new_entry(struct hqueue *q, uint64_t cookie, const struct ho_attempt 
 	e->cookie = cookie;
 	if (info)
 		e->info = *info;
-	s = sub_get(q, e->info.cgid);
+	s = sub_get(q, hq_key(&e->info));
 	if (!s) {
 		free(e);
 		return -ENOMEM;

@@ -27,9 +27,22 @@ struct hq_entry {
 	struct hq_entry *snext;
 };
 
-/* The queued attempts of one cgroup; exists while it holds one. */
+/*
+ * The sub-queue an attempt joins: its cgroup's, but a first contact queued
+ * because its process alone is flagged as a scanner has its process's own
+ * (HQ_KEY_PROC | tgid), so that it never holds up the rest of its cgroup.
+ */
+#define HQ_KEY_PROC (1ull << 63) /* cgroup ids are inode numbers, never this high */
+static inline uint64_t hq_key(const struct ho_attempt *a)
+{
+	if ((a->flags & HO_AT_CONT) == HO_AT_CONT_P)
+		return HQ_KEY_PROC | a->tgid;
+	return a->cgid;
+}
+
+/* The queued attempts of one cgroup (or of a flagged process); exists while it holds one. */
 struct hq_sub {
-	uint64_t cgid;
+	uint64_t cgid; /* hq_key() */
 	struct hq_entry *head, *tail;
 	size_t count;
 	struct hq_sub *rprev, *rnext; /* the ring of cgroups with queued attempts */

@@ -102,9 +102,12 @@ ns_cleanup() {
 # scheduler then shares the CPU between it and the test's processes).
 # The log of an earlier daemon goes first: its start line must not be taken
 # for this one's (the background job truncates the file only when it runs).
+# The tests written before containment run in the mode they were written
+# for, the original's (HO_MODE=original); HO_MODE= (empty) runs the default.
+HO_MODE=${HO_MODE-original}
 daemon_start() {
 	rm -f "$T/daemon.log"
-	${DAEMON_SESSION:+setsid} nsenter --net="/run/netns/$C" "$B/halfopend" "$@" >"$T/daemon.log" 2>&1 &
+	${DAEMON_SESSION:+setsid} nsenter --net="/run/netns/$C" "$B/halfopend" ${HO_MODE:+--mode "$HO_MODE"} "$@" >"$T/daemon.log" 2>&1 &
 	DPID=$!
 	PIDS+=($DPID)
 	wait_until 10 grep -qs 'started:' "$T/daemon.log" ||
@@ -231,6 +234,30 @@ conn_ask() { # NAME PREFIX TIMEOUT COMMAND...
 	wait_until "$timeout" eval "[ \$(grep -c '^$prefix' '$T/$name.out') -gt $before ]" ||
 		fail "no '$prefix' reply from hoconn $name"
 	grep "^$prefix" "$T/$name.out" | tail -1
+}
+
+# hosockopt NAME ADDR PORT: driven through a fifo like hoconn (conn_ask works on it).
+# With SOCK_UID=N it runs as that user, with SOCK_CGROUP=/path in that cgroup.
+sock_start() {
+	local name=$1 root
+	shift
+	mkfifo "$T/$name.in"
+	root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	nsenter --net="/run/netns/$C" sh -c '
+		[ -z "$1" ] || echo $$ > "$1/cgroup.procs" || exit 1
+		u=$2
+		shift 2
+		[ -z "$u" ] || exec setpriv --reuid="$u" --regid="$u" --clear-groups "$@"
+		exec "$@"' sh "${SOCK_CGROUP:+$root$SOCK_CGROUP}" "${SOCK_UID:-}" \
+		"$B/hosockopt" "$@" <"$T/$name.in" >"$T/$name.out" 2>&1 &
+	PIDS+=($!)
+	eval "exec {FD_$name}>\"$T/$name.in\""
+	wait_until 5 grep -qs '^ready' "$T/$name.out" || fail "hosockopt $name did not start: $(cat "$T/$name.out")"
+}
+
+# A field of the last "info I" reply of NAME.
+info_field() { # NAME I FIELD
+	grep "^info $2 " "$T/$1.out" | tail -1 | tr ' ' '\n' | sed -n "s/^$3=//p"
 }
 
 # Run each function named test_* in this file in its own namespaces.

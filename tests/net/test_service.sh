@@ -163,6 +163,14 @@ test_bash_completion() {
 		COMP_WORDS=(halfopen policy set ''); COMP_CWORD=3; COMP_LINE='halfopen policy set '
 		COMP_POINT=20; _halfopen; echo \${COMPREPLY[*]}")
 	expect_eq "$out" "cgroup user" "completion of policy set"
+	out=$(bash -c ". $bc; . $ROOT/completion/halfopen.bash
+		COMP_WORDS=(halfopen pardon ''); COMP_CWORD=2; COMP_LINE='halfopen pardon '
+		COMP_POINT=16; _halfopen; echo \${COMPREPLY[*]}")
+	expect_eq "$out" "pid cgroup" "completion of pardon"
+	out=$(bash -c ". $bc; . $ROOT/completion/halfopen.bash
+		COMP_WORDS=(halfopend --mode ''); COMP_CWORD=2; COMP_LINE='halfopend --mode '
+		COMP_POINT=17; _halfopend; echo \${COMPREPLY[*]}")
+	expect_eq "$out" "contain original" "completion of halfopend --mode"
 }
 
 # halfopen metrics and the HTTP endpoint pass promtool, with the live numbers.

@@ -7,30 +7,6 @@
 SOL_HALFOPEN=18511
 HOLD=8083 # a second dropping port, opened up when a test wants its attempts to end
 
-# hosockopt NAME ADDR PORT: driven through a fifo like hoconn (conn_ask works on it).
-# With SOCK_UID=N it runs as that user, with SOCK_CGROUP=/path in that cgroup.
-sock_start() {
-	local name=$1 root
-	shift
-	mkfifo "$T/$name.in"
-	root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-	nsenter --net="/run/netns/$C" sh -c '
-		[ -z "$1" ] || echo $$ > "$1/cgroup.procs" || exit 1
-		u=$2
-		shift 2
-		[ -z "$u" ] || exec setpriv --reuid="$u" --regid="$u" --clear-groups "$@"
-		exec "$@"' sh "${SOCK_CGROUP:+$root$SOCK_CGROUP}" "${SOCK_UID:-}" \
-		"$B/hosockopt" "$@" <"$T/$name.in" >"$T/$name.out" 2>&1 &
-	PIDS+=($!)
-	eval "exec {FD_$name}>\"$T/$name.in\""
-	wait_until 5 grep -qs '^ready' "$T/$name.out" || fail "hosockopt $name did not start: $(cat "$T/$name.out")"
-}
-
-# A field of the last "info I" reply of NAME.
-info_field() { # NAME I FIELD
-	grep "^info $2 " "$T/$1.out" | tail -1 | tr ' ' '\n' | sed -n "s/^$3=//p"
-}
-
 # Ask again and compare one field: a condition for wait_until.
 info_is() { # NAME I FIELD VALUE
 	conn_ask "$1" "info $2 " 5 info "$2" >/dev/null

@@ -236,8 +236,70 @@ static void test_gone_and_force(void)
 	hq_free(&f.q);
 }
 
+/*
+ * A contained attempt (its process flagged) goes at its scope's pace, from
+ * its own sub-queue: one per turn however many slots free, while the rest
+ * of its cgroup and everyone else go as before.
+ */
+static uint64_t next_turn; /* the pretend contain module: one scope */
+
+static uint64_t fake_gate(void *ctx, const struct ho_attempt *a, uint64_t now)
+{
+	(void)ctx;
+	(void)a;
+	return next_turn > now ? next_turn - now : 0;
+}
+
+static void fake_gated(void *ctx, const struct ho_attempt *a, uint64_t now)
+{
+	(void)ctx;
+	(void)a;
+	next_turn = now + 1000000000ull;
+}
+
+static void test_contained_paced(void)
+{
+	static struct fake f;
+	static struct release_ops ops;
+	struct ho_attempt a = {.tgid = 7, .cgid = 1, .flags = HO_AT_FIRST_P | HO_AT_CONT_P};
+	const uint64_t first[] = {10, 1, 2};
+	const uint64_t later[] = {10, 1, 2, 11};
+
+	setup(&f, 0);
+	ops = fake_ops;
+	ops.gate = fake_gate;
+	ops.gated = fake_gated;
+	f.r.ops = &ops;
+	next_turn = 0;
+	for (uint64_t c = 10; c < 15; c++) {
+		a.start_ns = c;
+		CHECK(hq_push(&f.q, c, &a, NULL) == 0);
+	}
+	push(&f, 1, 1); /* the same cgroup, not contained */
+	push(&f, 2, 2);
+	CHECK(f.q.nsubs == 3); /* the flagged process has its own sub-queue */
+	f.r.now = 5000000000ull;
+	release_run(&f.r, false, false, UINT32_MAX);
+	CHECK(order_is(&f, first, 3));
+	CHECK(f.r.wake_ns == 6000000000ull);
+	/* slots free (a batch of closes): nothing more of it goes before its turn */
+	for (int i = 0; i < 5; i++)
+		release_run(&f.r, false, false, UINT32_MAX);
+	CHECK(f.nout == 3 && f.q.count == 4);
+	f.r.now = 6000000000ull;
+	release_run(&f.r, true, false, UINT32_MAX); /* fifo: the same pace */
+	CHECK(order_is(&f, later, 4));
+	/* unflagged (no turn to wait for): the rest goes at once */
+	next_turn = 0;
+	ops.gated = NULL;
+	release_run(&f.r, false, false, UINT32_MAX);
+	CHECK(f.q.count == 0 && f.r.wake_ns == 0);
+	hq_free(&f.q);
+}
+
 int main(void)
 {
+	test_contained_paced();
 	test_fifo_order();
 	test_fair_order();
 	test_rate_budget();

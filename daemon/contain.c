@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Containment (see contain.h): the kernel tells first contacts and queues
+ * those of flagged scopes; this file judges their outcomes, keeps each
+ * scope's working set bounded, flags and unflags, and paces the release of
+ * what a flagged scope queued.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "config.h"
+#include "contain.h"
+#include "kern.h"
+#include "log.h"
+#include "procinfo.h"
+#include "shared.h"
+
+static size_t bucket(uint32_t kind, uint64_t id)
+{
+	id ^= (uint64_t)kind << 60;
+	id *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(id >> 54) & (HO_CONTAIN_BUCKETS - 1);
+}
+
+static struct cscope **slot_of(const struct contain *c, uint32_t kind, uint64_t id)
+{
+	struct cscope **pp = (struct cscope **)&c->b[bucket(kind, id)];
+
+	while (*pp && ((*pp)->kind != kind || (*pp)->id != id))
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+const struct cscope *contain_find(const struct contain *c, uint32_t kind, uint64_t id)
+{
+	return *slot_of(c, kind, id);
+}
+
+static void publish(struct contain *c)
+{
+	shared_set(kern_state(c->k)->flagged_scopes, c->flagged);
+}
+
+static const char *scope_name(const struct cscope *s, char *buf, size_t len)
+{
+	char path[HO_CGROUP_LEN];
+
+	if (s->kind == HO_SCOPE_PROC)
+		snprintf(buf, len, "pid %u (%s)", s->tgid, s->comm);
+	else
+		snprintf(buf, len, "cgroup %s", cgroup_path(s->cgid, s->tgid, path, sizeof(path)));
+	return buf;
+}
+
+static void unflag(struct contain *c, struct cscope *s, const char *why)
+{
+	char name[HO_CGROUP_LEN + 32];
+
+	s->t.flagged = false;
+	(void)kern_flag(c->k, s->kind, s->id, false);
+	c->flagged--;
+	publish(c);
+	pr_notice("%s is no longer flagged as a scanner: %s", scope_name(s, name, sizeof(name)),
+		  why);
+}
+
+/* The scope goes: its working set leaves the kernel, its flag too. */
+static void drop(struct contain *c, struct cscope *s)
+{
+	struct cscope **pp = slot_of(c, s->kind, s->id);
+
+	if (s->t.flagged)
+		unflag(c, s, "it is gone");
+	for (uint32_t i = 0; i < s->nws; i++)
+		(void)kern_reached(c->k, s->kind, s->id, s->ws[i], NULL, true);
+	*pp = s->hnext;
+	free(s->ws);
+	free(s);
+	c->n--;
+}
+
+/* Room for one more: the unflagged scope judged longest ago goes. */
+static bool make_room(struct contain *c)
+{
+	struct cscope *old = NULL;
+
+	for (size_t b = 0; b < HO_CONTAIN_BUCKETS; b++)
+		for (struct cscope *s = c->b[b]; s; s = s->hnext)
+			if (!s->t.flagged && (!old || s->last_ns < old->last_ns))
+				old = s;
+	if (!old)
+		return false;
+	drop(c, old);
+	return true;
+}
+
+static struct cscope *get(struct contain *c, uint32_t kind, uint64_t id)
+{
+	struct cscope **pp = slot_of(c, kind, id), *s;
+
+	if (*pp)
+		return *pp;
+	if (c->n >= HO_CONTAIN_SCOPES && !make_room(c))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->kind = kind;
+	s->id = id;
+	pp = slot_of(c, kind, id); /* make_room may have changed the chain */
+	*pp = s;
+	c->n++;
+	return s;
+}
+
+void contain_configure(struct contain *c, struct kern *k, const struct ho_config *cfg)
+{
+	c->k = k;
+	c->on = cfg->mode == HO_MODE_CONTAIN;
+	/* config_finish checked them */
+	(void)trw_params_init(&c->p, cfg->benign_success, cfg->scanner_success, cfg->flag_after,
+			      TRW_CREDIT_DEFAULT);
+	c->working_set = cfg->working_set;
+	c->interval_ns = 1000000000ull / cfg->contain_rate;
+	c->quiet_ns = (uint64_t)cfg->quiet * 1000000000ull;
+	kern_set_detect(k, c->on);
+}
+
+static bool addr_in(const uint8_t (*v)[16], uint32_t n, const uint8_t addr[16])
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!memcmp(v[i], addr, 16))
+			return true;
+	return false;
+}
+
+/*
+ * A destination the kernel put in the scope's working set: kept, and the
+ * least recently used one given up when the set is full.
+ */
+static void ws_add(struct contain *c, struct cscope *s, const uint8_t addr[16])
+{
+	uint64_t oldest = UINT64_MAX, last;
+	uint32_t victim = 0;
+
+	if (addr_in((const uint8_t(*)[16])s->ws, s->nws, addr))
+		return;
+	if (s->nws < c->working_set) {
+		if (s->nws == s->capws) {
+			uint32_t cap = s->capws ? s->capws * 2 : 8;
+			void *v = realloc(s->ws, (size_t)cap * 16);
+
+			if (!v)
+				return;
+			s->ws = v;
+			s->capws = cap;
+		}
+		memcpy(s->ws[s->nws++], addr, 16);
+		return;
+	}
+	for (uint32_t i = 0; i < s->nws; i++) {
+		if (kern_reached(c->k, s->kind, s->id, s->ws[i], &last, false))
+			last = 0; /* the kernel's own bound took it already */
+		if (last < oldest) {
+			oldest = last;
+			victim = i;
+		}
+	}
+	(void)kern_reached(c->k, s->kind, s->id, s->ws[victim], NULL, true);
+	memcpy(s->ws[victim], addr, 16);
+}
+
+static void forget_failed(struct cscope *s, const uint8_t addr[16])
+{
+	uint32_t n = s->nfailed_lately < HO_FAILED_LATELY ? s->nfailed_lately : HO_FAILED_LATELY;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (!memcmp(s->failed_lately[i], addr, 16))
+			memset(s->failed_lately[i], 0, 16);
+}
+
+/* A failed destination: false if it failed lately already (it counts once). */
+static bool remember_failed(struct cscope *s, const struct ho_attempt *a)
+{
+	uint32_t n = s->nfailed_lately < HO_FAILED_LATELY ? s->nfailed_lately : HO_FAILED_LATELY;
+
+	if (addr_in((const uint8_t(*)[16])s->failed_lately, n, a->daddr))
+		return false;
+	memcpy(s->failed_lately[s->nfailed_lately++ % HO_FAILED_LATELY], a->daddr, 16);
+	s->samples[s->nsamples++ % HO_EVENT_SAMPLES] =
+		(struct ho_ctl_dest){.family = a->family, .port = a->dport};
+	memcpy(s->samples[(s->nsamples - 1) % HO_EVENT_SAMPLES].addr, a->daddr, 16);
+	return true;
+}
+
+static const char *dest_str(const struct ho_ctl_dest *d, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	(void)inet_ntop(d->family == AF_INET6 ? AF_INET6 : AF_INET, d->addr, ip, sizeof(ip));
+	snprintf(buf, len, d->family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, d->port);
+	return buf;
+}
+
+/* The alarm: one warning in the log, one event for `halfopen events` and followers. */
+static void alarm_flagged(struct contain *c, struct cscope *s)
+{
+	struct ho_ctl_event_row r = {.kind = HO_EVENT_FLAGGED};
+	char name[HO_CGROUP_LEN + 32], user[64], ex[4][64] = {""};
+	struct timespec ts;
+	uint32_t n = s->nsamples < HO_EVENT_SAMPLES ? s->nsamples : HO_EVENT_SAMPLES;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r.time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	r.scope_kind = s->kind;
+	r.limit = (uint32_t)(1000000000ull / c->interval_ns);
+	r.top_tgid = s->tgid;
+	r.top_uid = s->uid;
+	memcpy(r.top_comm, s->comm, sizeof(r.top_comm));
+	cgroup_path(s->cgid, s->tgid, r.top_cgroup, sizeof(r.top_cgroup));
+	r.first_ok = s->ok;
+	r.first_failed = s->failed;
+	for (uint32_t i = 0; i < n; i++) {
+		/* the most recent first */
+		r.samples[i] = s->samples[(s->nsamples - 1 - i) % HO_EVENT_SAMPLES];
+		dest_str(&r.samples[i], ex[i], sizeof(ex[i]));
+	}
+	if (s->kind == HO_SCOPE_PROC)
+		snprintf(r.scope, sizeof(r.scope), "process %u", s->tgid);
+	else
+		snprintf(r.scope, sizeof(r.scope), "cgroup %.190s", r.top_cgroup);
+	pr_warn("event=scanner %s flagged as a scanner: %u of %u first contacts succeeded, %u "
+		"failed (e.g. %s%s%s%s%s%s%s); pid %u (%s) uid %u (%s) cgroup %s; its new first "
+		"contacts are released at %u a second (halfopen pardon %s %s)",
+		scope_name(s, name, sizeof(name)), s->ok, s->ok + s->failed, s->failed, ex[0],
+		ex[1][0] ? ", " : "", ex[1], ex[2][0] ? ", " : "", ex[2], ex[3][0] ? ", " : "",
+		ex[3], s->tgid, s->comm, s->uid, user_name(s->uid, user, sizeof(user)),
+		r.top_cgroup, r.limit, s->kind == HO_SCOPE_PROC ? "pid" : "cgroup",
+		s->kind == HO_SCOPE_PROC ? r.scope + 8 : r.top_cgroup);
+	if (c->nalarms < HO_ALARMS_PENDING)
+		c->alarms[c->nalarms++] = r;
+}
+
+static void judge(struct contain *c, uint32_t kind, uint64_t id, const struct ho_attempt *a,
+		  enum trw_outcome o, uint64_t now)
+{
+	struct cscope *s = get(c, kind, id);
+	int r;
+
+	if (!s) {
+		c->unjudged++;
+		return;
+	}
+	s->tgid = a->tgid;
+	s->uid = a->uid;
+	s->cgid = a->cgid;
+	memcpy(s->comm, a->comm, sizeof(s->comm));
+	s->last_ns = now;
+	if (o == TRW_OK) {
+		s->ok++;
+		forget_failed(s, a->daddr);
+		ws_add(c, s, a->daddr);
+	} else {
+		if (!remember_failed(s, a))
+			return; /* one destination is one piece of evidence */
+		s->failed++;
+		s->last_fail_ns = now;
+	}
+	r = trw_observe(&c->p, &s->t, o);
+	if (r > 0) {
+		(void)kern_flag(c->k, s->kind, s->id, true);
+		c->flagged++;
+		c->flagged_total++;
+		publish(c);
+		s->next_release_ns = 0;
+		alarm_flagged(c, s);
+	} else if (r < 0) {
+		s->t.flagged = true; /* unflag() says so itself */
+		unflag(c, s, "its first contacts succeed again");
+	}
+}
+
+void contain_on_end(struct contain *c, const struct ho_attempt *a, uint32_t outcome,
+		    uint64_t end_ns)
+{
+	enum trw_outcome o;
+
+	if (!c->on || (a->flags & HO_AT_EXEMPT))
+		return;
+	if (outcome == HO_OUT_ESTABLISHED)
+		o = TRW_OK;
+	else if (outcome == HO_OUT_REFUSED || outcome == HO_OUT_FAILED)
+		o = TRW_FAIL;
+	else if (outcome == HO_OUT_CLOSED && a->out_ns && end_ns - a->out_ns >= HO_ABANDON_NS)
+		o = TRW_FAIL; /* abandoned after its SYN was out a while */
+	else
+		return; /* closed at once: no evidence either way */
+	if (a->flags & HO_AT_FIRST_P)
+		judge(c, HO_SCOPE_PROC, a->tgid, a, o, end_ns);
+	/* the root cgroup is the whole host: its processes are judged one by one */
+	if ((a->flags & HO_AT_FIRST_C) && a->cgid != HO_CGROUP_ROOT_ID)
+		judge(c, HO_SCOPE_CGROUP, a->cgid, a, o, end_ns);
+}
+
+/* The flagged scopes a contained attempt is paced by. */
+static uint32_t pacers(struct contain *c, const struct ho_attempt *a, struct cscope *out[2])
+{
+	uint32_t n = 0;
+
+	if (a->flags & HO_AT_CONT_P)
+		out[n] = *slot_of(c, HO_SCOPE_PROC, a->tgid);
+	n += (a->flags & HO_AT_CONT_P) && out[n] && out[n]->t.flagged;
+	if (a->flags & HO_AT_CONT_C)
+		out[n] = *slot_of(c, HO_SCOPE_CGROUP, a->cgid);
+	n += (a->flags & HO_AT_CONT_C) && out[n] && out[n]->t.flagged;
+	return n;
+}
+
+uint64_t contain_gate(struct contain *c, const struct ho_attempt *a, uint64_t now)
+{
+	struct cscope *s[2];
+	uint32_t n = pacers(c, a, s);
+	uint64_t wait = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (s[i]->next_release_ns > now && s[i]->next_release_ns - now > wait)
+			wait = s[i]->next_release_ns - now;
+	return wait;
+}
+
+void contain_released(struct contain *c, const struct ho_attempt *a, uint64_t now)
+{
+	struct cscope *s[2];
+	uint32_t n = pacers(c, a, s);
+
+	for (uint32_t i = 0; i < n; i++)
+		s[i]->next_release_ns = now + c->interval_ns;
+}
+
+bool contain_tick(struct contain *c, uint64_t now)
+{
+	bool freed = false;
+
+	for (size_t b = 0; b < HO_CONTAIN_BUCKETS; b++) {
+		struct cscope *s = c->b[b], *next;
+
+		for (; s; s = next) {
+			next = s->hnext;
+			if (s->kind == HO_SCOPE_PROC && !proc_alive((uint32_t)s->id)) {
+				freed |= s->t.flagged;
+				drop(c, s);
+			} else if (s->t.flagged && now - s->last_fail_ns >= c->quiet_ns) {
+				trw_reset(&s->t);
+				s->t.flagged = true;
+				unflag(c, s, "no failed first contact for the quiet period");
+				freed = true;
+			}
+		}
+	}
+	return freed;
+}
+
+int contain_pardon(struct contain *c, uint32_t kind, uint64_t id)
+{
+	struct cscope *s = *slot_of(c, kind, id);
+	bool was;
+
+	if (!s)
+		return -ENOENT;
+	was = s->t.flagged;
+	trw_reset(&s->t);
+	s->nfailed_lately = 0;
+	if (was) {
+		s->t.flagged = true;
+		unflag(c, s, "pardoned by root");
+	}
+	return 0;
+}
+
+void contain_verdict(const struct contain *c, uint32_t kind, uint64_t id, uint32_t *verdict,
+		     int32_t *score, uint32_t *ok, uint32_t *failed)
+{
+	const struct cscope *s = contain_find(c, kind, id);
+
+	*verdict = !s ? HO_VERDICT_NONE : s->t.flagged ? HO_VERDICT_FLAGGED : HO_VERDICT_OK;
+	*score = s ? s->t.score : 0;
+	*ok = s ? s->ok : 0;
+	*failed = s ? s->failed : 0;
+}
+
+bool contain_alarm(struct contain *c, struct ho_ctl_event_row *out)
+{
+	if (!c->nalarms)
+		return false;
+	*out = c->alarms[0];
+	memmove(c->alarms, c->alarms + 1, --c->nalarms * sizeof(c->alarms[0]));
+	return true;
+}
+
+void contain_free(struct contain *c)
+{
+	for (size_t b = 0; b < HO_CONTAIN_BUCKETS; b++) {
+		struct cscope *s = c->b[b], *next;
+
+		for (; s; s = next) {
+			next = s->hnext;
+			free(s->ws);
+			free(s);
+		}
+		c->b[b] = NULL;
+	}
+	c->n = 0;
+}

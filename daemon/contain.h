@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Containment: the scanner test (lib/trw.c) run on the first contacts of
+ * every process and cgroup, their working sets, the flags the kernel reads
+ * (bpf "flagged", "reached"), and the pace at which a flagged scope's first
+ * contacts are released. See docs/design.md, "Containment".
+ */
+#ifndef HO_CONTAIN_H
+#define HO_CONTAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "ctl_proto.h"
+#include "halfopen.h"
+#include "trw.h"
+
+struct kern;
+struct ho_config;
+
+#define HO_CONTAIN_SCOPES  8192 /* processes and cgroups judged at once */
+#define HO_FAILED_LATELY   64	/* failed destinations remembered per scope: one counts once */
+#define HO_CONTAIN_BUCKETS 1024
+#define HO_ALARMS_PENDING  16
+#define HO_CGROUP_ROOT_ID  1 /* the id of the cgroup v2 root, where processes of no cgroup are */
+
+struct cscope {
+	uint32_t kind; /* HO_SCOPE_PROC or HO_SCOPE_CGROUP */
+	uint64_t id;   /* tgid or cgroup id */
+	struct trw_state t;
+	uint32_t ok, failed;	  /* first contacts judged */
+	uint64_t last_ns;	  /* last first contact judged */
+	uint64_t last_fail_ns;	  /* last failed one */
+	uint64_t next_release_ns; /* flagged: the next first contact may go at */
+	uint32_t tgid, uid;	  /* the last process seen */
+	uint64_t cgid;
+	char comm[HO_COMM_LEN];
+	struct ho_ctl_dest samples[HO_EVENT_SAMPLES]; /* the last failed first contacts */
+	uint32_t nsamples;
+	uint8_t failed_lately[HO_FAILED_LATELY][16];
+	uint32_t nfailed_lately;
+	uint8_t (*ws)[16]; /* the working set we keep bounded (the kernel holds it) */
+	uint32_t nws, capws;
+	struct cscope *hnext;
+};
+
+struct contain {
+	struct kern *k;
+	bool on;
+	struct trw_params p;
+	uint32_t working_set; /* bound per scope */
+	uint64_t interval_ns; /* between two releases of a flagged scope */
+	uint64_t quiet_ns;    /* no failed first contact that long: unflagged */
+	struct cscope *b[HO_CONTAIN_BUCKETS];
+	uint32_t n;
+	uint32_t flagged;	/* scopes flagged now */
+	uint64_t flagged_total; /* flags since start */
+	uint64_t unjudged;	/* first contacts not judged: no room for their scope */
+	struct ho_ctl_event_row alarms[HO_ALARMS_PENDING]; /* for the loop to send */
+	uint32_t nalarms;
+};
+
+/* Settings (start and reload); on: contain mode. */
+void contain_configure(struct contain *c, struct kern *k, const struct ho_config *cfg);
+/* A first contact in flight ended (HO_EV_FIRST_END). */
+void contain_on_end(struct contain *c, const struct ho_attempt *a, uint32_t outcome,
+		    uint64_t end_ns);
+/*
+ * Release pacing of a contained attempt (HO_AT_CONT_*): 0 if it may go at
+ * now, else how long until it may. contain_released() takes the turn.
+ */
+uint64_t contain_gate(struct contain *c, const struct ho_attempt *a, uint64_t now);
+void contain_released(struct contain *c, const struct ho_attempt *a, uint64_t now);
+/* Once a second: quiet periods, scopes that are gone. Returns true if one was unflagged. */
+bool contain_tick(struct contain *c, uint64_t now);
+/* Start a scope afresh; -ENOENT if it is not judged. */
+int contain_pardon(struct contain *c, uint32_t kind, uint64_t id);
+const struct cscope *contain_find(const struct contain *c, uint32_t kind, uint64_t id);
+/* The verdict of a scope, for rows. */
+void contain_verdict(const struct contain *c, uint32_t kind, uint64_t id, uint32_t *verdict,
+		     int32_t *score, uint32_t *ok, uint32_t *failed);
+/* An alarm raised since the last call: true and *out filled. */
+bool contain_alarm(struct contain *c, struct ho_ctl_event_row *out);
+void contain_free(struct contain *c);
+
+#endif

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The containment module (daemon/contain.c) against a pretend kernel: the
+ * flagged and reached maps are recorded here. First contacts' ends flag a
+ * scope after 10 distinct failures, a repeated failure counts once, a close
+ * before 1 s is no evidence and after it a failure, the root cgroup is not
+ * judged, the working set is kept to its bound least recently used out, a
+ * flagged scope's releases are paced, and quiet periods, successes and
+ * pardons unflag.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "contain.h"
+#include "kern.h"
+#include "log.h"
+#include "unit.h"
+
+static struct ho_kstate kst;
+static int flagged_calls, unflag_calls, detect;
+static uint8_t deleted[16];
+static int ndeleted;
+static uint64_t last_use[256]; /* by the address's last byte: what the kernel recorded */
+
+struct ho_kstate *kern_state(struct kern *k)
+{
+	(void)k;
+	return &kst;
+}
+
+void kern_set_detect(struct kern *k, bool on)
+{
+	(void)k;
+	detect = on;
+}
+
+int kern_flag(struct kern *k, uint32_t kind, uint64_t id, bool on)
+{
+	(void)k;
+	(void)kind;
+	(void)id;
+	if (on)
+		flagged_calls++;
+	else
+		unflag_calls++;
+	return 0;
+}
+
+int kern_reached(struct kern *k, uint32_t kind, uint64_t id, const uint8_t addr[16],
+		 uint64_t *last_ns, bool del)
+{
+	(void)k;
+	(void)kind;
+	(void)id;
+	if (del) {
+		memcpy(deleted, addr, 16);
+		ndeleted++;
+		return 0;
+	}
+	*last_ns = last_use[addr[3]];
+	return 0;
+}
+
+#define S 1000000000ull
+
+static struct ho_attempt attempt(uint32_t tgid, uint64_t cgid, uint8_t last, uint32_t flags)
+{
+	struct ho_attempt a = {.tgid = tgid,
+			       .uid = 1000,
+			       .cgid = cgid,
+			       .family = 2,
+			       .dport = 445,
+			       .flags = flags,
+			       .out_ns = 100 * S};
+
+	a.daddr[0] = 10;
+	a.daddr[1] = 43;
+	a.daddr[3] = last;
+	memcpy(a.comm, "worm", 5);
+	return a;
+}
+
+static void setup(struct contain *c, struct ho_config *cfg)
+{
+	config_defaults(cfg);
+	cfg->working_set = 4;
+	cfg->quiet = 60;
+	memset(c, 0, sizeof(*c));
+	memset(&kst, 0, sizeof(kst));
+	flagged_calls = unflag_calls = ndeleted = 0;
+	contain_configure(c, NULL, cfg);
+}
+
+static void test_flag_after_ten_distinct_failures(void)
+{
+	static struct contain c;
+	struct ho_config cfg;
+	struct ho_ctl_event_row r;
+	uint32_t me = (uint32_t)getpid(), v, ok, failed;
+	struct ho_attempt a;
+	int32_t score;
+
+	setup(&c, &cfg);
+	CHECK(detect);
+	for (uint8_t i = 1; i <= 9; i++) {
+		a = attempt(me, 77, i, HO_AT_FIRST_P | HO_AT_FIRST_C);
+		contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
+		/* the same address again: one piece of evidence */
+		contain_on_end(&c, &a, HO_OUT_REFUSED, 101 * S);
+	}
+	CHECK(!c.flagged && !flagged_calls);
+	a = attempt(me, 77, 10, HO_AT_FIRST_P | HO_AT_FIRST_C);
+	/* closed 0.5 s after its SYN went out: nothing; 1 s: failed (abandoned) */
+	contain_on_end(&c, &a, HO_OUT_CLOSED, a.out_ns + S / 2);
+	CHECK(!c.flagged);
+	contain_on_end(&c, &a, HO_OUT_CLOSED, a.out_ns + S);
+	CHECK(c.flagged == 2 && flagged_calls == 2 && kst.flagged_scopes == 2);
+	contain_verdict(&c, HO_SCOPE_PROC, me, &v, &score, &ok, &failed);
+	CHECK(v == HO_VERDICT_FLAGGED && ok == 0 && failed == 10 && score == 4600);
+	/* the alarms: the process's, then its cgroup's, naming it and samples */
+	CHECK(contain_alarm(&c, &r));
+	CHECK(r.kind == HO_EVENT_FLAGGED && r.scope_kind == HO_SCOPE_PROC && r.top_tgid == me);
+	CHECK(r.first_failed == 10 && r.first_ok == 0 && !strcmp(r.top_comm, "worm"));
+	CHECK(r.samples[0].family == 2 && r.samples[0].port == 445 && r.samples[0].addr[3] == 10);
+	CHECK(r.samples[3].addr[3] == 7 && r.limit == 1);
+	CHECK(contain_alarm(&c, &r) && r.scope_kind == HO_SCOPE_CGROUP);
+	CHECK(!contain_alarm(&c, &r));
+	contain_free(&c);
+}
+
+static void test_root_cgroup_and_exempt_not_judged(void)
+{
+	static struct contain c;
+	struct ho_config cfg;
+	struct ho_attempt a;
+
+	setup(&c, &cfg);
+	for (uint8_t i = 1; i <= 20; i++) {
+		a = attempt((uint32_t)getpid(), HO_CGROUP_ROOT_ID, i, HO_AT_FIRST_C);
+		contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
+		a = attempt((uint32_t)getpid(), 5, i, HO_AT_FIRST_P | HO_AT_FIRST_C | HO_AT_EXEMPT);
+		contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
+	}
+	CHECK(!c.flagged && !c.n);
+	contain_free(&c);
+}
+
+/* Pacing: one release a second; unflagged by successes, then paced no more. */
+static void test_pacing_and_unflag_by_successes(void)
+{
+	static struct contain c;
+	struct ho_config cfg;
+	struct ho_attempt a, q;
+	uint32_t me = (uint32_t)getpid();
+
+	setup(&c, &cfg);
+	for (uint8_t i = 1; i <= 10; i++) {
+		a = attempt(me, 9, i, HO_AT_FIRST_P);
+		contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
+	}
+	CHECK(c.flagged == 1);
+	q = attempt(me, 9, 200, HO_AT_FIRST_P | HO_AT_CONT_P);
+	CHECK(contain_gate(&c, &q, 200 * S) == 0);
+	contain_released(&c, &q, 200 * S);
+	CHECK(contain_gate(&c, &q, 200 * S + 1) == S - 1);
+	CHECK(contain_gate(&c, &q, 201 * S) == 0);
+	/* three successes: back to 0, unflagged; no pace any more */
+	for (uint8_t i = 101; i <= 103; i++) {
+		a = attempt(me, 9, i, HO_AT_FIRST_P);
+		contain_on_end(&c, &a, HO_OUT_ESTABLISHED, 202 * S);
+	}
+	CHECK(c.flagged == 0 && unflag_calls == 1 && kst.flagged_scopes == 0);
+	contain_released(&c, &q, 203 * S);
+	CHECK(contain_gate(&c, &q, 203 * S) == 0);
+	contain_free(&c);
+}
+
+/* The working set: kept to its bound, the least recently used one given up. */
+static void test_working_set_bound(void)
+{
+	static struct contain c;
+	struct ho_config cfg;
+	struct ho_attempt a;
+	const struct cscope *s;
+
+	setup(&c, &cfg);
+	for (uint8_t i = 1; i <= 4; i++) {
+		last_use[i] = 1000 + i;
+		a = attempt((uint32_t)getpid(), 9, i, HO_AT_FIRST_P);
+		contain_on_end(&c, &a, HO_OUT_ESTABLISHED, 101 * S);
+	}
+	s = contain_find(&c, HO_SCOPE_PROC, (uint32_t)getpid());
+	CHECK(s && s->nws == 4 && !ndeleted);
+	last_use[1] = 5000; /* used again since: 2 is now the least recently used */
+	a = attempt((uint32_t)getpid(), 9, 5, HO_AT_FIRST_P);
+	contain_on_end(&c, &a, HO_OUT_ESTABLISHED, 101 * S);
+	CHECK(s->nws == 4 && ndeleted == 1 && deleted[3] == 2);
+	contain_free(&c);
+}
+
+static void test_quiet_and_pardon(void)
+{
+	static struct contain c;
+	struct ho_config cfg;
+	struct ho_attempt a;
+	uint32_t me = (uint32_t)getpid();
+
+	setup(&c, &cfg);
+	for (uint8_t i = 1; i <= 10; i++) {
+		a = attempt(me, 9, i, HO_AT_FIRST_P | HO_AT_FIRST_C);
+		contain_on_end(&c, &a, HO_OUT_FAILED, 100 * S);
+	}
+	CHECK(c.flagged == 2);
+	CHECK(!contain_tick(&c, 159 * S) && c.flagged == 2);
+	CHECK(contain_tick(&c, 160 * S) && c.flagged == 0);
+	CHECK(contain_find(&c, HO_SCOPE_PROC, me)->t.score == 0);
+	/* flagged again, then pardoned */
+	for (uint8_t i = 11; i <= 20; i++) {
+		a = attempt(me, 9, i, HO_AT_FIRST_P);
+		contain_on_end(&c, &a, HO_OUT_FAILED, 170 * S);
+	}
+	CHECK(c.flagged == 1);
+	CHECK(contain_pardon(&c, HO_SCOPE_PROC, me) == 0 && c.flagged == 0);
+	CHECK(contain_pardon(&c, HO_SCOPE_PROC, 1u << 30) == -ENOENT);
+	contain_free(&c);
+}
+
+int main(void)
+{
+	log_init("test_contain", HO_LOG_ERR); /* its warnings are the subject, not noise */
+	test_flag_after_ten_distinct_failures();
+	test_root_cgroup_and_exempt_not_judged();
+	test_pacing_and_unflag_by_successes();
+	test_working_set_bound();
+	test_quiet_and_pardon();
+	return unit_done("test_contain");
+}
