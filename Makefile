@@ -38,7 +38,7 @@ CLI_O    := $(addprefix $(BUILD)/cli/,$(addsuffix .o,$(CLI)))
 LIB_SRC  := $(wildcard lib/*.c)
 UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
-.PHONY: all clean check unit test demo bench bench-raw bench-sockopt format format-check install uninstall doc fuzz fuzz-build
+.PHONY: all clean check unit test demo bench bench-raw bench-sockopt bench-contain format format-check install uninstall doc fuzz fuzz-build
 all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/howorm $(BUILD)/hosockopt $(BUILD)/connect_info $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5 \
@@ -149,6 +149,15 @@ bench: all $(BUILD)/nfq_accept
 
 bench-raw: all
 	bench/raw.sh
+
+# The containment benchmark: bench/contain.sh, docs/benchmarks.md.
+$(BUILD)/hodelay: bench/hodelay.c $(BUILD)/daemon/nfq.o $(BUILD)/lib/log.o $(BUILD)/lib/text.o
+	$(CC) $(CFLAGS) $(DAEMON_INC) $^ -o $@ $(LDLIBS)
+$(BUILD)/howeb: bench/howeb.c | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@
+
+bench-contain: all $(BUILD)/hodelay $(BUILD)/howeb
+	bench/contain.sh
 
 # The socket interface's cost (halfopen(7)): getsockopt and connect, with and without it.
 bench-sockopt: all
