@@ -194,8 +194,15 @@ static __always_inline void fill_info(struct bpf_sockopt *ctx, struct halfopen_i
 		 * attempt still connecting was admitted at once and is in flight
 		 * (its age is not kept: 0). Ended, or never connected: untracked.
 		 */
-		if (sk->state == BPF_TCP_SYN_SENT && !sk_to_loopback(sk))
+		if (sk->state == BPF_TCP_SYN_SENT && !sk_to_loopback(sk)) {
+			/* the asker is, as a rule, the socket's process */
+			struct ho_attempt me = {.tgid = bpf_get_current_pid_tgid() >> 32,
+						.cgid = bpf_get_current_cgroup_id()};
+
 			i->hi_state = HALFOPEN_IN_FLIGHT;
+			if (scanner_now(&me))
+				i->hi_flags |= HALFOPEN_F_SCANNER;
+		}
 		return;
 	}
 	cookie = s->cookie;
