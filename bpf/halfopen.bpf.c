@@ -329,8 +329,13 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	}
 	__builtin_memcpy(a.daddr, d, sizeof(d));
 	__builtin_memcpy(a.saddr, l, sizeof(l));
-	if (is_loopback(&a))
+	if (is_loopback(&a)) {
+		/* untracked: forget the end of an earlier attempt of this socket */
+		sk = sk_info_of(skops, 0);
+		if (sk)
+			__sync_fetch_and_and(&sk->flags, ~HO_SK_ENDED);
 		return;
+	}
 	cookie = bpf_get_socket_cookie(skops);
 	/* a storage only if the socket asked for HALFOPEN_NOQUEUE: no allocation here */
 	sk = sk_info_of(skops, 0);
@@ -385,12 +390,26 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 		if (!sk)
 			sk = sk_info_of(skops, BPF_SK_STORAGE_GET_F_CREATE);
 	}
-	if (sk)
+	if (sk) {
 		sk->cookie = cookie;
+		/* a new attempt: an earlier one's end no longer answers */
+		__sync_fetch_and_and(&sk->flags, ~HO_SK_ENDED);
+	}
 	if (bpf_map_update_elem(&attempts, &cookie, &a, BPF_NOEXIST)) {
 		/* table full: fail open, never block what we cannot track */
 		if (admit)
 			give_all(&set, exempt);
+		/*
+		 * A storage with the cookie but no attempt reads untracked;
+		 * without one, a SYN_SENT socket would read in flight. Rare.
+		 */
+		if (!sk) {
+			sk = sk_info_of(skops, BPF_SK_STORAGE_GET_F_CREATE);
+			if (sk) {
+				sk->cookie = cookie;
+				__sync_fetch_and_and(&sk->flags, ~HO_SK_ENDED);
+			}
+		}
 		__sync_fetch_and_add(&st.untracked, 1);
 		return;
 	}

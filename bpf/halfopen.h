@@ -176,7 +176,8 @@ struct ho_stats {
 
 /*
  * What a socket remembers of halfopen (socket local storage, map "sk_info"),
- * created when it sets HALFOPEN_NOQUEUE or when its attempt is tracked: its
+ * created when it sets HALFOPEN_NOQUEUE or when its attempt is held (or
+ * could not be tracked: the table was full): its
  * cookie (a cgroup/getsockopt program has no helper that gives it), the
  * application's HALFOPEN_NOQUEUE wish, and, once its attempt has ended, how,
  * for getsockopt(HALFOPEN_INFO) after the attempt left the table.

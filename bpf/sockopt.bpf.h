@@ -373,6 +373,8 @@ static __always_inline struct ho_sk *noqueue_sk(struct bpf_sock_addr *ctx)
 	if (ctx->type != SOCK_STREAM_ || ctx->protocol != IPPROTO_TCP_ ||
 	    bpf_get_netns_cookie(ctx) != netns_cookie)
 		return NULL;
+	/* a new connect: an earlier attempt's end no longer answers (refused: untracked) */
+	__sync_fetch_and_and(&s->flags, ~HO_SK_ENDED);
 	return s;
 }
 
