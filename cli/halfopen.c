@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		"  ps [-p PID] [-u USER] [--cgroup PATH] [--state in-flight|queued] [-n N]\n"
 		"                               attempts in flight and queued now, oldest first\n"
 		"  stats [--procs|--cgroups]    counters per process and per cgroup since start\n"
-		"  events [-f]                  the last limit events; -f follows new ones\n"
+		"  events [-f]                  the last events (limit, scanner, raw); -f follows\n"
 		"  top [-b] [-n ITER]           live view; -b: batch (plain text) ITER times\n"
 		"  policy list                  policies of cgroups and users, with their counts\n"
 		"  policy set SCOPE RULE [--persist]\n"
