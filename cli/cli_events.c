@@ -9,6 +9,16 @@
 #include "parse.h"
 #include "procinfo.h"
 
+/* The event's process, after "comm": its comm, then "uid", "user", "cgroup". */
+static void json_who(const struct ho_ctl_event_row *r, const char *user)
+{
+	json_str(stdout, r->top_comm);
+	printf(",\"uid\":%u,\"user\":", r->top_uid);
+	json_str(stdout, user);
+	printf(",\"cgroup\":");
+	json_str(stdout, r->top_cgroup);
+}
+
 static const char *dest(const struct ho_ctl_dest *d, char *buf, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
@@ -31,11 +41,7 @@ static void flagged_row(const struct ho_ctl_event_row *r, const char *when, cons
 		       (uint64_t)(r->time_ns / 1000000u % 1000u));
 		json_str(stdout, r->scope);
 		printf(",\"pid\":%u,\"comm\":", r->top_tgid);
-		json_str(stdout, r->top_comm);
-		printf(",\"uid\":%u,\"user\":", r->top_uid);
-		json_str(stdout, user);
-		printf(",\"cgroup\":");
-		json_str(stdout, r->top_cgroup);
+		json_who(r, user);
 		printf(",\"first_ok\":%u,\"first_failed\":%u,\"rate\":%u,\"samples\":[",
 		       r->first_ok, r->first_failed, r->limit);
 		for (int i = 0; i < HO_EVENT_SAMPLES && r->samples[i].family; i++)
@@ -81,11 +87,7 @@ static int raw_row(const struct ho_ctl_event_row *r)
 		printf("{\"time\":%" PRIu64 ".%03" PRIu64 ",\"kind\":\"%s\",\"pid\":%u,\"comm\":",
 		       (uint64_t)(r->time_ns / 1000000000u),
 		       (uint64_t)(r->time_ns / 1000000u % 1000u), raw_kinds[k], r->top_tgid);
-		json_str(stdout, r->top_comm);
-		printf(",\"uid\":%u,\"user\":", r->top_uid);
-		json_str(stdout, user);
-		printf(",\"cgroup\":");
-		json_str(stdout, r->top_cgroup);
+		json_who(r, user);
 		printf(",\"family\":%u,\"type\":%u}\n", r->raw_family, r->raw_type);
 	} else {
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
@@ -122,11 +124,7 @@ static int event_row(void *ctx, const void *p)
 		       (uint64_t)(r->time_ns / 1000000000u),
 		       (uint64_t)(r->time_ns / 1000000u % 1000u), r->limit ? "" : "\"", lim,
 		       r->limit ? "" : "\"", r->in_flight, r->queued, r->top_tgid);
-		json_str(stdout, r->top_comm);
-		printf(",\"uid\":%u,\"user\":", r->top_uid);
-		json_str(stdout, user);
-		printf(",\"cgroup\":");
-		json_str(stdout, r->top_cgroup);
+		json_who(r, user);
 		printf(",\"queued\":%u},\"failfast\":%u,\"scope\":", r->top_queued, r->failfast);
 		if (r->scope[0])
 			json_str(stdout, r->scope);
