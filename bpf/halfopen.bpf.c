@@ -297,6 +297,15 @@ static __always_inline struct ho_sk *sk_info_of(struct bpf_sock_ops *skops, __u6
 	return sk ? bpf_sk_storage_get(&sk_info, sk, 0, flags) : NULL;
 }
 
+/* A new attempt of this socket: its cookie for getsockopt, an earlier end forgotten. */
+static __always_inline void sk_new_attempt(struct ho_sk *sk, __u64 cookie)
+{
+	if (!sk)
+		return;
+	sk->cookie = cookie;
+	__sync_fetch_and_and(&sk->flags, ~HO_SK_ENDED);
+}
+
 static __always_inline void on_connect(struct bpf_sock_ops *skops)
 {
 	struct ho_attempt a = {};
@@ -390,11 +399,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 		if (!sk)
 			sk = sk_info_of(skops, BPF_SK_STORAGE_GET_F_CREATE);
 	}
-	if (sk) {
-		sk->cookie = cookie;
-		/* a new attempt: an earlier one's end no longer answers */
-		__sync_fetch_and_and(&sk->flags, ~HO_SK_ENDED);
-	}
+	sk_new_attempt(sk, cookie);
 	if (bpf_map_update_elem(&attempts, &cookie, &a, BPF_NOEXIST)) {
 		/* table full: fail open, never block what we cannot track */
 		if (admit)
@@ -403,13 +408,8 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 		 * A storage with the cookie but no attempt reads untracked;
 		 * without one, a SYN_SENT socket would read in flight. Rare.
 		 */
-		if (!sk) {
-			sk = sk_info_of(skops, BPF_SK_STORAGE_GET_F_CREATE);
-			if (sk) {
-				sk->cookie = cookie;
-				__sync_fetch_and_and(&sk->flags, ~HO_SK_ENDED);
-			}
-		}
+		if (!sk)
+			sk_new_attempt(sk_info_of(skops, BPF_SK_STORAGE_GET_F_CREATE), cookie);
 		__sync_fetch_and_add(&st.untracked, 1);
 		return;
 	}
