@@ -116,6 +116,35 @@ test_raw_deny_refuses_nmap_not_connects() {
 		fail "plain connects under raw deny: $(cat "$T/b.out")"
 }
 
+# raw deny covers raw IP and packet sockets only: UDP sockets of the same
+# cgroup still send, from an ephemeral port (tc egress lets a port of 1024 or
+# above through at once) and from a low one (through the socket's type).
+test_raw_deny_leaves_udp_alone() {
+	local cg
+	cg=$(make_cgroup scan)
+	raw_start --limit 10
+	ho policy set cgroup "$cg" raw deny
+	px /usr/bin/python3 -u -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 9999))
+s.settimeout(10)
+print("ready")
+for _ in range(2):
+    data, addr = s.recvfrom(64)
+    print("got", data.decode(), addr[1] < 1024)' >"$T/udp.out" 2>&1 &
+	PIDS+=($!)
+	wait_until 5 grep -q ready "$T/udp.out" || fail "the UDP receiver did not start"
+	in_cgroup "$cg" /usr/bin/python3 -c 'import socket
+for name, port in (("ephemeral", 0), ("low", 99)):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    s.sendto(name.encode(), ("'$PEER4'", 9999))' || fail "sending UDP under raw deny failed"
+	wait_until 5 eval '[ "$(grep -c ^got "$T/udp.out")" = 2 ]' ||
+		fail "UDP under raw deny did not arrive: $(cat "$T/udp.out")"
+	grep -q "got ephemeral False" "$T/udp.out" || fail "from the ephemeral port: $(cat "$T/udp.out")"
+	grep -q "got low True" "$T/udp.out" || fail "from port 99: $(cat "$T/udp.out")"
+}
+
 # raw deny for a user: nobody, granted CAP_NET_RAW, makes a raw IP socket
 # until the policy says no; another user is not affected.
 test_raw_deny_for_a_user() {

@@ -178,6 +178,32 @@ test_other_levels_and_no_daemon_get_the_kernels_answer() {
 	diff "$T/before4" "$T/off4" >&2 || fail "socket-interface 0: SOL_HALFOPEN is not as without halfopen"
 }
 
+# Options of every other level reach the kernel's handler as the caller gave
+# them: the setsockopt programs hand them on untouched (optlen 0, the
+# caller's own buffer), short or long, read back with getsockopt.
+test_setsockopt_values_reach_the_kernel() {
+	local py='import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 12345)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 7))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"reno")
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x28)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes([1] * 39 + [0]))
+print(s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+      struct.unpack("ii", s.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)),
+      s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY),
+      s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode(),
+      s.getsockopt(socket.IPPROTO_IP, socket.IP_TOS),
+      len(s.getsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, 40)))'
+	local before
+	before=$(cx /usr/bin/python3 -c "$py")
+	expect_eq "$before" "24690 (1, 7) 1 reno 40 40" "the options without the daemon"
+	daemon_start -l 1
+	expect_eq "$(cx /usr/bin/python3 -c "$py")" "$before" "the options with the daemon"
+	ho -j status >/dev/null || fail "the daemon does not answer"
+}
+
 # HALFOPEN_NOQUEUE: while the limit is full connect() fails at once with
 # ENOBUFS, no SYN leaves, nothing is counted against anyone; with a free slot
 # the same socket connects normally.
