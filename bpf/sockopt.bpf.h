@@ -292,8 +292,9 @@ int ho_getsockopt(struct bpf_sockopt *ctx)
  * the other on the same context: the other one's level must keep its
  * optlen). optlen 0 tells the kernel to use the caller's buffer; left as it
  * was, the kernel copies the program's copy of the value into a buffer it
- * allocates for its own handler (kmalloc, memcpy, kfree) on every
- * setsockopt() of the machine: 0.2-0.3 us each (docs/benchmarks.md).
+ * allocates for its own handler (kmalloc, memcpy, kfree): 20-40 ns of the
+ * 250 ns the hook adds to every setsockopt() of the machine
+ * (docs/benchmarks.md, "Fast path: the rest of a connection").
  */
 static __always_inline int sockopt_pass(struct bpf_sockopt *ctx)
 {
