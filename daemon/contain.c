@@ -475,34 +475,60 @@ void contain_released(struct contain *c, const struct ho_attempt *a, uint64_t no
 		s[i]->next_release_ns = now + c->interval_ns;
 }
 
-#define HO_PROBE_SWEEP 1024 /* probations of processes that are gone, removed a second */
+#define HO_PROBE_SWEEP 1024  /* probations of scopes that are gone, removed a sweep */
+#define HO_CGROUPS_MAX 65536 /* cgroups looked at by one walk of the tree */
 
 struct gone {
-	uint32_t tgid[HO_PROBE_SWEEP];
+	uint64_t id[HO_PROBE_SWEEP];
 	uint32_t n;
+	const uint64_t *live; /* cgroups: the ids of those that exist, sorted */
+	size_t nlive;
 };
 
-static void gone_one(void *ctx, uint32_t tgid)
+static void gone_proc(void *ctx, uint64_t id)
 {
 	struct gone *g = ctx;
 
-	if (g->n < HO_PROBE_SWEEP && !proc_alive(tgid))
-		g->tgid[g->n++] = tgid;
+	if (g->n < HO_PROBE_SWEEP && !proc_alive((uint32_t)id))
+		g->id[g->n++] = id;
+}
+
+static void gone_cgroup(void *ctx, uint64_t id)
+{
+	struct gone *g = ctx;
+
+	if (g->n < HO_PROBE_SWEEP && !cgroup_id_in(g->live, g->nlive, id))
+		g->id[g->n++] = id;
 }
 
 /*
- * The kernel makes a probation for every process with a first contact;
- * those of processes never judged (their ends all went unscored) and gone
- * are removed here.
+ * The kernel makes a probation for every process and cgroup with a first
+ * contact; those of processes that are gone are removed every second, those
+ * of cgroups removed every minute against one walk of the cgroup tree (a
+ * host makes a cgroup per session and per job: they would fill the map).
+ * Users stay: there are few.
  */
 static void probe_sweep(struct contain *c)
 {
 	static struct gone g;
+	static uint64_t live[HO_CGROUPS_MAX];
+	ssize_t n;
 
 	g.n = 0;
-	kern_probe_procs(c->k, gone_one, &g);
+	kern_probe_scopes(c->k, HO_SCOPE_PROC, gone_proc, &g);
 	for (uint32_t i = 0; i < g.n; i++)
-		(void)kern_probe_del(c->k, HO_SCOPE_PROC, g.tgid[i]);
+		(void)kern_probe_del(c->k, HO_SCOPE_PROC, g.id[i]);
+	if (c->sweeps++ % 60)
+		return;
+	n = cgroup_ids(live, HO_CGROUPS_MAX);
+	if (n <= 0)
+		return; /* no tree, or more than we can tell: remove nothing */
+	g.n = 0;
+	g.live = live;
+	g.nlive = (size_t)n;
+	kern_probe_scopes(c->k, HO_SCOPE_CGROUP, gone_cgroup, &g);
+	for (uint32_t i = 0; i < g.n; i++)
+		(void)kern_probe_del(c->k, HO_SCOPE_CGROUP, g.id[i]);
 }
 
 bool contain_tick(struct contain *c, uint64_t now)

@@ -15,6 +15,7 @@
 #include "contain.h"
 #include "kern.h"
 #include "log.h"
+#include "procinfo.h"
 #include "unit.h"
 
 static struct ho_kstate kst;
@@ -92,10 +93,16 @@ int kern_probe_del(struct kern *k, uint32_t kind, uint64_t id)
 	return 0;
 }
 
-void kern_probe_procs(struct kern *k, void (*fn)(void *ctx, uint32_t tgid), void *ctx)
+void kern_probe_scopes(struct kern *k, uint32_t kind, void (*fn)(void *ctx, uint64_t id), void *ctx)
 {
 	(void)k;
-	fn(ctx, 0x7ffffffe); /* no such process: its probation goes */
+	if (kind == HO_SCOPE_PROC) {
+		fn(ctx, 0x7ffffffe); /* no such process: its probation goes */
+		fn(ctx, (uint32_t)getpid());
+	} else {
+		fn(ctx, 0x7ffffffffffeull); /* no such cgroup */
+		fn(ctx, HO_CGROUP_ROOT_ID);
+	}
 }
 
 #define S 1000000000ull
@@ -334,12 +341,15 @@ static void test_probation_budget(void)
 	cfg.mode = HO_MODE_ORIGINAL;
 	contain_configure(&c, NULL, &cfg);
 	CHECK(probe_default == 0);
-	/* probations of processes that are gone go at the tick */
+	/* probations of processes (every tick) and cgroups (every minute) that are gone go */
 	probe_dels = 0;
 	cfg.mode = HO_MODE_CONTAIN;
 	contain_configure(&c, NULL, &cfg);
 	(void)contain_tick(&c, 106 * S);
-	CHECK(probe_dels == 1);
+	/* no cgroup2 tree where the unit tests run: no cgroup's is removed */
+	CHECK(probe_dels == (cgroup2_root() ? 2 : 1));
+	(void)contain_tick(&c, 107 * S);
+	CHECK(probe_dels == (cgroup2_root() ? 3 : 2));
 	contain_free(&c);
 }
 
