@@ -69,6 +69,7 @@ struct contain {
 	struct late_unit late[HO_UNITS_LATE];
 	uint32_t nlate;
 	uint64_t late_next_ns;				   /* the earliest due_ns, while nlate */
+	uint64_t sweeps;				   /* of probations (contain_tick) */
 	struct ho_ctl_event_row alarms[HO_ALARMS_PENDING]; /* for the loop to send */
 	uint32_t nalarms;
 };

@@ -4,9 +4,9 @@
  * flagged and reached maps are recorded here. First contacts' ends flag a
  * scope after 10 distinct failures, a repeated failure counts once, a close
  * before 1 s is no evidence and after it a failure, the root cgroup is not
- * judged, the working set is kept to its bound least recently used out, a
- * flagged scope's releases are paced, and quiet periods, successes and
- * pardons unflag; probation budgets follow the score.
+ * judged as a group (its user is), the working set is kept to its bound
+ * least recently used out, a flagged scope's releases are paced, and quiet
+ * periods, successes and pardons unflag; probation budgets follow the score.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,6 +15,7 @@
 #include "contain.h"
 #include "kern.h"
 #include "log.h"
+#include "procinfo.h"
 #include "unit.h"
 
 static struct ho_kstate kst;
@@ -92,10 +93,16 @@ int kern_probe_del(struct kern *k, uint32_t kind, uint64_t id)
 	return 0;
 }
 
-void kern_probe_procs(struct kern *k, void (*fn)(void *ctx, uint32_t tgid), void *ctx)
+void kern_probe_scopes(struct kern *k, uint32_t kind, void (*fn)(void *ctx, uint64_t id), void *ctx)
 {
 	(void)k;
-	fn(ctx, 0x7ffffffe); /* no such process: its probation goes */
+	if (kind == HO_SCOPE_PROC) {
+		fn(ctx, 0x7ffffffe); /* no such process: its probation goes */
+		fn(ctx, (uint32_t)getpid());
+	} else {
+		fn(ctx, 0x7ffffffffffeull); /* no such cgroup */
+		fn(ctx, HO_CGROUP_ROOT_ID);
+	}
 }
 
 #define S 1000000000ull
@@ -165,7 +172,7 @@ static void test_flag_after_ten_distinct_failures(void)
 	contain_free(&c);
 }
 
-static void test_root_cgroup_and_exempt_not_judged(void)
+static void test_root_cgroup_by_user_exempt_not_judged(void)
 {
 	static struct contain c;
 	struct ho_config cfg;
@@ -173,12 +180,17 @@ static void test_root_cgroup_and_exempt_not_judged(void)
 
 	setup(&c, &cfg);
 	for (uint8_t i = 1; i <= 20; i++) {
-		a = attempt((uint32_t)getpid(), HO_CGROUP_ROOT_ID, i, HO_AT_FIRST_C);
-		contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
 		a = attempt((uint32_t)getpid(), 5, i, HO_AT_FIRST_P | HO_AT_FIRST_C | HO_AT_EXEMPT);
 		contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
 	}
 	CHECK(!c.flagged && !c.n);
+	/* in the root cgroup (the whole host), the group judged is the user */
+	for (uint8_t i = 1; i <= 10; i++) {
+		a = attempt((uint32_t)getpid() + i, HO_CGROUP_ROOT_ID, i, HO_AT_FIRST_C);
+		contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
+	}
+	CHECK(c.flagged == 1 && c.n == 1);
+	CHECK(contain_find(&c, HO_SCOPE_USER, 1000) && !contain_find(&c, HO_SCOPE_CGROUP, 1));
 	contain_free(&c);
 }
 
@@ -329,12 +341,15 @@ static void test_probation_budget(void)
 	cfg.mode = HO_MODE_ORIGINAL;
 	contain_configure(&c, NULL, &cfg);
 	CHECK(probe_default == 0);
-	/* probations of processes that are gone go at the tick */
+	/* probations of processes (every tick) and cgroups (every minute) that are gone go */
 	probe_dels = 0;
 	cfg.mode = HO_MODE_CONTAIN;
 	contain_configure(&c, NULL, &cfg);
 	(void)contain_tick(&c, 106 * S);
-	CHECK(probe_dels == 1);
+	/* no cgroup2 tree where the unit tests run: no cgroup's is removed */
+	CHECK(probe_dels == (cgroup2_root() ? 2 : 1));
+	(void)contain_tick(&c, 107 * S);
+	CHECK(probe_dels == (cgroup2_root() ? 3 : 2));
 	contain_free(&c);
 }
 
@@ -342,7 +357,7 @@ int main(void)
 {
 	log_init("test_contain", HO_LOG_ERR); /* its warnings are the subject, not noise */
 	test_flag_after_ten_distinct_failures();
-	test_root_cgroup_and_exempt_not_judged();
+	test_root_cgroup_by_user_exempt_not_judged();
 	test_pacing_and_unflag_by_successes();
 	test_working_set_bound();
 	test_quiet_and_pardon();
