@@ -152,7 +152,7 @@ static void reload(struct daemon *d)
 	kern_set_limit(&d->k, d->o.c.limit);
 	set_rate(d);
 	contain_configure(&d->lim.cn, &d->k, &d->o.c);
-	raw_configure(&d->raw, d->o.c.raw_timeout_ms);
+	raw_configure(&d->raw, d->o.c.raw_timeout_ms, d->o.c.contain_rate);
 	scopes_load(&d->sc, c);
 	free(c);
 	d->lim.ev.interval_ns = (uint64_t)d->o.c.event_interval * 1000000000ull;
@@ -456,7 +456,7 @@ int main(int argc, char **argv)
 		goto out;
 	err = raw_open(&d.raw, &d.k);
 	if (!err)
-		raw_configure(&d.raw, d.o.c.raw_timeout_ms);
+		raw_configure(&d.raw, d.o.c.raw_timeout_ms, d.o.c.contain_rate);
 	if (!err)
 		err = setup_loop(&d);
 	if (!err)

@@ -42,6 +42,7 @@ static void limiter_raw_event(struct limiter *l, const struct ho_event *ev)
 		[HO_EVENT_RAW_REFUSED] = "raw socket refused (raw deny)",
 		[HO_EVENT_RAW_FRAMES] = "packet socket frames dropped (raw deny)",
 		[HO_EVENT_RAW_BYPASS] = "PACKET_QDISC_BYPASS refused (it would skip the count)",
+		[HO_EVENT_RAW_PACED] = "raw SYNs to new addresses dropped over a flagged scope's pace",
 	};
 	struct ho_ctl_event_row r;
 	char user[64], lim[16];

@@ -212,6 +212,7 @@ void raw_arm_events(struct raw *r)
 {
 	shared_set(r->k->skel->bss->raw_st.drop_armed, 1);
 	shared_set(r->k->skel->bss->raw_st.deny_armed, 1);
+	shared_set(r->k->skel->bss->raw_st.pace_armed, 1);
 }
 
 struct raw_walk_ctx {
@@ -250,9 +251,10 @@ int raw_walk(struct raw *r, void (*fn)(void *ctx, const struct ho_attempt *a), v
 		       sizeof(struct ho_raw_attempt), HO_RAW_MAX, walk_one, &w);
 }
 
-void raw_configure(struct raw *r, uint32_t timeout_ms)
+void raw_configure(struct raw *r, uint32_t timeout_ms, uint32_t contain_rate)
 {
 	shared_set(raw_state(r)->timeout_ns, (uint64_t)timeout_ms * 1000000ull);
+	shared_set(raw_state(r)->pace_ns, 1000000000ull / (contain_rate ? contain_rate : 1));
 }
 
 void raw_rearm(struct raw *r, uint64_t now_ns, uint64_t interval_ns)
@@ -272,7 +274,8 @@ bool raw_event_row(const struct ho_event *ev, struct ho_ctl_event_row *r)
 	*r = (struct ho_ctl_event_row){0};
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	r->kind = ev->type == HO_EV_RAW_DROPPED ? HO_EVENT_RAW_DROPPED
+	r->kind = ev->type == HO_EV_RAW_DROPPED ? (ev->outcome ? HO_EVENT_RAW_PACED
+							       : HO_EVENT_RAW_DROPPED)
 		  : ev->outcome == 2		? HO_EVENT_RAW_BYPASS
 		  : ev->outcome			? HO_EVENT_RAW_FRAMES
 						: HO_EVENT_RAW_REFUSED;

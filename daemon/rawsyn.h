@@ -44,8 +44,8 @@ struct raw {
 
 /* Attach everything and watch for new interfaces; logs one line of what the kernel supports. */
 int raw_open(struct raw *r, struct kern *k);
-/* The setting raw-timeout (ms); live. */
-void raw_configure(struct raw *r, uint32_t timeout_ms);
+/* The settings raw-timeout (ms) and contain-rate (a flagged scope's raw SYNs a second); live. */
+void raw_configure(struct raw *r, uint32_t timeout_ms, uint32_t contain_rate);
 /* Descriptors for the loop: link events, sweep timer. */
 int raw_nl_fd(const struct raw *r);
 void raw_on_netlink(struct raw *r);
