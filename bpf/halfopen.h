@@ -209,6 +209,7 @@ enum ho_event_type {
 	HO_EV_RAW_DENIED = 6,
 	HO_EV_RAW_DROPPED = 7, /* a raw SYN was dropped (when armed) over a limit (outcome 0) or its
 				flagged scope's pace (1): a = its sender */
+	HO_EV_RAW_FIRST_END = 8, /* a raw SYN that was a first contact ended (also a SLOT_FREED) */
 };
 
 struct ho_event {

@@ -464,7 +464,7 @@ static __always_inline bool raw_end(const struct ho_tuple *key, struct ho_raw_at
 		if (how == HO_RAW_SYNACK)
 			learn(&a);
 		__sync_fetch_and_add(&raw_st.judged, 1);
-		emit(HO_EV_FIRST_END,
+		emit(HO_EV_RAW_FIRST_END,
 		     how == HO_RAW_SYNACK ? HO_OUT_ESTABLISHED
 		     : how == HO_RAW_RST  ? HO_OUT_REFUSED
 					  : HO_OUT_FAILED,

@@ -61,10 +61,8 @@ static void flagged_row(const struct ho_ctl_event_row *r, const char *when, cons
 }
 
 static const char *const raw_kinds[] = {
-	[HO_EVENT_RAW_DROPPED] = "raw_dropped",
-	[HO_EVENT_RAW_REFUSED] = "raw_refused",
-	[HO_EVENT_RAW_FRAMES] = "raw_frames_dropped",
-	[HO_EVENT_RAW_BYPASS] = "raw_bypass_refused",
+	[HO_EVENT_RAW_DROPPED] = "raw_dropped",	      [HO_EVENT_RAW_REFUSED] = "raw_refused",
+	[HO_EVENT_RAW_FRAMES] = "raw_frames_dropped", [HO_EVENT_RAW_BYPASS] = "raw_bypass_refused",
 	[HO_EVENT_RAW_PACED] = "raw_paced",
 };
 static const char *const raw_text[] = {

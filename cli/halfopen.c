@@ -102,7 +102,8 @@ static void print_status(const struct ho_ctl_status *s)
 		       ",\"raw_paced\":%" PRIu64 ",\"raw_seen\":%s,\"raw_lsm\":%s}\n",
 		       s->raw_in_flight, s->raw_attempts, s->raw_answered, s->raw_timed_out,
 		       s->raw_dropped, s->raw_untracked, s->raw_denied, s->raw_denied_frames,
-		       s->raw_bypass_refused, s->raw_judged, s->raw_paced, (s->raw_hooks & HO_RAW_HOOK_TC) ? "true" : "false",
+		       s->raw_bypass_refused, s->raw_judged, s->raw_paced,
+		       (s->raw_hooks & HO_RAW_HOOK_TC) ? "true" : "false",
 		       (s->raw_hooks & HO_RAW_HOOK_LSM) ? "true" : "false");
 		return;
 	}
@@ -157,8 +158,8 @@ static void print_status(const struct ho_ctl_status *s)
 	       "  bypass      %" PRIu64 " PACKET_QDISC_BYPASS refused\n",
 	       s->raw_in_flight, (s->raw_hooks & HO_RAW_HOOK_TC) ? "" : "; not seen: no tc link",
 	       s->raw_attempts, s->raw_answered, s->raw_timed_out, s->raw_dropped, s->raw_judged,
-	       s->raw_paced, s->raw_untracked,
-	       s->raw_denied, s->raw_denied_frames, s->raw_bypass_refused);
+	       s->raw_paced, s->raw_untracked, s->raw_denied, s->raw_denied_frames,
+	       s->raw_bypass_refused);
 }
 
 /* Strip -j/--json wherever it stands among a command's arguments. */

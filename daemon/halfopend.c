@@ -275,6 +275,10 @@ static int run_loop(struct daemon *d)
 				break;
 			case EV_RAW_TIMER:
 				raw_on_timer(&d->raw);
+				/* raw first contacts, once all sent before them ended */
+				contain_raw_due(&d->lim.cn, now_ns(),
+						shared_get(raw_state(&d->raw)->timeout_ns) +
+							HO_RAW_SETTLE_NS);
 				break;
 			default:
 				if (evs[i].data.u64 & EV_HTTP)
@@ -334,6 +338,7 @@ static void shutdown_all(struct daemon *d, const char *pin)
 	http_close_all(&d->http);
 	hq_free(&d->lim.q);
 	contain_free(&d->lim.cn);
+	contain_raw_free(&d->lim.cn);
 	stats_retired_free(&d->lim.retired);
 }
 

@@ -274,11 +274,11 @@ bool raw_event_row(const struct ho_event *ev, struct ho_ctl_event_row *r)
 	*r = (struct ho_ctl_event_row){0};
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	r->kind = ev->type == HO_EV_RAW_DROPPED ? (ev->outcome ? HO_EVENT_RAW_PACED
-							       : HO_EVENT_RAW_DROPPED)
-		  : ev->outcome == 2		? HO_EVENT_RAW_BYPASS
-		  : ev->outcome			? HO_EVENT_RAW_FRAMES
-						: HO_EVENT_RAW_REFUSED;
+	r->kind = ev->type == HO_EV_RAW_DROPPED
+			  ? (ev->outcome ? HO_EVENT_RAW_PACED : HO_EVENT_RAW_DROPPED)
+		  : ev->outcome == 2 ? HO_EVENT_RAW_BYPASS
+		  : ev->outcome	     ? HO_EVENT_RAW_FRAMES
+				     : HO_EVENT_RAW_REFUSED;
 	r->top_tgid = ev->a.tgid;
 	r->top_uid = ev->a.uid;
 	memcpy(r->top_comm, ev->a.comm, sizeof(r->top_comm));

@@ -15,6 +15,8 @@
 
 #define HO_RAW_IFACES_MAX 1024 /* interfaces of the namespace watched at once */
 #define HO_RAW_SWEEP_MS	  250  /* how often unanswered raw SYNs are looked at */
+/* after raw-timeout, a raw SYN has surely ended: the sweep's period and a margin */
+#define HO_RAW_SETTLE_NS ((HO_RAW_SWEEP_MS + 100) * 1000000ull)
 
 struct raw_iface {
 	int ifindex;
