@@ -312,7 +312,8 @@ void contain_on_end(struct contain *c, const struct ho_attempt *a, uint32_t outc
  * before its failures, and with the floor (TRW_CREDIT_DEFAULT) any 40 failures
  * in a row flag: a sweep with 40 dead addresses among 200 live ones would
  * be flagged. So ends are scored in the order their SYNs left (a min-heap by
- * start time), once nothing sent before can still end: the sequence the
+ * start time), once nothing sent before can still end (the oldest raw first
+ * contact in flight left after it, as of the last sweep): the sequence the
  * test assumes. A process gone by then is not judged (its cgroup is): no
  * alarm for a pid that no longer exists.
  */
@@ -360,9 +361,10 @@ void contain_raw_end(struct contain *c, const struct ho_attempt *a, uint32_t out
 		raw_swap(&c->raw[i], &c->raw[(i - 1) / 2]);
 }
 
-void contain_raw_due(struct contain *c, uint64_t now, uint64_t settle_ns)
+void contain_raw_due(struct contain *c, uint64_t oldest_ns, uint64_t now, uint64_t settle_ns)
 {
-	while (c->nraw && c->raw[0].a.start_ns + settle_ns <= now) {
+	while (c->nraw &&
+	       (c->raw[0].a.start_ns < oldest_ns || c->raw[0].a.start_ns + settle_ns <= now)) {
 		struct craw_end e = c->raw[0];
 		size_t i = 0;
 

@@ -276,7 +276,7 @@ static int run_loop(struct daemon *d)
 			case EV_RAW_TIMER:
 				raw_on_timer(&d->raw);
 				/* raw first contacts, once all sent before them ended */
-				contain_raw_due(&d->lim.cn, now_ns(),
+				contain_raw_due(&d->lim.cn, raw_oldest_first(&d->raw), now_ns(),
 						shared_get(raw_state(&d->raw)->timeout_ns) +
 							HO_RAW_SETTLE_NS);
 				break;

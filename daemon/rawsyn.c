@@ -177,6 +177,8 @@ static void sweep_one(void *ctx, const void *key, const void *val)
 	struct raw *r = ctx;
 	const struct ho_raw_attempt *a = val;
 
+	if ((a->flags & HO_AT_FIRST) && a->start_ns < r->sweep.oldest)
+		r->sweep.oldest = a->start_ns;
 	if (r->sweep.n < sizeof(r->sweep.old) / sizeof(r->sweep.old[0]) &&
 	    a->start_ns + r->sweep.timeout <= r->sweep.now)
 		memcpy(&r->sweep.old[r->sweep.n++], key, sizeof(struct ho_tuple));
@@ -187,12 +189,13 @@ void raw_on_timer(struct raw *r)
 	struct halfopen_bpf *s = r->k->skel;
 	uint64_t ticks;
 
+	r->sweep.oldest = now_ns();
 	if (read(r->timer_fd, &ticks, sizeof(ticks)) <= 0 ||
 	    shared_get(s->bss->raw_st.in_flight) <= 0)
 		return;
 	r->sweep.n = 0;
 	r->sweep.timeout = shared_get(s->bss->raw_st.timeout_ns);
-	r->sweep.now = now_ns();
+	r->sweep.now = r->sweep.oldest;
 	(void)mapwalk(bpf_map__fd(s->maps.raw_attempts), sizeof(struct ho_tuple),
 		      sizeof(struct ho_raw_attempt), HO_RAW_MAX, sweep_one, r);
 	for (uint32_t i = 0; i < r->sweep.n; i++) {
@@ -201,6 +204,11 @@ void raw_on_timer(struct raw *r)
 
 		(void)bpf_prog_test_run_opts(bpf_program__fd(s->progs.raw_expire), &opts);
 	}
+}
+
+uint64_t raw_oldest_first(const struct raw *r)
+{
+	return r->sweep.oldest;
 }
 
 struct ho_raw_state *raw_state(struct raw *r)

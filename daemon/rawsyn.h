@@ -39,6 +39,7 @@ struct raw {
 	struct ho_raw_state none; /* read before the kernel side is there: all zero */
 	struct {
 		uint64_t now, timeout;
+		uint64_t oldest;	  /* the oldest raw first contact in the table, or now */
 		struct ho_tuple old[512]; /* a pass ends at most this many; the next the rest */
 		uint32_t n;
 	} sweep;
@@ -52,6 +53,11 @@ void raw_configure(struct raw *r, uint32_t timeout_ms, uint32_t contain_rate);
 int raw_nl_fd(const struct raw *r);
 void raw_on_netlink(struct raw *r);
 void raw_on_timer(struct raw *r);
+/*
+ * When the oldest raw first contact still in the table left (as of the last
+ * sweep; now if there is none): every one sent before it has ended.
+ */
+uint64_t raw_oldest_first(const struct raw *r);
 struct ho_raw_state *raw_state(struct raw *r);
 /* Ask the kernel for one more event of each kind (drops, denied frames). */
 void raw_arm_events(struct raw *r);

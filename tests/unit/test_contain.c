@@ -263,9 +263,14 @@ static void test_raw_ends_in_send_order(void)
 	for (int i = 245; i >= 0; i -= 5) /* the sweep's order is the table's */
 		contain_raw_end(&c, &a[i], HO_OUT_FAILED);
 	CHECK(c.nraw == 250);
-	contain_raw_due(&c, a[0].start_ns + 3 * S, 4 * S);
-	CHECK(c.nraw == 250 && !contain_find(&c, HO_SCOPE_PROC, me)); /* not settled yet */
-	contain_raw_due(&c, a[249].start_ns + 4 * S, 4 * S);
+	/* the oldest in flight left with a[0]: nothing settled yet */
+	contain_raw_due(&c, a[0].start_ns, a[0].start_ns + 3 * S, 4 * S);
+	CHECK(c.nraw == 250 && !contain_find(&c, HO_SCOPE_PROC, me));
+	/* one still in flight, sent with a[100]: those sent before are scored */
+	contain_raw_due(&c, a[100].start_ns, a[100].start_ns + S, 4 * S);
+	CHECK(c.nraw == 150 && !c.flagged);
+	/* settled: the rest */
+	contain_raw_due(&c, a[100].start_ns, a[249].start_ns + 4 * S, 4 * S);
 	CHECK(c.nraw == 0 && !c.flagged);
 	contain_verdict(&c, HO_SCOPE_CGROUP, 77, &v, &score, &ok, &failed);
 	CHECK(v == HO_VERDICT_OK && ok == 200 && failed == 50 && score < 0);
@@ -275,7 +280,7 @@ static void test_raw_ends_in_send_order(void)
 		a[i].start_ns = 200 * S;
 		contain_raw_end(&c, &a[i], HO_OUT_FAILED);
 	}
-	contain_raw_due(&c, 205 * S, 4 * S);
+	contain_raw_due(&c, 205 * S, 205 * S, 4 * S);
 	CHECK(!contain_find(&c, HO_SCOPE_PROC, 1u << 30));
 	contain_verdict(&c, HO_SCOPE_CGROUP, 78, &v, &score, &ok, &failed);
 	CHECK(v == HO_VERDICT_FLAGGED && failed == 10);
