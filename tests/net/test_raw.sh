@@ -229,26 +229,16 @@ test_new_interface_is_watched_and_links_go() {
 
 # --- Contain mode (the default): raw SYNs judged by the scanner test ---
 
-DEAD=10.46.0.0/20 # routed to the peer, local there, every SYN to it dropped
-
 contain_start() { # daemon args...
 	need masscan
 	HO_MODE= raw_start "$@"
-	px ip route add local $DEAD dev lo
-	cx ip route add $DEAD via $PEER4
-	px iptables -A INPUT -p tcp -d $DEAD -j DROP
+	raw_dead_setup
 }
 
 # masscan of port 80 in cgroup CG: TARGET at RATE a second, for at most SECS.
 masscan_in() { # CG TARGET PORT RATE SECS
 	in_cgroup "$1" timeout -k 2 "$5" masscan --adapter veth0 --adapter-ip 10.42.0.1 \
 		--router-mac "$PEERMAC" -p"$3" "$2" --rate "$4" --wait 0 >"$T/masscan.out" 2>&1
-}
-
-# Client SYN arrival times in the capture, one a line (the first of each 4-tuple).
-syn_times() {
-	tcpdump -tt -n -r "$T/cap.pcap" 2>/dev/null |
-		awk '/Flags \[S\],/ { if (!seen[$3 " " $5]++) print $1 }'
 }
 
 # In contain mode, masscan sweeping a dead range from a cgroup is flagged by
