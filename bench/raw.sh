@@ -165,7 +165,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 declare -A CNAME=([a]="(a) no halfopend" [d]="(d) default mode (contain)")
 csay ""
-csay "$(printf '%-13s %-28s %8s %7s %12s %10s %12s %13s %8s' scanner variant seconds SYNs before-flag to-flag/s after/s max-in-1s paced)"
+csay "$(printf '%-13s %-28s %8s %7s %12s %10s %12s %13s %8s' scanner variant seconds SYNs before-flag to-flag-s after/s max-in-1s paced)"
 for s in masscan masscan-dead; do
 	for v in a d; do
 		if [ "$v" = a ]; then
