@@ -94,8 +94,8 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 		/* -EEXIST: adopted already from a packet that came first */
 		if (hq_push(&l->q, ev->cookie, &ev->a, NULL) == -ENOMEM)
 			pr_err("out of memory queueing an attempt of pid %u", ev->a.tgid);
-		if (ev->a.flags & HO_AT_CONT)
-			break; /* held for its scope's pace, not by a limit: its alarm is the flag */
+		if (ev->a.flags & HO_AT_APART)
+			break; /* held by containment, not by a limit: its alarm is the flag */
 		if (!l->limit_hit_ns)
 			l->limit_hit_ns = now_ns();
 		l->last_queued = ev->a;
@@ -377,7 +377,25 @@ int limiter_paced_wait(struct limiter *l)
 struct expire_ctx {
 	uint64_t now, timeout, next;
 	struct u64vec due;
+	struct ho_attempt *a; /* first contacts among them, as walked, for their score */
+	size_t na, capa;
 };
+
+/* The attempt as walked: 0, or -ENOMEM (the next walk gets it). */
+static int expire_keep(struct expire_ctx *x, const struct ho_attempt *a)
+{
+	if (x->na == x->capa) {
+		size_t cap = x->capa ? x->capa * 2 : 64;
+		void *v = realloc(x->a, cap * sizeof(*x->a));
+
+		if (!v)
+			return -ENOMEM;
+		x->a = v;
+		x->capa = cap;
+	}
+	x->a[x->na++] = *a;
+	return 0;
+}
 
 static void expire_one(void *ctx, uint64_t cookie, const void *val)
 {
@@ -386,9 +404,11 @@ static void expire_one(void *ctx, uint64_t cookie, const void *val)
 
 	if (a->state != HO_ST_INFLIGHT || !a->out_ns)
 		return;
-	if (a->out_ns + x->timeout <= x->now)
-		(void)u64vec_push(&x->due, cookie); /* on ENOMEM the next walk gets it */
-	else if (a->out_ns + x->timeout < x->next)
+	if (a->out_ns + x->timeout <= x->now) {
+		/* on ENOMEM the next walk gets it */
+		if (expire_keep(x, a) == 0 && u64vec_push(&x->due, cookie))
+			x->na--;
+	} else if (a->out_ns + x->timeout < x->next)
 		x->next = a->out_ns + x->timeout;
 }
 
@@ -397,17 +417,29 @@ int limiter_expire(struct limiter *l)
 	struct expire_ctx x = {.now = now_ns(), .timeout = l->c->slot_timeout * 1000000000ull};
 	size_t n = 0;
 
-	/* a slot held by a long-dead attempt matters only to those waiting for one */
-	if (!x.timeout || !l->q.count || (!shared_get(kern_state(l->k)->limit) && !l->sc->n))
+	/*
+	 * A slot held by a long-dead attempt matters only to those waiting for
+	 * one, and so does a unit of probation (contain mode).
+	 */
+	if (!x.timeout || !l->q.count ||
+	    (!shared_get(kern_state(l->k)->limit) && !l->sc->n && !l->cn.probe))
 		return -1;
 	if (x.now < l->expire_next_ns)
 		return ms_until(l->expire_next_ns, x.now);
 	/* what is admitted from now on cannot expire before now + timeout */
 	x.next = x.now + x.timeout;
 	kern_walk(l->k, KM_ATTEMPTS, expire_one, &x);
-	for (size_t i = 0; i < x.due.n; i++)
-		n += kern_expire(l->k, x.due.v[i]) == 1;
+	for (size_t i = 0; i < x.due.n; i++) {
+		uint32_t probe = 0;
+
+		if (kern_expire(l->k, x.due.v[i], &probe) != 1)
+			continue;
+		n++;
+		/* unanswered that long is a failed first contact; its units come back */
+		contain_on_expired(&l->cn, &x.a[i], probe, x.now);
+	}
 	u64vec_free(&x.due);
+	free(x.a);
 	if (n)
 		pr_debug("slot-timeout: %zu attempts no longer count against the limits", n);
 	/* a walk at most every 100 ms: a slot is free at most that late */
@@ -535,7 +567,7 @@ int limiter_report(struct limiter *l, struct ho_ctl_event_row *out, size_t max, 
 	if (!t)
 		return -1; /* the next attempt queued tries again */
 	for (struct hq_entry *e = hq_head(&l->q); e; e = e->next)
-		if (!(e->info.flags & HO_AT_CONT)) {
+		if (!(e->info.flags & HO_AT_APART)) {
 			tally_add(&t[holding_limit(l, e)], &e->info);
 			any = true;
 		}
