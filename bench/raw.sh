@@ -126,14 +126,14 @@ cscan() { # scanner
 	case $1 in
 	masscan) scan masscan ;;
 	masscan-dead) run_in_cg timeout -k 2 12 masscan --adapter veth0 --adapter-ip 10.42.0.1 \
-		--router-mac "$PEERMAC" -p80 $DEAD --rate 500 --wait 0 ;;
+		--router-mac "$PEERMAC" -p80 "$DEAD" --rate 500 --wait 0 ;;
 	esac
 }
 csay "raw SYN scanners in the default mode (contain), $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(nproc) cores, $ROUNDS rounds"
 for ((r = 1; r <= ROUNDS; r++)); do
 	for s in masscan masscan-dead; do
 		for v in a d; do
-			[ "$v" = a ] || { : >"$T/daemon.log"; HO_MODE= daemon_start; }
+			[ "$v" = a ] || { : >"$T/daemon.log"; HO_MODE='' daemon_start; }
 			raw_capture_start
 			t0=$(date +%s.%N)
 			cscan "$s" >"$T/scan.out" 2>&1 || true

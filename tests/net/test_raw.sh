@@ -229,9 +229,9 @@ test_new_interface_is_watched_and_links_go() {
 
 # --- Contain mode (the default): raw SYNs judged by the scanner test ---
 
-contain_start() { # daemon args...
+contain_start() { # the default mode, and a dead range
 	need masscan
-	HO_MODE= raw_start "$@"
+	HO_MODE='' raw_start
 	raw_dead_setup
 }
 
