@@ -320,4 +320,24 @@ test_contain_exempt_masscan_not_paced() {
 	expect_eq "$(status_field flagged_total)" 0 "scopes flagged"
 }
 
+# nmap -sS on a raw IP socket (--send-ip: made through cgroup/sock_create,
+# which names its maker) sweeping the dead range is flagged too, by process
+# and cgroup, and its raw SYNs to new addresses are then paced.
+test_contain_nmap_send_ip_dead_range_flagged() {
+	local cg
+	need nmap
+	cg=$(make_cgroup nmap)
+	contain_start
+	raw_capture_start
+	in_cgroup "$cg" timeout -k 2 20 nmap -sS --send-ip -n -Pn -p 80 --max-retries 0 \
+		--host-timeout 15s 10.46.0.0/23 >"$T/nmap.out" 2>&1 &
+	local npid=$!
+	wait_until 15 eval 'ho events | grep -q "scanner: process .* flagged.*(nmap)"' ||
+		fail "nmap was not flagged: $(ho events; ho -j status; cat "$T/nmap.out")"
+	ho events | grep -q "scanner: cgroup /halfopen-test-$$/nmap flagged" ||
+		fail "the alarm does not name the cgroup: $(ho events)"
+	wait_until 10 status_ge raw_paced 1 || fail "nothing paced: $(ho -j status)"
+	wait "$npid" || true
+}
+
 run_tests
