@@ -334,9 +334,46 @@ static void judge(struct contain *c, uint32_t kind, uint64_t id, const struct ho
 	}
 }
 
-/* Scores a first contact's outcome for its process and its cgroup, then gives back its units. */
+/* A unit that comes back at due, or now if there is no room to remember it. */
+static void unit_later(struct contain *c, uint32_t kind, uint64_t id, uint64_t due)
+{
+	if (c->nlate >= HO_UNITS_LATE) {
+		probe_sync(c, kind, id, 1);
+		return;
+	}
+	c->late[c->nlate++] = (struct late_unit){.kind = kind, .id = id, .due_ns = due};
+	if (c->nlate == 1 || due < c->late_next_ns)
+		c->late_next_ns = due;
+}
+
+uint64_t contain_units_due(struct contain *c, uint64_t now)
+{
+	uint64_t next = 0;
+
+	if (!c->nlate || now < c->late_next_ns)
+		return c->nlate ? c->late_next_ns : 0;
+	for (uint32_t i = 0; i < c->nlate;) {
+		struct late_unit *u = &c->late[i];
+
+		if (u->due_ns <= now) {
+			probe_sync(c, u->kind, u->id, 1);
+			*u = c->late[--c->nlate];
+			continue;
+		}
+		if (!next || u->due_ns < next)
+			next = u->due_ns;
+		i++;
+	}
+	c->late_next_ns = next;
+	return next;
+}
+
+/*
+ * Scores a first contact's outcome for its process and its cgroup, then
+ * gives back its units (at due if that is later than now).
+ */
 static void score(struct contain *c, const struct ho_attempt *a, enum trw_outcome o, uint32_t units,
-		  uint64_t now)
+		  uint64_t now, uint64_t due)
 {
 	/* the root cgroup is the whole host: its processes are judged one by one */
 	bool cg = (a->flags & HO_AT_FIRST_C) && a->cgid != HO_CGROUP_ROOT_ID;
@@ -346,6 +383,13 @@ static void score(struct contain *c, const struct ho_attempt *a, enum trw_outcom
 			judge(c, HO_SCOPE_PROC, a->tgid, a, o, now);
 		if (cg)
 			judge(c, HO_SCOPE_CGROUP, a->cgid, a, o, now);
+	}
+	if (due > now) {
+		if (units & HO_AT_PROBE_P)
+			unit_later(c, HO_SCOPE_PROC, a->tgid, due);
+		if (units & HO_AT_PROBE_C)
+			unit_later(c, HO_SCOPE_CGROUP, a->cgid, due);
+		units = 0;
 	}
 	/* the budget the new score gives, in the same step as the units come back */
 	if (a->flags & HO_AT_FIRST_P)
@@ -358,6 +402,7 @@ void contain_on_end(struct contain *c, const struct ho_attempt *a, uint32_t outc
 		    uint64_t end_ns)
 {
 	enum trw_outcome o = TRW_NONE;
+	uint64_t due = 0;
 
 	if (outcome == HO_OUT_ESTABLISHED)
 		o = TRW_OK;
@@ -365,14 +410,16 @@ void contain_on_end(struct contain *c, const struct ho_attempt *a, uint32_t outc
 		o = TRW_FAIL;
 	else if (outcome == HO_OUT_CLOSED && a->out_ns && end_ns - a->out_ns >= HO_ABANDON_NS)
 		o = TRW_FAIL; /* abandoned after its SYN was out a while */
-	/* else closed at once, or its end went unreported: no evidence either way */
-	score(c, a, o, a->flags & HO_AT_PROBE, end_ns);
+	else if (outcome == HO_OUT_CLOSED && a->out_ns)
+		due = a->out_ns + HO_ABANDON_NS; /* closed at once: no evidence, units later */
+	/* else its end went unreported: no evidence either way */
+	score(c, a, o, a->flags & HO_AT_PROBE, end_ns, due);
 }
 
 void contain_on_expired(struct contain *c, const struct ho_attempt *a, uint32_t probe, uint64_t now)
 {
 	/* unanswered for slot-timeout (3 s; a live host answers within 1 s): failed */
-	score(c, a, (a->flags & HO_AT_FIRST) ? TRW_FAIL : TRW_NONE, probe, now);
+	score(c, a, (a->flags & HO_AT_FIRST) ? TRW_FAIL : TRW_NONE, probe, now, 0);
 }
 
 /*

@@ -21,6 +21,7 @@ struct ho_config;
 #define HO_FAILED_LATELY   64	/* failed destinations remembered per scope: one counts once */
 #define HO_CONTAIN_BUCKETS 1024
 #define HO_ALARMS_PENDING  16
+#define HO_UNITS_LATE	   4096 /* units of probation held back, a second at most */
 
 struct cscope {
 	uint32_t kind; /* HO_SCOPE_PROC or HO_SCOPE_CGROUP */
@@ -44,6 +45,13 @@ struct cscope {
 	struct cscope *hnext;
 };
 
+/* A unit of probation that comes back at due_ns (contain_units_due). */
+struct late_unit {
+	uint32_t kind;
+	uint64_t id;
+	uint64_t due_ns;
+};
+
 struct contain {
 	struct kern *k;
 	bool on;
@@ -58,6 +66,9 @@ struct contain {
 	uint64_t unjudged;	/* first contacts not judged: no room for their scope */
 	uint32_t probe;		/* probation of a new scope (flag-after); 0: off */
 	uint64_t probe_errors;	/* budgets the kernel could not be told */
+	struct late_unit late[HO_UNITS_LATE];
+	uint32_t nlate;
+	uint64_t late_next_ns;				   /* the earliest due_ns, while nlate */
 	struct ho_ctl_event_row alarms[HO_ALARMS_PENDING]; /* for the loop to send */
 	uint32_t nalarms;
 	struct craw_end *raw; /* raw first contacts' ends, a heap by the time their SYN left */
@@ -82,6 +93,14 @@ void contain_raw_free(struct contain *c);
  */
 void contain_on_end(struct contain *c, const struct ho_attempt *a, uint32_t outcome,
 		    uint64_t end_ns);
+/*
+ * A first contact closed by its program before its SYN was out
+ * HO_ABANDON_NS is no evidence, and its units come back only then: a
+ * program on probation that abandons its attempts at once still has no
+ * more than its budget of first contacts out in any second. Those due by
+ * now come back; the time of the next (0: none).
+ */
+uint64_t contain_units_due(struct contain *c, uint64_t now);
 /* One went past --slot-timeout (kern_expire): scored failed, its units (probe) given back. */
 void contain_on_expired(struct contain *c, const struct ho_attempt *a, uint32_t probe,
 			uint64_t now);

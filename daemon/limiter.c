@@ -369,6 +369,13 @@ static int ms_until(uint64_t at, uint64_t now)
 	return at <= now ? 0 : (int)((at - now + 999999) / 1000000);
 }
 
+int limiter_units_due(struct limiter *l)
+{
+	uint64_t now = now_ns(), next = contain_units_due(&l->cn, now);
+
+	return next ? ms_until(next, now) : -1;
+}
+
 int limiter_paced_wait(struct limiter *l)
 {
 	return l->rel.wake_ns && l->q.count ? ms_until(l->rel.wake_ns, now_ns()) : -1;

@@ -135,6 +135,27 @@ sys.exit(1)' "$wpid" || fail "abandoned attempts not failed: $(ho stats --procs)
 	fi
 }
 
+# A scanner that abandons each attempt 0.2 s after its connect() is never
+# judged (a close that early is no evidence), but on probation its units come
+# back only 1 s after their SYN went out: at most 10 new destinations a
+# second on the wire (plus the first 10), where it would reach hundreds.
+test_quick_abandoner_held_by_probation() {
+	local worm n
+	world
+	worm=$(make_cgroup quick)
+	capture_start
+	daemon_start
+	cg_run quick "$worm" "$B/howorm" $ACCEPT 100 200 6 10.43.0.1+60000
+	wait_until 20 done_line quick || fail "howorm did not finish: $(tail -3 "$T/quick.out")"
+	wait_until 5 eval '[ "$(first_syns 10.43. | wc -l)" -ge 40 ]' ||
+		fail "only $(first_syns 10.43. | wc -l) new destinations on the wire"
+	n=$(first_syns 10.43. | wc -l)
+	echo "quick abandoner: $n new destinations in 6 s; $(grep -c ' abandoned ' "$T/quick.out") abandoned"
+	[ "$n" -le 72 ] || fail "$n new destinations in 6 s: more than 10 a second"
+	grep -q "event=scanner" "$T/daemon.log" && fail "flagged without evidence: $(grep event=scanner "$T/daemon.log")"
+	[ "$(status_field probation)" -gt 100 ] || fail "probation: $(status_field probation)"
+}
+
 # One process, driven through files: a first contact that succeeds, then
 # 16 that it abandons after 1.2 s (failed: it gets flagged), then, once told,
 # the host it reached before, then three new live hosts at once.

@@ -329,8 +329,8 @@ static void test_raw_ends_in_send_order(void)
  * failure scored lowers the budget as its unit comes back, so that the
  * scope is flagged at the 10th and never had more out; a success raises
  * it (ceil((4.600 + 2.079) / 0.460) = 15), three free the scope; a close at
- * once gives the unit back without evidence; slot-timeout scores a failure
- * that a late success undoes.
+ * once is no evidence and gives the unit back 1 s after its SYN went out;
+ * slot-timeout scores a failure that a late success undoes.
  */
 static void test_probation_budget(void)
 {
@@ -348,9 +348,11 @@ static void test_probation_budget(void)
 		contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
 		CHECK(probe_budget == 10u - i && probe_resolved == i);
 	}
-	/* closed at once: no evidence, the unit comes back with the same budget */
+	/* closed at once: no evidence, the unit comes back 1 s after its SYN went out */
 	a = attempt(me, 77, 50, HO_AT_FIRST_P | HO_AT_PROBE_P);
 	contain_on_end(&c, &a, HO_OUT_CLOSED, a.out_ns + S / 10);
+	CHECK(probe_resolved == 9 && contain_units_due(&c, a.out_ns + S / 2) == a.out_ns + S);
+	CHECK(probe_resolved == 9 && contain_units_due(&c, a.out_ns + S) == 0);
 	CHECK(probe_budget == 1 && probe_resolved == 10 && !c.flagged);
 	/* an end the kernel could not tell (outcome 0) the same */
 	contain_on_end(&c, &a, 0, a.out_ns + 5 * S);
