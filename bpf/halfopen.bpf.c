@@ -92,7 +92,8 @@ struct {
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
-static __always_inline void emit(__u32 type, __u32 outcome, __u64 cookie,
+/* An event for the daemon; false if the ring buffer was full (counted). */
+static __always_inline bool emit(__u32 type, __u32 outcome, __u64 cookie,
 				 const struct ho_attempt *a)
 {
 	struct ho_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -100,7 +101,7 @@ static __always_inline void emit(__u32 type, __u32 outcome, __u64 cookie,
 	if (!e) {
 		/* the daemon rescans the map when it sees this go up */
 		__sync_fetch_and_add(&st.lost_events, 1);
-		return;
+		return false;
 	}
 	e->type = type;
 	e->outcome = outcome;
@@ -108,6 +109,7 @@ static __always_inline void emit(__u32 type, __u32 outcome, __u64 cookie,
 	e->end_ns = bpf_ktime_get_ns();
 	e->a = *a;
 	bpf_ringbuf_submit(e, 0);
+	return true;
 }
 
 /* The counters of a process or cgroup, created on first use; NULL if full. */
@@ -535,10 +537,16 @@ static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 outc
 		stats_update(SOP_LEAVE_QUEUED, outcome, a);
 		emit(HO_EV_CANCELLED, outcome, cookie, a);
 	} else {
-		if (was != HO_ST_EXPIRED) /* an expired attempt gave its slots back then */
+		if (was != HO_ST_EXPIRED) { /* an expired attempt gave its slots back then */
 			give_all(&a->holds, a->flags & HO_AT_EXEMPT);
-		else /* and its units of probation went to the daemon */
-			a->flags &= ~HO_AT_PROBE;
+		} else {
+			/*
+			 * and its units of probation went to the daemon, which
+			 * scored it failed: say so even if expire() has not yet
+			 */
+			__sync_fetch_and_and(&a->flags, ~HO_AT_PROBE);
+			__sync_fetch_and_or(&a->flags, HO_AT_EXPIRED);
+		}
 		if (outcome)
 			count_outcome(outcome);
 		if (abandoned(SOP_LEAVE_INFLIGHT, outcome, a))
@@ -548,10 +556,15 @@ static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 outc
 			/* the daemon scores every first contact's outcome */
 			if (outcome == HO_OUT_ESTABLISHED)
 				learn(a);
-			/* units of probation come back once the daemon has scored it */
-			if (outcome || (a->flags & HO_AT_PROBE))
-				emit(HO_EV_FIRST_END, outcome, cookie, a);
-			else if (st.queued)
+			/*
+			 * units of probation come back once the daemon has scored
+			 * it; if it cannot be told, at once (unscored, never kept)
+			 */
+			if ((outcome || (a->flags & HO_AT_PROBE)) &&
+			    !emit(HO_EV_FIRST_END, outcome, cookie, a) && (a->flags & HO_AT_PROBE))
+				(void)probe_return(a->flags & HO_AT_PROBE, a->tgid, a->cgid,
+						   a->uid);
+			else if (!outcome && !(a->flags & HO_AT_PROBE) && st.queued)
 				emit(HO_EV_SLOT_FREED, outcome, cookie, a);
 		} else if (st.queued) {
 			/* only wake the daemon when someone waits for the slot */
@@ -695,15 +708,26 @@ int release(struct ho_release_args *args)
 		args->result = HO_REL_GONE;
 		return 0;
 	}
+	/*
+	 * A first contact takes units of probation when released (none while
+	 * its scope is flagged: it goes at the pace the daemon keeps; one
+	 * queued as a flagged scope's takes them once it is unflagged). Looked
+	 * at first without taking anything, so that a full probation does not
+	 * take and give back slots others are waiting to see.
+	 */
+	if (st.probe_budget && !args->force && !exempt && (a->flags & HO_AT_FIRST) &&
+	    !probe_room(a->flags, a->tgid, a->cgid, a->uid)) {
+		args->result = HO_REL_PROBE_FULL;
+		return 0;
+	}
 	/* the scopes as the policies are now: they may have changed since connect() */
 	r = take_all(&set, exempt, args->force);
 	if (r != TAKEN) {
 		args->result = r == SCOPE_FULL ? HO_REL_SCOPE_FULL : HO_REL_NO_SLOT;
 		return 0;
 	}
-	/* a first contact on probation takes its units now (after the slots: fewer paths) */
-	if (st.probe_budget && !args->force && !exempt && (a->flags & HO_AT_FIRST) &&
-	    !(a->flags & HO_AT_CONT)) {
+	/* then its units (after the slots, the test again: fewer paths for the verifier) */
+	if (st.probe_budget && !args->force && !exempt && (a->flags & HO_AT_FIRST)) {
 		int taken = probe_release(a->flags, a->tgid, a->cgid, a->uid);
 
 		if (taken < 0) {

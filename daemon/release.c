@@ -51,7 +51,7 @@ static bool paced(struct release_engine *r, struct hq_entry *e, bool force)
 {
 	uint64_t wait;
 
-	if (force || !(e->info.flags & HO_AT_APART) || !r->ops->gate)
+	if (force || !(e->info.flags & (HO_AT_APART | HO_AT_FIRST)) || !r->ops->gate)
 		return false;
 	wait = r->ops->gate(r->ctx, &e->info, r->now);
 	if (!wait)
@@ -80,7 +80,7 @@ static int try_release(struct release_engine *r, struct hq_entry *e, bool force)
 		rc = r->ops->release(r->ctx, e->cookie, force, &set);
 	if (rc == HO_REL_RELEASED) {
 		r->released++;
-		if ((e->info.flags & HO_AT_APART) && r->ops->gated)
+		if ((e->info.flags & (HO_AT_APART | HO_AT_FIRST)) && r->ops->gated)
 			r->ops->gated(r->ctx, &e->info, r->now);
 		r->ops->leave(r->ctx, e, NF_REPEAT);
 	} else if (rc == HO_REL_GONE) {
