@@ -101,6 +101,18 @@ struct ho_scope_set {
  *                           └─(socket ends first)─► GONE, kept as a tomb
  *                                                   until its SYN is dropped
  *   INFLIGHT ─(slot-timeout, the daemon)─► EXPIRED ─► GONE
+ *   QUEUED ─(release)─► TAKING ─► RELEASING, or back to QUEUED (no slot)
+ *
+ * An entry's memory is reused at once for another attempt once it is
+ * deleted (the hash map's allocator frees without waiting for RCU), so a
+ * pointer from a lookup may point at another attempt by the time it is used.
+ * Hence the state and a generation unique to each insert share one 64-bit
+ * word (ho_attempt.sw), and every change of state is a compare-and-swap of
+ * that word against the generation of the attempt meant: on an entry reused
+ * for another attempt it fails. And an entry is deleted only by whoever moved
+ * it to GONE, except tombs (HO_AT_TOMB), which only the daemon deletes; so
+ * whoever moved it to GONE, or holds it in TAKING, may use it until it
+ * deletes it or marks it a tomb. docs/design.md, "The attempt's state".
  */
 enum ho_state {
 	HO_ST_INFLIGHT = 1,  /* holds a slot, its SYN may go out */
@@ -108,6 +120,7 @@ enum ho_state {
 	HO_ST_GONE = 3,	     /* left SYN_SENT; the entry is being deleted */
 	HO_ST_RELEASING = 4, /* holds a slot; its SYN has not passed the filter yet */
 	HO_ST_EXPIRED = 5,   /* half-open past --slot-timeout: holds no slot, still tracked */
+	HO_ST_TAKING = 6, /* queued; the release program is taking its slots (counts as queued) */
 };
 
 /* Holds a slot (in flight as the limit counts it). */
@@ -124,12 +137,29 @@ enum ho_outcome {
 	HO_OUT_CLOSED = 4,	/* closed by the application */
 };
 
+/* The state word of an attempt: its state and its generation, changed together. */
+union ho_sw {
+	__u64 sw;
+	struct {
+		__u32 state; /* enum ho_state */
+		__u32 gen;   /* st.gen_seq at its insert: no two attempts share one */
+	} f;
+};
+
 /* One tracked attempt, keyed by socket cookie in the "attempts" map. */
 struct ho_attempt {
-	__u32 state; /* enum ho_state, changed with compare-and-swap only */
-	__u32 pid;   /* thread id of the connecting task */
-	__u32 tgid;  /* process id */
+	union {
+		__u64 sw; /* as union ho_sw: changed with a 64-bit compare-and-swap only */
+		struct {
+			__u32 state; /* enum ho_state */
+			__u32 gen;   /* of this insert; never changes */
+		};
+	};
+	__u64 cookie; /* its key: an entry reused for another socket no longer matches */
+	__u32 pid;    /* thread id of the connecting task */
+	__u32 tgid;   /* process id */
 	__u32 uid;
+	__u32 pad1;
 	__u64 cgid;	/* cgroup v2 id of the connecting task */
 	__u64 start_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at connect() */
 	__u16 family;	/* AF_INET or AF_INET6 */
@@ -244,7 +274,7 @@ enum ho_release_result {
 struct ho_forget_args {
 	__u64 cookie;
 	__u32 result; /* 1 if it was forgotten */
-	__u32 pad;
+	__u32 gen;    /* of the attempt meant (as the daemon read it): another is left alone */
 };
 
 struct ho_release_args {
@@ -252,6 +282,8 @@ struct ho_release_args {
 	__u32 force;		    /* take the slot even over the limit (shutdown) */
 	__u32 result;		    /* enum ho_release_result, written by the program */
 	struct ho_scope_set scopes; /* the scopes that apply to it now */
+	__u32 gen;		    /* of the attempt meant, from its QUEUED event */
+	__u32 pad;
 };
 
 /*
@@ -268,10 +300,10 @@ struct ho_kstate {
 	__u32 user_scopes;
 	__u32 detect;	      /* tell first contacts (contain mode); set by the daemon */
 	__u32 flagged_scopes; /* entries in "flagged": 0 skips the lookups */
-	__u32 pad;
-	__u64 attempts;	    /* attempts tracked since load */
-	__u64 queued_total; /* attempts that had to queue */
-	__u64 cancelled;    /* queued attempts closed by the application */
+	__u32 gen_seq;	      /* attempts inserted so far: gives each its ho_attempt.gen */
+	__u64 attempts;	      /* attempts tracked since load */
+	__u64 queued_total;   /* attempts that had to queue */
+	__u64 cancelled;      /* queued attempts closed by the application */
 	__u64 established;
 	__u64 refused;
 	__u64 failed;	    /* timed out or other error, in flight or queued */

@@ -185,11 +185,12 @@ static void engine_scopes_of(void *ctx, struct hq_entry *e, struct ho_scope_set 
 	scopes_of(l->sc, e, set);
 }
 
-static int engine_release(void *ctx, uint64_t cookie, bool force, const struct ho_scope_set *set)
+static int engine_release(void *ctx, uint64_t cookie, uint32_t gen, bool force,
+			  const struct ho_scope_set *set)
 {
 	struct limiter *l = ctx;
 
-	return kern_release(l->k, cookie, force, set);
+	return kern_release(l->k, cookie, gen, force, set);
 }
 
 static void engine_leave(void *ctx, struct hq_entry *e, uint32_t verdict)
@@ -371,7 +372,7 @@ int limiter_paced_wait(struct limiter *l)
 
 struct expire_ctx {
 	uint64_t now, timeout, next;
-	struct u64vec due;
+	struct u64vec due, gens; /* cookies, and the attempts' generations */
 };
 
 static void expire_one(void *ctx, uint64_t cookie, const void *val)
@@ -381,8 +382,10 @@ static void expire_one(void *ctx, uint64_t cookie, const void *val)
 
 	if (a->state != HO_ST_INFLIGHT || !a->out_ns)
 		return;
-	if (a->out_ns + x->timeout <= x->now)
-		(void)u64vec_push(&x->due, cookie); /* on ENOMEM the next walk gets it */
+	/* on ENOMEM the next walk gets it */
+	if (a->out_ns + x->timeout <= x->now && u64vec_push(&x->due, cookie) == 0 &&
+	    u64vec_push(&x->gens, a->gen))
+		x->due.n--;
 	else if (a->out_ns + x->timeout < x->next)
 		x->next = a->out_ns + x->timeout;
 }
@@ -401,8 +404,9 @@ int limiter_expire(struct limiter *l)
 	x.next = x.now + x.timeout;
 	kern_walk(l->k, KM_ATTEMPTS, expire_one, &x);
 	for (size_t i = 0; i < x.due.n; i++)
-		n += kern_expire(l->k, x.due.v[i]) == 1;
+		n += kern_expire(l->k, x.due.v[i], (uint32_t)x.gens.v[i]) == 1;
 	u64vec_free(&x.due);
+	u64vec_free(&x.gens);
 	if (n)
 		pr_debug("slot-timeout: %zu attempts no longer count against the limits", n);
 	/* a walk at most every 100 ms: a slot is free at most that late */
