@@ -602,6 +602,7 @@ static __always_inline void on_leave(struct bpf_sock_ops *skops, __u32 newstate)
 	__u64 cookie = bpf_get_socket_cookie(skops);
 	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
 	struct ho_sk *s;
+	union ho_sw sw;
 	__u32 outcome, waited_ms, gen;
 	__u64 start_ns, end_ns;
 	__u32 at_flags;
@@ -613,7 +614,8 @@ static __always_inline void on_leave(struct bpf_sock_ops *skops, __u32 newstate)
 	 * generation read here is this attempt's unless the entry was reused
 	 * for another socket's, which its cookie tells.
 	 */
-	gen = sw_read(a).f.gen;
+	sw = sw_read(a);
+	gen = sw.f.gen;
 	if (a->cookie != cookie)
 		return;
 	/* stop the calls for the rest of the connection, if nobody else asked for them */
@@ -624,7 +626,9 @@ static __always_inline void on_leave(struct bpf_sock_ops *skops, __u32 newstate)
 	at_flags = a->flags;
 	start_ns = a->start_ns;
 	end_ns = bpf_ktime_get_ns();
-	waited_ms = a->state == HO_ST_QUEUED ? ns_to_ms(end_ns - start_ns) : a->waited_ms;
+	waited_ms = sw.f.state == HO_ST_QUEUED || sw.f.state == HO_ST_TAKING
+			    ? ns_to_ms(end_ns - start_ns)
+			    : a->waited_ms;
 	if (!leave(cookie, a, gen, outcome))
 		return;
 	/* remembered for getsockopt(HALFOPEN_INFO) if it has a storage; freed with the socket */
