@@ -738,8 +738,9 @@ int release(struct ho_release_args *args)
 	__u64 cookie = args->cookie;
 	__u32 gen = args->gen;
 	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
-	struct ho_scope_set set = args->scopes;
+	struct ho_scope_set set = args->scopes, queued_in;
 	bool exempt = set_exempt(&set);
+	struct ho_attempt who = {};
 	enum take_result r;
 
 	if (!a) {
@@ -773,6 +774,14 @@ int release(struct ho_release_args *args)
 	else
 		__sync_fetch_and_and(&a->flags, ~HO_AT_EXEMPT);
 	a->waited_ms = ns_to_ms(bpf_ktime_get_ns() - a->start_ns);
+	/*
+	 * What the counts below need, read while the entry is surely ours: once
+	 * RELEASING, a retransmitted SYN may make it INFLIGHT and its end
+	 * delete it before we are done.
+	 */
+	queued_in = a->queued_in;
+	who.tgid = a->tgid;
+	who.start_ns = a->start_ns;
 	/* its SYN goes out only through held_syn, which checks the socket still connects */
 	if (!sw_cas(a, gen, HO_ST_TAKING, HO_ST_RELEASING)) {
 		/* cancelled while we took the slots (a tomb now): give them back */
@@ -781,8 +790,8 @@ int release(struct ho_release_args *args)
 		return 0;
 	}
 	__sync_fetch_and_add(&st.queued, -1);
-	set_add(&a->queued_in, 1, -1);
-	stats_update(SOP_RELEASE, 0, a);
+	set_add(&queued_in, 1, -1);
+	stats_update(SOP_RELEASE, 0, &who);
 	args->result = HO_REL_RELEASED;
 	return 0;
 }

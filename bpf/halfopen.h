@@ -312,7 +312,7 @@ struct ho_kstate {
 	__u64 lost_events;  /* ring buffer was full */
 	__u64 stats_full;   /* a process or cgroup found no room for its counters */
 	__u64 repaired;	    /* attempts whose leave the kernel skipped, forgotten by the daemon */
-	__u64 tombs;	    /* attempts that ended between their release and their SYN */
+	__u64 tombs;	    /* attempts that ended in or after their release, before their SYN */
 	__u64 failfast;	    /* HALFOPEN_NOQUEUE connect()s refused at once (ENOBUFS) */
 	__u64 noqueue_lost; /* HALFOPEN_NOQUEUE attempts queued all the same: see sockopt.bpf.h */
 	__u64 abandoned;    /* of closed: after their SYN was out HO_ABANDON_NS */
