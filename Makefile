@@ -83,7 +83,7 @@ $(BUILD):
 	mkdir -p $@ $@/asan $@/lib $@/daemon $@/cli
 
 # Each BPF header must compile on its own, not only inside halfopen.bpf.c.
-$(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/sockopt.bpf.h bpf/raw.bpf.h bpf/raw.h \
+$(BUILD)/halfopen.bpf.o: bpf/halfopen.bpf.c bpf/slots.bpf.h bpf/sockopt.bpf.h bpf/raw.bpf.h bpf/probation.bpf.h bpf/raw.h \
 		bpf/halfopen.h bpf/kernel.h include/halfopen.h | $(BUILD)
 	for h in kernel.h halfopen.h raw.h slots.bpf.h; do \
 		echo "#include \"$$h\"" | $(CLANG) $(BPF_CFLAGS) -fsyntax-only -x c - || exit 1; done

@@ -260,11 +260,12 @@ phase nmap && for ((r = 1; r <= NMAP_ROUNDS; r++)); do
 			row_on default
 			ho policy set cgroup "${CG[nmap]}" exempt >/dev/null
 			nmaps exempt
+			row_off "nmapx$r" # its alarms apart: the administrator's answer
 		else
 			row_on "$row"
 			nmaps "$row"
+			row_off "nmap$r"
 		fi
-		row_off "nmap$r"
 	done
 done
 echo "load_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"

@@ -277,6 +277,9 @@ static __always_inline bool is_loopback(const struct ho_attempt *a)
 		v_;                                                                                \
 	})
 
+/* Probation of scopes not judged yet: its own block. */
+#include "probation.bpf.h"
+
 /*
  * Is this a first contact of the process, of its cgroup (flags), and is one
  * of those flagged as a scanner (contained: it queues)?
@@ -350,7 +353,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	__u32 d[4] = {}, l[4] = {};
 	struct ho_scope_set set = {};
 	enum take_result r;
-	bool admit, exempt, contained = false;
+	bool admit, exempt, contained = false, probation = false;
 	struct ho_sk *sk;
 
 	a.family = (__u16)skops->family;
@@ -396,11 +399,19 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	exempt = set_exempt(&set);
 	if (st.detect && !exempt)
 		contained = first_contact(&a);
+	/* a scope on probation has as many first contacts out as it may */
+	if (!contained && !exempt && st.probe_budget && (a.flags & HO_AT_FIRST)) {
+		int units = probe_take(a.flags, a.tgid, a.cgid);
+
+		probation = units < 0;
+		if (!probation)
+			a.flags |= (__u32)units & HO_AT_PROBE;
+	}
 	/* a new attempt never overtakes queued ones it competes with */
 	if (exempt)
 		r = take_all(&set, true, false);
-	else if (contained)
-		r = CONTAINED; /* released by the daemon at its own pace, no slot taken */
+	else if (contained || probation)
+		r = CONTAINED; /* released by the daemon when it may, no slot taken */
 	else if (set_waiting(&set))
 		r = SCOPE_FULL;
 	else if (st.limit && st.global_wait)
@@ -412,7 +423,11 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	a.out_ns = admit ? a.start_ns : 0;
 	a.flags |= exempt ? HO_AT_EXEMPT : 0;
 	if (!admit) {
-		a.flags |= HO_AT_WAITED;
+		/* a queued attempt holds no unit: it takes them when released */
+		if (a.flags & HO_AT_PROBE)
+			(void)probe_return(a.flags & HO_AT_PROBE, a.tgid, a.cgid);
+		a.flags &= ~HO_AT_PROBE;
+		a.flags |= HO_AT_WAITED | (probation ? HO_AT_PROBE_Q : 0);
 		a.qseq = __sync_fetch_and_add(&st.enq_seq, 1) + 1;
 	}
 	if (sk && (sk->flags & HO_SK_NOQUEUE)) {
@@ -426,7 +441,8 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	if (admit) {
 		a.holds = set;
 	} else {
-		if (!contained) /* a contained attempt keeps no one else waiting */
+		/* a contained attempt (or one on probation) keeps no one else waiting */
+		if (!contained && !probation)
 			a.queued_in = set;
 		/*
 		 * getsockopt(HALFOPEN_INFO) finds a held attempt by this cookie
@@ -442,8 +458,10 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	a.gen = __sync_fetch_and_add(&st.gen_seq, 1) + 1;
 	if (bpf_map_update_elem(&attempts, &cookie, &a, BPF_NOEXIST)) {
 		/* table full: fail open, never block what we cannot track */
-		if (admit)
+		if (admit) {
 			give_all(&set, exempt);
+			(void)probe_return(a.flags & HO_AT_PROBE, a.tgid, a.cgid);
+		}
 		/*
 		 * A storage with the cookie but no attempt reads untracked;
 		 * without one, a SYN_SENT socket would read in flight. Rare.
@@ -472,6 +490,8 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 		st.global_wait = 1;
 	if (contained)
 		__sync_fetch_and_add(&st.contained, 1);
+	else if (probation)
+		__sync_fetch_and_add(&st.probation, 1);
 	else
 		set_add(&set, 1, 1);
 	__sync_fetch_and_add(&st.queued, 1);
@@ -562,6 +582,8 @@ static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 gen,
 	} else {
 		if (was != HO_ST_EXPIRED) /* an expired attempt gave its slots back then */
 			give_all(&a->holds, a->flags & HO_AT_EXEMPT);
+		else /* and its units of probation went to the daemon, which scored it failed */
+			a->flags = (a->flags & ~HO_AT_PROBE) | HO_AT_EXPIRED;
 		if (outcome)
 			count_outcome(outcome);
 		if (abandoned(SOP_LEAVE_INFLIGHT, outcome, a))
@@ -571,7 +593,8 @@ static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 gen,
 			/* the daemon scores every first contact's outcome */
 			if (outcome == HO_OUT_ESTABLISHED)
 				learn(a);
-			if (outcome)
+			/* units of probation come back once the daemon has scored it */
+			if (outcome || (a->flags & HO_AT_PROBE))
 				emit(HO_EV_FIRST_END, outcome, cookie, a);
 			else if (st.queued)
 				emit(HO_EV_SLOT_FREED, outcome, cookie, a);
@@ -742,6 +765,7 @@ int release(struct ho_release_args *args)
 	bool exempt = set_exempt(&set);
 	struct ho_attempt who = {};
 	enum take_result r;
+	__u32 units = 0;
 
 	if (!a) {
 		args->result = HO_REL_GONE;
@@ -766,6 +790,21 @@ int release(struct ho_release_args *args)
 									   : HO_REL_NO_SLOT;
 		return 0;
 	}
+	/* a first contact on probation takes its units now (after the slots: fewer paths) */
+	if (st.probe_budget && !args->force && !exempt && (a->flags & HO_AT_FIRST) &&
+	    !(a->flags & HO_AT_CONT)) {
+		int taken = probe_release(a->flags, a->tgid, a->cgid);
+
+		if (taken < 0) {
+			give_all(&set, exempt);
+			/* back in the queue, unless it ended meanwhile (a tomb now) */
+			args->result = sw_cas(a, gen, HO_ST_TAKING, HO_ST_QUEUED)
+					       ? HO_REL_PROBE_FULL
+					       : HO_REL_GONE;
+			return 0;
+		}
+		units = (__u32)taken;
+	}
 	/* written before the state: whoever sees it in flight sees what it holds */
 	a->holds = set;
 	a->out_ns = bpf_ktime_get_ns();
@@ -774,6 +813,9 @@ int release(struct ho_release_args *args)
 	else
 		__sync_fetch_and_and(&a->flags, ~HO_AT_EXEMPT);
 	a->waited_ms = ns_to_ms(bpf_ktime_get_ns() - a->start_ns);
+	/* before the state too: its end gives back what the flags say it holds */
+	if (units)
+		__sync_fetch_and_or(&a->flags, units);
 	/*
 	 * What the counts below need, read while the entry is surely ours: once
 	 * RELEASING, a retransmitted SYN may make it INFLIGHT and its end
@@ -781,11 +823,13 @@ int release(struct ho_release_args *args)
 	 */
 	queued_in = a->queued_in;
 	who.tgid = a->tgid;
+	who.cgid = a->cgid;
 	who.start_ns = a->start_ns;
 	/* its SYN goes out only through held_syn, which checks the socket still connects */
 	if (!sw_cas(a, gen, HO_ST_TAKING, HO_ST_RELEASING)) {
-		/* cancelled while we took the slots (a tomb now): give them back */
+		/* cancelled while we took the slots (a tomb now): give them back (its end gave none) */
 		give_all(&set, exempt);
+		(void)probe_return(units, who.tgid, who.cgid);
 		args->result = HO_REL_GONE;
 		return 0;
 	}
@@ -830,10 +874,11 @@ int expire(struct ho_forget_args *args)
 	__u64 cookie = args->cookie;
 	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
 	struct ho_scope_set holds;
-	__u32 gen = args->gen;
+	__u32 gen = args->gen, units;
 	bool exempt;
 
 	args->result = 0;
+	args->probe = 0;
 	if (!a)
 		return 0;
 	RACE_WINDOW(RACE_EXPIRE, a, cookie);
@@ -841,14 +886,19 @@ int expire(struct ho_forget_args *args)
 		return 0;
 	/*
 	 * Read before the CAS: once EXPIRED, its end may delete the entry and
-	 * another attempt reuse it. In flight, what it holds no longer changes;
-	 * a CAS that succeeds proves the entry was this attempt's all along.
+	 * another attempt reuse it. In flight, what it holds (slots, units of
+	 * probation) no longer changes; a CAS that succeeds proves the entry
+	 * was this attempt's all along. Nor is it written after: its end marks
+	 * it HO_AT_EXPIRED.
 	 */
 	holds = a->holds;
 	exempt = a->flags & HO_AT_EXEMPT;
+	units = a->flags & HO_AT_PROBE;
 	/* against its end (claim) and nothing else: only INFLIGHT becomes EXPIRED */
 	if (!sw_cas(a, gen, HO_ST_INFLIGHT, HO_ST_EXPIRED))
 		return 0;
+	/* the daemon scores it failed now and gives its units back; a late success undoes that */
+	args->probe = units;
 	give_all(&holds, exempt);
 	__sync_fetch_and_add(&st.expired, 1);
 	args->result = 1;

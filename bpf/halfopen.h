@@ -55,6 +55,35 @@ struct ho_scope_key {
 	__u64 id;
 };
 
+/*
+ * Probation (docs/design.md, "Probation"): a process or cgroup not judged
+ * benign yet may have only so many first contacts out whose outcome the
+ * daemon has not scored, so that it cannot put more first contacts on the
+ * wire than it takes to flag it if they all fail. The "probation" map (key
+ * struct ho_scope_key) holds w = budget << 32 | out, changed with
+ * compare-and-swap only: the kernel takes a unit (out + 1, only while out <
+ * budget) for each first contact it lets out, the daemon gives it back once
+ * it has scored the attempt's end, and sets the budget from the score
+ * (HO_PROBE_FREE: judged benign, nothing counted). A scope not in the map
+ * starts with st.probe_budget (0: no probation, the original mode).
+ */
+#define HO_PROBE_SCOPES	  16384
+#define HO_PROBE_FREE	  0xffffffffu
+#define HO_CGROUP_ROOT_ID 1 /* the cgroup v2 root: the whole host, judged process by process */
+
+struct ho_probe {
+	__u64 w;
+};
+
+/* Argument of the "probe_set" syscall program (run by the daemon). */
+struct ho_probe_args {
+	struct ho_scope_key key;
+	__u32 budget;  /* the new budget */
+	__u32 resolve; /* units given back: attempts of the scope it has scored */
+	__u32 result;  /* 1 if the scope was found */
+	__u32 pad;
+};
+
 /* One scope's limit and counts; the daemon writes limit, flags and gen. */
 struct ho_scope {
 	__u32 limit; /* 0: no limit of its own (exempt) */
@@ -80,16 +109,22 @@ struct ho_scope_set {
 };
 
 /* struct ho_attempt.flags */
-#define HO_AT_EXEMPT   1u   /* holds no slot of the namespace */
-#define HO_AT_STATE_CB 2u   /* we asked for BPF_SOCK_OPS_STATE_CB: give it back at the end */
-#define HO_AT_TOMB     4u   /* ended while released: kept until its held SYN is dropped */
-#define HO_AT_NOQUEUE  8u   /* its socket asked not to be queued (HALFOPEN_NOQUEUE) */
-#define HO_AT_WAITED   16u  /* it was queued at connect() */
-#define HO_AT_FIRST_P  32u  /* a first contact of its process */
-#define HO_AT_FIRST_C  64u  /* a first contact of its cgroup */
-#define HO_AT_CONT_P   128u /* queued because its process is flagged */
-#define HO_AT_CONT_C   256u /* queued because its cgroup is flagged */
+#define HO_AT_EXEMPT   1u    /* holds no slot of the namespace */
+#define HO_AT_STATE_CB 2u    /* we asked for BPF_SOCK_OPS_STATE_CB: give it back at the end */
+#define HO_AT_TOMB     4u    /* ended while released: kept until its held SYN is dropped */
+#define HO_AT_NOQUEUE  8u    /* its socket asked not to be queued (HALFOPEN_NOQUEUE) */
+#define HO_AT_WAITED   16u   /* it was queued at connect() */
+#define HO_AT_FIRST_P  32u   /* a first contact of its process */
+#define HO_AT_FIRST_C  64u   /* a first contact of its cgroup */
+#define HO_AT_CONT_P   128u  /* queued because its process is flagged */
+#define HO_AT_CONT_C   256u  /* queued because its cgroup is flagged */
+#define HO_AT_PROBE_P  512u  /* holds a unit of its process's probation */
+#define HO_AT_PROBE_C  1024u /* holds a unit of its cgroup's probation */
+#define HO_AT_PROBE_Q  2048u /* queued: its process's or cgroup's probation was full */
+#define HO_AT_EXPIRED  4096u /* went past --slot-timeout (the daemon scored it failed then) */
 #define HO_AT_FIRST    (HO_AT_FIRST_P | HO_AT_FIRST_C)
+#define HO_AT_PROBE    (HO_AT_PROBE_P | HO_AT_PROBE_C)
+#define HO_AT_APART    (HO_AT_CONT | HO_AT_PROBE_Q) /* queued by containment, not a limit */
 #define HO_AT_CONT     (HO_AT_CONT_P | HO_AT_CONT_C)
 
 /*
@@ -268,13 +303,16 @@ enum ho_release_result {
 	HO_REL_NO_SLOT = 2,    /* the limit is reached: try again when a slot frees */
 	HO_REL_GONE = 3,       /* the attempt left SYN_SENT already */
 	HO_REL_SCOPE_FULL = 4, /* a cgroup or user scope of it is at its limit */
+	HO_REL_PROBE_FULL = 5, /* its process's or cgroup's probation is full */
 };
 
-/* Argument of the "forget" syscall program: an attempt whose socket left SYN_SENT. */
+/* Argument of the "forget" and "expire" syscall programs. */
 struct ho_forget_args {
 	__u64 cookie;
-	__u32 result; /* 1 if it was forgotten */
+	__u32 result; /* 1 if it was forgotten (expired) */
+	__u32 probe;  /* expire: the units of probation it held (HO_AT_PROBE_*), now the daemon's */
 	__u32 gen;    /* of the attempt meant (as the daemon read it): another is left alone */
+	__u32 pad;
 };
 
 struct ho_release_args {
@@ -300,7 +338,7 @@ struct ho_kstate {
 	__u32 user_scopes;
 	__u32 detect;	      /* tell first contacts (contain mode); set by the daemon */
 	__u32 flagged_scopes; /* entries in "flagged": 0 skips the lookups */
-	__u32 gen_seq;	      /* attempts inserted so far: gives each its ho_attempt.gen */
+	__u32 probe_budget;   /* probation of a scope not judged yet; 0: none (set by the daemon) */
 	__u64 attempts;	      /* attempts tracked since load */
 	__u64 queued_total;   /* attempts that had to queue */
 	__u64 cancelled;      /* queued attempts closed by the application */
@@ -318,8 +356,12 @@ struct ho_kstate {
 	__u64 abandoned;    /* of closed: after their SYN was out HO_ABANDON_NS */
 	__u64 expired;	    /* attempts that stopped counting at --slot-timeout */
 	__u64 contained;    /* first contacts queued because their scope is flagged */
+	__u64 probation;    /* first contacts queued because their scope's probation was full */
+	__u64 probe_full;   /* first contacts let out uncounted: no room in "probation" */
 	__u32 enq_seq;	    /* attempts queued so far: numbers them (ho_attempt.qseq) */
 	__u32 head_seq;	    /* by the daemon: qseq of the oldest still queued, or the next one */
+	__u32 gen_seq;	    /* attempts inserted so far: gives each its ho_attempt.gen */
+	__u32 pad;
 };
 
 #endif /* HALFOPEN_H */

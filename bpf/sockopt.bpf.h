@@ -156,6 +156,8 @@ static __always_inline void info_of_attempt(const struct ho_attempt *a, __u64 no
 		i->hi_flags |= HALFOPEN_F_EXEMPT;
 	if (scanner_now(a))
 		i->hi_flags |= HALFOPEN_F_SCANNER;
+	if (a->flags & HO_AT_PROBE_Q)
+		i->hi_flags |= HALFOPEN_F_PROBATION;
 }
 
 static __always_inline void info_of_end(const struct ho_sk *s, struct halfopen_info *i)
@@ -170,6 +172,8 @@ static __always_inline void info_of_end(const struct ho_sk *s, struct halfopen_i
 		i->hi_flags |= HALFOPEN_F_EXEMPT;
 	if (s->at_flags & HO_AT_CONT) /* it was held as a scanner's */
 		i->hi_flags |= HALFOPEN_F_SCANNER;
+	if (s->at_flags & HO_AT_PROBE_Q)
+		i->hi_flags |= HALFOPEN_F_PROBATION;
 }
 
 static __always_inline void fill_info(struct bpf_sockopt *ctx, struct halfopen_info *i)

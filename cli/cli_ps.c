@@ -20,9 +20,10 @@ static int ps_row(void *ctx, const void *p)
 	struct ps_out *o = ctx;
 	char dest[64], addr[64], age[16], user[64], comm[TEXT_PLAIN_MAX(sizeof(r->a.comm))];
 	char un[TEXT_PLAIN_MAX(sizeof(user))], cg[TEXT_PLAIN_MAX(sizeof(r->cgroup))];
-	const char *state = r->state == HO_PS_RAW ? "raw"
-			    : r->state == HO_ST_QUEUED
-				    ? (r->a.flags & HO_AT_CONT ? "contained" : "queued")
+	const char *state = r->state == HO_PS_RAW	? "raw"
+			    : r->state == HO_ST_QUEUED	? (r->a.flags & HO_AT_CONT	? "contained"
+							   : r->a.flags & HO_AT_PROBE_Q ? "probation"
+											: "queued")
 			    : r->state == HO_ST_EXPIRED ? "expired"
 							: "in-flight";
 	/* asked not to be queued (HALFOPEN_NOQUEUE): queued only if it lost the race */

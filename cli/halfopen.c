@@ -83,7 +83,8 @@ static void print_status(const struct ho_ctl_status *s)
 		       ",\"http_dropped\":%" PRIu64 ",\"failfast\":%" PRIu64
 		       ",\"noqueue_lost\":%" PRIu64 ",\"mode\":\"%s\",\"slot_timeout\":%u"
 		       ",\"flagged\":%u,\"contain_rate\":%u,\"flagged_total\":%" PRIu64
-		       ",\"contained\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"abandoned\":%" PRIu64,
+		       ",\"contained\":%" PRIu64 ",\"probation\":%" PRIu64 ",\"expired\":%" PRIu64
+		       ",\"abandoned\":%" PRIu64,
 		       s->in_flight, s->queued, s->held, s->queue_max, s->tracked_max, s->pid,
 		       s->queue_num, s->started, s->attempts, s->queued_total, s->released,
 		       s->cancelled, s->established, s->refused + s->failed, s->refused, s->failed,
@@ -91,8 +92,8 @@ static void print_status(const struct ho_ctl_status *s)
 		       s->control_refused, s->control_dropped, s->http_refused, s->http_dropped,
 		       s->failfast, s->noqueue_lost,
 		       s->mode == HO_MODE_ORIGINAL ? "original" : "contain", s->slot_timeout,
-		       s->flagged, s->contain_rate, s->flagged_total, s->contained, s->expired,
-		       s->abandoned);
+		       s->flagged, s->contain_rate, s->flagged_total, s->contained, s->probation,
+		       s->expired, s->abandoned);
 		/* flat, raw_ names: a key is never the same as one above (scripts match keys) */
 		printf(",\"raw_in_flight\":%u,\"raw_attempts\":%" PRIu64
 		       ",\"raw_answered\":%" PRIu64 ",\"raw_timed_out\":%" PRIu64
@@ -130,6 +131,8 @@ static void print_status(const struct ho_ctl_status *s)
 	       " after their SYN was out 1 s: abandoned, failed)\n"
 	       "  flagged     %" PRIu64 "  (processes and cgroups flagged as scanners)\n"
 	       "  contained   %" PRIu64 "  (first contacts queued for a flagged scope)\n"
+	       "  probation   %" PRIu64 "  (first contacts queued: as many out as a scope not "
+	       "judged yet may have)\n"
 	       "  expired     %" PRIu64 "  (attempts that stopped counting at slot-timeout)\n"
 	       "  dropped     %" PRIu64 "  (SYNs dropped, queue full)\n"
 	       "  untracked   %" PRIu64 "  (table of %u full, let through)\n"
@@ -143,9 +146,9 @@ static void print_status(const struct ho_ctl_status *s)
 	       s->exempt_in_flight, s->queued, s->held, s->queue_max, s->pid, since, s->queue_num,
 	       s->attempts, s->queued_total, s->released, s->cancelled, s->established,
 	       s->refused + s->failed, s->refused, s->failed, s->closed, s->abandoned,
-	       s->flagged_total, s->contained, s->expired, s->dropped, s->untracked, s->tracked_max,
-	       s->late_syns, s->repaired, s->failfast, s->noqueue_lost, s->control_refused,
-	       s->control_dropped, s->http_refused, s->http_dropped);
+	       s->flagged_total, s->contained, s->probation, s->expired, s->dropped, s->untracked,
+	       s->tracked_max, s->late_syns, s->repaired, s->failfast, s->noqueue_lost,
+	       s->control_refused, s->control_dropped, s->http_refused, s->http_dropped);
 	printf("raw SYNs      %u in flight (raw IP and packet sockets%s)\n"
 	       "  attempts    %" PRIu64 "  (%" PRIu64 " answered, %" PRIu64 " timed out)\n"
 	       "  dropped     %" PRIu64 "  (over the limit: nothing retransmits them)\n"

@@ -55,6 +55,40 @@ static const char *scope_name(const struct cscope *s, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Probation (halfopen.h): the first contacts a scope may have out unscored:
+ * as many as it takes to flag it if they all fail, so that it reaches the
+ * threshold and no further; none counted once TRW would call it benign
+ * (score at ln eta0 = -flag or below).
+ */
+static uint32_t budget_of(const struct contain *c, const struct cscope *s)
+{
+	int32_t score = s ? s->t.score : 0;
+
+	if (!c->probe || score <= -c->p.flag)
+		return HO_PROBE_FREE;
+	if ((s && s->t.flagged) || score >= c->p.flag)
+		return 0; /* its first contacts go at the pace, without units */
+	/* the failures it takes to flag it: never 0 while it is not flagged */
+	return (uint32_t)((c->p.flag - score + c->p.fail - 1) / c->p.fail);
+}
+
+/* Tell the kernel the budget of a scope, giving back `resolve` units it scored. */
+static void probe_sync(struct contain *c, uint32_t kind, uint64_t id, uint32_t resolve)
+{
+	struct cscope *s = *slot_of(c, kind, id);
+	uint32_t b = budget_of(c, s);
+
+	if (!resolve && (!c->probe || (s && s->budget_set && s->budget == b)))
+		return; /* nothing the kernel does not know */
+	if (kern_probe_set(c->k, kind, id, b, resolve) < 0)
+		c->probe_errors++;
+	if (s) {
+		s->budget = b;
+		s->budget_set = true;
+	}
+}
+
 static void unflag(struct contain *c, struct cscope *s, const char *why)
 {
 	char name[HO_CGROUP_LEN + 32];
@@ -63,6 +97,7 @@ static void unflag(struct contain *c, struct cscope *s, const char *why)
 	(void)kern_flag(c->k, s->kind, s->id, false);
 	c->flagged--;
 	publish(c);
+	probe_sync(c, s->kind, s->id, 0);
 	pr_notice("%s is no longer flagged as a scanner: %s", scope_name(s, name, sizeof(name)),
 		  why);
 }
@@ -76,6 +111,7 @@ static void drop(struct contain *c, struct cscope *s)
 		unflag(c, s, "it is gone");
 	for (uint32_t i = 0; i < s->nws; i++)
 		(void)kern_reached(c->k, s->kind, s->id, s->ws[i], NULL, true);
+	(void)kern_probe_del(c->k, s->kind, s->id); /* a new one starts afresh */
 	*pp = s->hnext;
 	free(s->ws);
 	free(s);
@@ -126,7 +162,10 @@ void contain_configure(struct contain *c, struct kern *k, const struct ho_config
 	c->working_set = cfg->working_set;
 	c->interval_ns = 1000000000ull / cfg->contain_rate;
 	c->quiet_ns = (uint64_t)cfg->quiet * 1000000000ull;
+	/* what it takes to flag a new scope if everything it has out fails */
+	c->probe = c->on ? cfg->flag_after : 0;
 	kern_set_detect(k, c->on);
+	kern_set_probation(k, c->probe);
 }
 
 static bool addr_in(const uint8_t (*v)[16], uint32_t n, const uint8_t addr[16])
@@ -247,6 +286,7 @@ static void alarm_flagged(struct contain *c, struct cscope *s)
 static void judge(struct contain *c, uint32_t kind, uint64_t id, const struct ho_attempt *a,
 		  enum trw_outcome o, uint64_t now)
 {
+	bool provisional;
 	struct cscope *s = get(c, kind, id);
 	int r;
 
@@ -261,6 +301,16 @@ static void judge(struct contain *c, uint32_t kind, uint64_t id, const struct ho
 	s->last_ns = now;
 	if (o == TRW_OK) {
 		s->ok++;
+		/* it went past slot-timeout and was scored failed then: that is undone */
+		provisional = (a->flags & HO_AT_EXPIRED) &&
+			      addr_in((const uint8_t(*)[16])s->failed_lately,
+				      s->nfailed_lately < HO_FAILED_LATELY ? s->nfailed_lately
+									   : HO_FAILED_LATELY,
+				      a->daddr);
+		if (provisional && s->failed) {
+			s->failed--;
+			s->t.score -= c->p.fail;
+		}
 		forget_failed(s, a->daddr);
 		ws_add(c, s, a->daddr);
 	} else {
@@ -283,26 +333,92 @@ static void judge(struct contain *c, uint32_t kind, uint64_t id, const struct ho
 	}
 }
 
+/* A unit that comes back at due, or now if there is no room to remember it. */
+static void unit_later(struct contain *c, uint32_t kind, uint64_t id, uint64_t due)
+{
+	if (c->nlate >= HO_UNITS_LATE) {
+		probe_sync(c, kind, id, 1);
+		return;
+	}
+	c->late[c->nlate++] = (struct late_unit){.kind = kind, .id = id, .due_ns = due};
+	if (c->nlate == 1 || due < c->late_next_ns)
+		c->late_next_ns = due;
+}
+
+uint64_t contain_units_due(struct contain *c, uint64_t now)
+{
+	uint64_t next = 0;
+
+	if (!c->nlate || now < c->late_next_ns)
+		return c->nlate ? c->late_next_ns : 0;
+	for (uint32_t i = 0; i < c->nlate;) {
+		struct late_unit *u = &c->late[i];
+
+		if (u->due_ns <= now) {
+			probe_sync(c, u->kind, u->id, 1);
+			*u = c->late[--c->nlate];
+			continue;
+		}
+		if (!next || u->due_ns < next)
+			next = u->due_ns;
+		i++;
+	}
+	c->late_next_ns = next;
+	return next;
+}
+
+/*
+ * Scores a first contact's outcome for its process and its cgroup, then
+ * gives back its units (at due if that is later than now).
+ */
+static void score(struct contain *c, const struct ho_attempt *a, enum trw_outcome o, uint32_t units,
+		  uint64_t now, uint64_t due)
+{
+	/* the root cgroup is the whole host: its processes are judged one by one */
+	bool cg = (a->flags & HO_AT_FIRST_C) && a->cgid != HO_CGROUP_ROOT_ID;
+
+	if (c->on && !(a->flags & HO_AT_EXEMPT) && o != TRW_NONE) {
+		if (a->flags & HO_AT_FIRST_P)
+			judge(c, HO_SCOPE_PROC, a->tgid, a, o, now);
+		if (cg)
+			judge(c, HO_SCOPE_CGROUP, a->cgid, a, o, now);
+	}
+	if (due > now) {
+		if (units & HO_AT_PROBE_P)
+			unit_later(c, HO_SCOPE_PROC, a->tgid, due);
+		if (units & HO_AT_PROBE_C)
+			unit_later(c, HO_SCOPE_CGROUP, a->cgid, due);
+		units = 0;
+	}
+	/* the budget the new score gives, in the same step as the units come back */
+	if (a->flags & HO_AT_FIRST_P)
+		probe_sync(c, HO_SCOPE_PROC, a->tgid, !!(units & HO_AT_PROBE_P));
+	if (cg)
+		probe_sync(c, HO_SCOPE_CGROUP, a->cgid, !!(units & HO_AT_PROBE_C));
+}
+
 void contain_on_end(struct contain *c, const struct ho_attempt *a, uint32_t outcome,
 		    uint64_t end_ns)
 {
-	enum trw_outcome o;
+	enum trw_outcome o = TRW_NONE;
+	uint64_t due = 0;
 
-	if (!c->on || (a->flags & HO_AT_EXEMPT))
-		return;
 	if (outcome == HO_OUT_ESTABLISHED)
 		o = TRW_OK;
 	else if (outcome == HO_OUT_REFUSED || outcome == HO_OUT_FAILED)
 		o = TRW_FAIL;
 	else if (outcome == HO_OUT_CLOSED && a->out_ns && end_ns - a->out_ns >= HO_ABANDON_NS)
 		o = TRW_FAIL; /* abandoned after its SYN was out a while */
-	else
-		return; /* closed at once: no evidence either way */
-	if (a->flags & HO_AT_FIRST_P)
-		judge(c, HO_SCOPE_PROC, a->tgid, a, o, end_ns);
-	/* the root cgroup is the whole host: its processes are judged one by one */
-	if ((a->flags & HO_AT_FIRST_C) && a->cgid != HO_CGROUP_ROOT_ID)
-		judge(c, HO_SCOPE_CGROUP, a->cgid, a, o, end_ns);
+	else if (outcome == HO_OUT_CLOSED && a->out_ns)
+		due = a->out_ns + HO_ABANDON_NS; /* closed at once: no evidence, units later */
+	/* else its end went unreported: no evidence either way */
+	score(c, a, o, a->flags & HO_AT_PROBE, end_ns, due);
+}
+
+void contain_on_expired(struct contain *c, const struct ho_attempt *a, uint32_t probe, uint64_t now)
+{
+	/* unanswered for slot-timeout (3 s; a live host answers within 1 s): failed */
+	score(c, a, (a->flags & HO_AT_FIRST) ? TRW_FAIL : TRW_NONE, probe, now, 0);
 }
 
 /* The flagged scopes a contained attempt is paced by. */
@@ -310,12 +426,17 @@ static uint32_t pacers(struct contain *c, const struct ho_attempt *a, struct csc
 {
 	uint32_t n = 0;
 
-	if (a->flags & HO_AT_CONT_P)
+	/* held on probation: paced too if its scope was flagged since */
+	bool probe = a->flags & HO_AT_PROBE_Q;
+	bool p = (a->flags & HO_AT_CONT_P) || (probe && (a->flags & HO_AT_FIRST_P));
+	bool cg = (a->flags & HO_AT_CONT_C) || (probe && (a->flags & HO_AT_FIRST_C));
+
+	if (p)
 		out[n] = *slot_of(c, HO_SCOPE_PROC, a->tgid);
-	n += (a->flags & HO_AT_CONT_P) && out[n] && out[n]->t.flagged;
-	if (a->flags & HO_AT_CONT_C)
+	n += p && out[n] && out[n]->t.flagged;
+	if (cg)
 		out[n] = *slot_of(c, HO_SCOPE_CGROUP, a->cgid);
-	n += (a->flags & HO_AT_CONT_C) && out[n] && out[n]->t.flagged;
+	n += cg && out[n] && out[n]->t.flagged;
 	return n;
 }
 
@@ -340,9 +461,42 @@ void contain_released(struct contain *c, const struct ho_attempt *a, uint64_t no
 		s[i]->next_release_ns = now + c->interval_ns;
 }
 
+#define HO_PROBE_SWEEP 1024 /* probations of processes that are gone, removed a second */
+
+struct gone {
+	uint32_t tgid[HO_PROBE_SWEEP];
+	uint32_t n;
+};
+
+static void gone_one(void *ctx, uint32_t tgid)
+{
+	struct gone *g = ctx;
+
+	if (g->n < HO_PROBE_SWEEP && !proc_alive(tgid))
+		g->tgid[g->n++] = tgid;
+}
+
+/*
+ * The kernel makes a probation for every process with a first contact;
+ * those of processes never judged (their ends all went unscored) and gone
+ * are removed here.
+ */
+static void probe_sweep(struct contain *c)
+{
+	static struct gone g;
+
+	g.n = 0;
+	kern_probe_procs(c->k, gone_one, &g);
+	for (uint32_t i = 0; i < g.n; i++)
+		(void)kern_probe_del(c->k, HO_SCOPE_PROC, g.tgid[i]);
+}
+
 bool contain_tick(struct contain *c, uint64_t now)
 {
 	bool freed = false;
+
+	if (c->probe)
+		probe_sweep(c);
 
 	for (size_t b = 0; b < HO_CONTAIN_BUCKETS; b++) {
 		struct cscope *s = c->b[b], *next;
@@ -376,6 +530,8 @@ int contain_pardon(struct contain *c, uint32_t kind, uint64_t id)
 	if (was) {
 		s->t.flagged = true;
 		unflag(c, s, "pardoned by root");
+	} else {
+		probe_sync(c, kind, id, 0);
 	}
 	return 0;
 }

@@ -21,7 +21,7 @@ struct ho_config;
 #define HO_FAILED_LATELY   64	/* failed destinations remembered per scope: one counts once */
 #define HO_CONTAIN_BUCKETS 1024
 #define HO_ALARMS_PENDING  16
-#define HO_CGROUP_ROOT_ID  1 /* the id of the cgroup v2 root, where processes of no cgroup are */
+#define HO_UNITS_LATE	   4096 /* units of probation held back, a second at most */
 
 struct cscope {
 	uint32_t kind; /* HO_SCOPE_PROC or HO_SCOPE_CGROUP */
@@ -34,6 +34,8 @@ struct cscope {
 	uint32_t tgid, uid;	  /* the last process seen */
 	uint64_t cgid;
 	char comm[HO_COMM_LEN];
+	uint32_t budget; /* of probation, as the kernel has it (budget_set) */
+	bool budget_set;
 	struct ho_ctl_dest samples[HO_EVENT_SAMPLES]; /* the last failed first contacts */
 	uint32_t nsamples;
 	uint8_t failed_lately[HO_FAILED_LATELY][16];
@@ -41,6 +43,13 @@ struct cscope {
 	uint8_t (*ws)[16]; /* the working set we keep bounded (the kernel holds it) */
 	uint32_t nws, capws;
 	struct cscope *hnext;
+};
+
+/* A unit of probation that comes back at due_ns (contain_units_due). */
+struct late_unit {
+	uint32_t kind;
+	uint64_t id;
+	uint64_t due_ns;
 };
 
 struct contain {
@@ -55,18 +64,39 @@ struct contain {
 	uint32_t flagged;	/* scopes flagged now */
 	uint64_t flagged_total; /* flags since start */
 	uint64_t unjudged;	/* first contacts not judged: no room for their scope */
+	uint32_t probe;		/* probation of a new scope (flag-after); 0: off */
+	uint64_t probe_errors;	/* budgets the kernel could not be told */
+	struct late_unit late[HO_UNITS_LATE];
+	uint32_t nlate;
+	uint64_t late_next_ns;				   /* the earliest due_ns, while nlate */
 	struct ho_ctl_event_row alarms[HO_ALARMS_PENDING]; /* for the loop to send */
 	uint32_t nalarms;
 };
 
 /* Settings (start and reload); on: contain mode. */
 void contain_configure(struct contain *c, struct kern *k, const struct ho_config *cfg);
-/* A first contact in flight ended (HO_EV_FIRST_END). */
+/*
+ * A first contact in flight ended (HO_EV_FIRST_END): scored, and the units
+ * of probation it held given back with the budget its scopes have now.
+ */
 void contain_on_end(struct contain *c, const struct ho_attempt *a, uint32_t outcome,
 		    uint64_t end_ns);
 /*
- * Release pacing of a contained attempt (HO_AT_CONT_*): 0 if it may go at
- * now, else how long until it may. contain_released() takes the turn.
+ * A first contact closed by its program before its SYN was out
+ * HO_ABANDON_NS is no evidence, and its units come back only then: a
+ * program on probation that abandons its attempts at once still has no
+ * more than its budget of first contacts out in any second. Those due by
+ * now come back; the time of the next (0: none).
+ */
+uint64_t contain_units_due(struct contain *c, uint64_t now);
+/* One went past --slot-timeout (kern_expire): scored failed, its units (probe) given back. */
+void contain_on_expired(struct contain *c, const struct ho_attempt *a, uint32_t probe,
+			uint64_t now);
+/*
+ * Release pacing of an attempt held apart (HO_AT_APART: its scope flagged,
+ * or its probation full): 0 if it may go at now, else how long until it
+ * may. contain_released() takes the turn. One held on probation whose scope
+ * is not flagged may always try: the release program takes its units.
  */
 uint64_t contain_gate(struct contain *c, const struct ho_attempt *a, uint64_t now);
 void contain_released(struct contain *c, const struct ho_attempt *a, uint64_t now);

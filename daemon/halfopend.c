@@ -299,6 +299,7 @@ static int run_loop(struct daemon *d)
 			ctl_broadcast_event(&d->ctl, &raw_ev[i]);
 		sched_as(d, true);
 		timeout = min_timeout(timeout, limiter_expire(&d->lim));
+		timeout = min_timeout(timeout, limiter_units_due(&d->lim));
 		/*
 		 * Every turn ends with a release: for slots freed, and for what
 		 * control requests changed (a limit, a policy), which only change

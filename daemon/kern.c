@@ -316,29 +316,71 @@ int kern_scope_key(struct kern *k, uint32_t kind, uint64_t id, uint32_t idx)
 }
 
 /* Run a syscall program that takes one attempt's cookie: its result, or -errno. */
-static int run_on_cookie(struct bpf_program *prog, uint64_t cookie, uint32_t gen)
+static int run_on_cookie(struct bpf_program *prog, uint64_t cookie, uint32_t gen, uint32_t *probe)
 {
 	struct ho_forget_args args = {.cookie = cookie, .gen = gen};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
 
 	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
 		return -errno;
+	if (probe)
+		*probe = args.probe;
 	return (int)args.result;
 }
 
 int kern_forget(struct kern *k, uint64_t cookie, uint32_t gen)
 {
-	return run_on_cookie(k->skel->progs.forget, cookie, gen);
+	return run_on_cookie(k->skel->progs.forget, cookie, gen, NULL);
 }
 
-int kern_expire(struct kern *k, uint64_t cookie, uint32_t gen)
+int kern_expire(struct kern *k, uint64_t cookie, uint32_t gen, uint32_t *probe)
 {
-	return run_on_cookie(k->skel->progs.expire, cookie, gen);
+	return run_on_cookie(k->skel->progs.expire, cookie, gen, probe);
 }
 
 void kern_set_detect(struct kern *k, bool on)
 {
 	shared_set(k->skel->bss->st.detect, on ? 1u : 0u);
+}
+
+void kern_set_probation(struct kern *k, uint32_t budget)
+{
+	shared_set(k->skel->bss->st.probe_budget, budget);
+}
+
+int kern_probe_set(struct kern *k, uint32_t kind, uint64_t id, uint32_t budget, uint32_t resolve)
+{
+	struct ho_probe_args args = {
+		.key = {.kind = kind, .id = id}, .budget = budget, .resolve = resolve};
+	/* a syscall program writes its results back into ctx_in */
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(k->skel->progs.probe_set), &opts))
+		return -errno;
+	return (int)args.result;
+}
+
+int kern_probe_del(struct kern *k, uint32_t kind, uint64_t id)
+{
+	struct ho_scope_key key = {.kind = kind, .id = id};
+	int fd = bpf_map__fd(k->skel->maps.probation);
+
+	return bpf_map_delete_elem(fd, &key) && errno != ENOENT ? -errno : 0;
+}
+
+void kern_probe_procs(struct kern *k, void (*fn)(void *ctx, uint32_t tgid), void *ctx)
+{
+	int fd = bpf_map__fd(k->skel->maps.probation);
+	struct ho_scope_key key, next;
+	void *prev = NULL;
+
+	/* bounded by the map's size; fn must not delete (the caller does after) */
+	for (int i = 0; i < HO_PROBE_SCOPES && !bpf_map_get_next_key(fd, prev, &next); i++) {
+		key = next;
+		prev = &key;
+		if (key.kind == HO_SCOPE_PROC)
+			fn(ctx, (uint32_t)key.id);
+	}
 }
 
 int kern_flag(struct kern *k, uint32_t kind, uint64_t id, bool on)

@@ -63,10 +63,23 @@ int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out);
  */
 /* Free what an attempt whose socket is gone holds; 1 if it did. */
 int kern_forget(struct kern *k, uint64_t cookie, uint32_t gen);
-/* --slot-timeout: an attempt in flight gives its slots back, stays tracked; 1 if it did. */
-int kern_expire(struct kern *k, uint64_t cookie, uint32_t gen);
+/*
+ * --slot-timeout: an attempt in flight gives its slots back, stays tracked;
+ * 1 if it did, and *probe the units of probation that are now the daemon's.
+ */
+int kern_expire(struct kern *k, uint64_t cookie, uint32_t gen, uint32_t *probe);
 /* Scanner detection: tell first contacts (contain mode) or not. */
 void kern_set_detect(struct kern *k, bool on);
+/* Probation (halfopen.h): the budget of a scope the kernel does not know yet; 0: none. */
+void kern_set_probation(struct kern *k, uint32_t budget);
+/*
+ * A scope's probation: its new budget, and `resolve` units given back.
+ * 1 if the scope has one, 0 if not, -errno. del: the scope is gone.
+ */
+int kern_probe_set(struct kern *k, uint32_t kind, uint64_t id, uint32_t budget, uint32_t resolve);
+int kern_probe_del(struct kern *k, uint32_t kind, uint64_t id);
+/* The processes with a probation, for fn (which must not delete them). */
+void kern_probe_procs(struct kern *k, void (*fn)(void *ctx, uint32_t tgid), void *ctx);
 /* A process (HO_SCOPE_PROC) or cgroup flagged as a scanner, or no longer. */
 int kern_flag(struct kern *k, uint32_t kind, uint64_t id, bool on);
 /* A working-set entry: its last use (lookup), or removed (del). 0 or -errno. */

@@ -92,8 +92,8 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 		/* -EEXIST: adopted already from a packet that came first */
 		if (hq_push(&l->q, ev->cookie, &ev->a, NULL) == -ENOMEM)
 			pr_err("out of memory queueing an attempt of pid %u", ev->a.tgid);
-		if (ev->a.flags & HO_AT_CONT)
-			break; /* held for its scope's pace, not by a limit: its alarm is the flag */
+		if (ev->a.flags & HO_AT_APART)
+			break; /* held by containment, not by a limit: its alarm is the flag */
 		if (!l->limit_hit_ns)
 			l->limit_hit_ns = now_ns();
 		l->last_queued = ev->a;
@@ -365,6 +365,13 @@ static int ms_until(uint64_t at, uint64_t now)
 	return at <= now ? 0 : (int)((at - now + 999999) / 1000000);
 }
 
+int limiter_units_due(struct limiter *l)
+{
+	uint64_t now = now_ns(), next = contain_units_due(&l->cn, now);
+
+	return next ? ms_until(next, now) : -1;
+}
+
 int limiter_paced_wait(struct limiter *l)
 {
 	return l->rel.wake_ns && l->q.count ? ms_until(l->rel.wake_ns, now_ns()) : -1;
@@ -372,8 +379,26 @@ int limiter_paced_wait(struct limiter *l)
 
 struct expire_ctx {
 	uint64_t now, timeout, next;
-	struct u64vec due, gens; /* cookies, and the attempts' generations */
+	struct u64vec due;
+	struct ho_attempt *a; /* first contacts among them, as walked, for their score */
+	size_t na, capa;
 };
+
+/* The attempt as walked: 0, or -ENOMEM (the next walk gets it). */
+static int expire_keep(struct expire_ctx *x, const struct ho_attempt *a)
+{
+	if (x->na == x->capa) {
+		size_t cap = x->capa ? x->capa * 2 : 64;
+		void *v = realloc(x->a, cap * sizeof(*x->a));
+
+		if (!v)
+			return -ENOMEM;
+		x->a = v;
+		x->capa = cap;
+	}
+	x->a[x->na++] = *a;
+	return 0;
+}
 
 static void expire_one(void *ctx, uint64_t cookie, const void *val)
 {
@@ -382,11 +407,11 @@ static void expire_one(void *ctx, uint64_t cookie, const void *val)
 
 	if (a->state != HO_ST_INFLIGHT || !a->out_ns)
 		return;
-	/* on ENOMEM the next walk gets it */
-	if (a->out_ns + x->timeout <= x->now && u64vec_push(&x->due, cookie) == 0 &&
-	    u64vec_push(&x->gens, a->gen))
-		x->due.n--;
-	else if (a->out_ns + x->timeout < x->next)
+	if (a->out_ns + x->timeout <= x->now) {
+		/* on ENOMEM the next walk gets it */
+		if (expire_keep(x, a) == 0 && u64vec_push(&x->due, cookie))
+			x->na--;
+	} else if (a->out_ns + x->timeout < x->next)
 		x->next = a->out_ns + x->timeout;
 }
 
@@ -395,18 +420,30 @@ int limiter_expire(struct limiter *l)
 	struct expire_ctx x = {.now = now_ns(), .timeout = l->c->slot_timeout * 1000000000ull};
 	size_t n = 0;
 
-	/* a slot held by a long-dead attempt matters only to those waiting for one */
-	if (!x.timeout || !l->q.count || (!shared_get(kern_state(l->k)->limit) && !l->sc->n))
+	/*
+	 * A slot held by a long-dead attempt matters only to those waiting for
+	 * one, and so does a unit of probation (contain mode).
+	 */
+	if (!x.timeout || !l->q.count ||
+	    (!shared_get(kern_state(l->k)->limit) && !l->sc->n && !l->cn.probe))
 		return -1;
 	if (x.now < l->expire_next_ns)
 		return ms_until(l->expire_next_ns, x.now);
 	/* what is admitted from now on cannot expire before now + timeout */
 	x.next = x.now + x.timeout;
 	kern_walk(l->k, KM_ATTEMPTS, expire_one, &x);
-	for (size_t i = 0; i < x.due.n; i++)
-		n += kern_expire(l->k, x.due.v[i], (uint32_t)x.gens.v[i]) == 1;
+	for (size_t i = 0; i < x.due.n; i++) {
+		uint32_t probe = 0;
+
+		/* the attempt walked, by its generation: not one that took its entry since */
+		if (kern_expire(l->k, x.due.v[i], x.a[i].gen, &probe) != 1)
+			continue;
+		n++;
+		/* unanswered that long is a failed first contact; its units come back */
+		contain_on_expired(&l->cn, &x.a[i], probe, x.now);
+	}
 	u64vec_free(&x.due);
-	u64vec_free(&x.gens);
+	free(x.a);
 	if (n)
 		pr_debug("slot-timeout: %zu attempts no longer count against the limits", n);
 	/* a walk at most every 100 ms: a slot is free at most that late */
@@ -534,7 +571,7 @@ int limiter_report(struct limiter *l, struct ho_ctl_event_row *out, size_t max, 
 	if (!t)
 		return -1; /* the next attempt queued tries again */
 	for (struct hq_entry *e = hq_head(&l->q); e; e = e->next)
-		if (!(e->info.flags & HO_AT_CONT)) {
+		if (!(e->info.flags & HO_AT_APART)) {
 			tally_add(&t[holding_limit(l, e)], &e->info);
 			any = true;
 		}

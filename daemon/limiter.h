@@ -91,6 +91,8 @@ int limiter_report(struct limiter *l, struct ho_ctl_event_row *out, size_t max, 
 int limiter_expire(struct limiter *l);
 /* ms until a contained attempt may be released, or -1. */
 int limiter_paced_wait(struct limiter *l);
+/* Units of probation due back (contain_units_due): ms until the next, or -1. */
+int limiter_units_due(struct limiter *l);
 /* The raw SYN events since the last call, for followers; how many. */
 size_t limiter_raw_events(struct limiter *l, const struct ho_ctl_event_row **rows);
 

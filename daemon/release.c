@@ -51,7 +51,7 @@ static bool paced(struct release_engine *r, struct hq_entry *e, bool force)
 {
 	uint64_t wait;
 
-	if (force || !(e->info.flags & HO_AT_CONT) || !r->ops->gate)
+	if (force || !(e->info.flags & HO_AT_APART) || !r->ops->gate)
 		return false;
 	wait = r->ops->gate(r->ctx, &e->info, r->now);
 	if (!wait)
@@ -80,7 +80,7 @@ static int try_release(struct release_engine *r, struct hq_entry *e, bool force)
 		rc = r->ops->release(r->ctx, e->cookie, e->info.gen, force, &set);
 	if (rc == HO_REL_RELEASED) {
 		r->released++;
-		if ((e->info.flags & HO_AT_CONT) && r->ops->gated)
+		if ((e->info.flags & HO_AT_APART) && r->ops->gated)
 			r->ops->gated(r->ctx, &e->info, r->now);
 		r->ops->leave(r->ctx, e, NF_REPEAT);
 	} else if (rc == HO_REL_GONE) {
@@ -117,7 +117,8 @@ static void release_fair(struct release_engine *r, bool force, uint32_t budget)
 			budget--;
 			if (!last) /* else its sub-queue went, and the turn with it */
 				hq_next_turn(r->q);
-		} else if (rc == HO_REL_SCOPE_FULL || rc == HO_REL_PACED) {
+		} else if (rc == HO_REL_SCOPE_FULL || rc == HO_REL_PROBE_FULL ||
+			   rc == HO_REL_PACED) {
 			s->blocked_pass = r->pass;
 			blocked++;
 			hq_next_turn(r->q);
@@ -148,7 +149,8 @@ static void release_fifo(struct release_engine *r, bool force, uint32_t budget)
 		rc = try_release(r, e, force);
 		if (rc == HO_REL_RELEASED) {
 			budget--;
-		} else if (rc == HO_REL_SCOPE_FULL || rc == HO_REL_PACED) {
+		} else if (rc == HO_REL_SCOPE_FULL || rc == HO_REL_PROBE_FULL ||
+			   rc == HO_REL_PACED) {
 			s->blocked_pass = r->pass;
 		} else if (rc != HO_REL_GONE) {
 			set_wait(r, 1); /* the namespace is full (or an error) */

@@ -60,6 +60,7 @@ void fill_status(const struct snapshot_src *s, struct ho_ctl_status *st)
 		.contain_rate = s->c->contain_rate,
 		.flagged_total = l->cn.flagged_total,
 		.contained = shared_get(ks->contained),
+		.probation = shared_get(ks->probation),
 		.expired = shared_get(ks->expired),
 		.abandoned = shared_get(ks->abandoned),
 		.raw_in_flight = (uint32_t)shared_get(rs->in_flight),

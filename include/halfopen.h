@@ -86,6 +86,13 @@ enum halfopen_outcome {
  * that has ended, it was held as a scanner's. Always 0 in the original mode.
  */
 #define HALFOPEN_F_SCANNER 0x8u
+/*
+ * The attempt is, or was, held on probation: its process or cgroup, not
+ * judged yet, had as many first contacts out unanswered as it takes to
+ * flag it if they all fail (halfopend's --flag-after). It goes out as soon
+ * as one of them is answered or fails. Always 0 in the original mode.
+ */
+#define HALFOPEN_F_PROBATION 0x10u
 
 struct halfopen_info {
 	__u32 hi_size;	  /* bytes filled: min(optlen, sizeof) */

@@ -105,6 +105,7 @@ struct ho_ctl_status {
 	uint32_t contain_rate;	    /* first contacts a second of a flagged scope */
 	uint64_t flagged_total;	    /* flags since start */
 	uint64_t contained;	    /* first contacts queued for a flagged scope */
+	uint64_t probation;	    /* first contacts queued: their scope's probation was full */
 	uint64_t expired;	    /* attempts that stopped counting at slot-timeout */
 	uint64_t abandoned;	    /* of closed: closed after their SYN was out 1 s (failed) */
 	uint64_t raw_attempts;	    /* raw SYNs (raw IP or packet socket) that took a slot */

@@ -169,6 +169,10 @@ int metrics_format(char **out, size_t *len, const struct metrics_in *in)
 	       "Times a process or cgroup was flagged as a scanner.", s->flagged_total);
 	scalar(f, "halfopen_contained_total", "counter",
 	       "First contacts queued because their process or cgroup is flagged.", s->contained);
+	scalar(f, "halfopen_probation_total", "counter",
+	       "First contacts queued because their process or cgroup, not judged yet, had as "
+	       "many out as its probation allows.",
+	       s->probation);
 	scalar(f, "halfopen_raw_in_flight", "gauge",
 	       "Raw SYNs (raw IP or packet sockets) half-open now.", s->raw_in_flight);
 	scalar(f, "halfopen_raw_attempts_total", "counter", "Raw SYNs that took a slot.",

@@ -29,13 +29,14 @@ struct hq_entry {
 
 /*
  * The sub-queue an attempt joins: its cgroup's, but a first contact queued
- * because its process alone is flagged as a scanner has its process's own
- * (HQ_KEY_PROC | tgid), so that it never holds up the rest of its cgroup.
+ * because its process alone is flagged as a scanner, or held on probation,
+ * has its process's own (HQ_KEY_PROC | tgid), so that it never holds up the
+ * rest of its cgroup.
  */
 #define HQ_KEY_PROC (1ull << 63) /* cgroup ids are inode numbers, never this high */
 static inline uint64_t hq_key(const struct ho_attempt *a)
 {
-	if ((a->flags & HO_AT_CONT) == HO_AT_CONT_P)
+	if ((a->flags & HO_AT_CONT) == HO_AT_CONT_P || (a->flags & HO_AT_PROBE_Q))
 		return HQ_KEY_PROC | a->tgid;
 	return a->cgid;
 }

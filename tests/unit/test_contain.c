@@ -6,7 +6,7 @@
  * before 1 s is no evidence and after it a failure, the root cgroup is not
  * judged, the working set is kept to its bound least recently used out, a
  * flagged scope's releases are paced, and quiet periods, successes and
- * pardons unflag.
+ * pardons unflag; probation budgets follow the score.
  */
 #include <errno.h>
 #include <string.h>
@@ -60,6 +60,42 @@ int kern_reached(struct kern *k, uint32_t kind, uint64_t id, const uint8_t addr[
 	}
 	*last_ns = last_use[addr[3]];
 	return 0;
+}
+
+/* The kernel's probation of the process under test (kind PROC), as the daemon sets it. */
+static uint32_t probe_budget = 12345, probe_resolved, probe_default;
+static int probe_dels;
+
+void kern_set_probation(struct kern *k, uint32_t budget)
+{
+	(void)k;
+	probe_default = budget;
+}
+
+int kern_probe_set(struct kern *k, uint32_t kind, uint64_t id, uint32_t budget, uint32_t resolve)
+{
+	(void)k;
+	(void)id;
+	if (kind == HO_SCOPE_PROC) {
+		probe_budget = budget;
+		probe_resolved += resolve;
+	}
+	return 1;
+}
+
+int kern_probe_del(struct kern *k, uint32_t kind, uint64_t id)
+{
+	(void)k;
+	(void)kind;
+	(void)id;
+	probe_dels++;
+	return 0;
+}
+
+void kern_probe_procs(struct kern *k, void (*fn)(void *ctx, uint32_t tgid), void *ctx)
+{
+	(void)k;
+	fn(ctx, 0x7ffffffe); /* no such process: its probation goes */
 }
 
 #define S 1000000000ull
@@ -226,6 +262,82 @@ static void test_quiet_and_pardon(void)
 	contain_free(&c);
 }
 
+/*
+ * Probation: a new scope may have 10 first contacts out (flag-after); each
+ * failure scored lowers the budget as its unit comes back, so that the
+ * scope is flagged at the 10th and never had more out; a success raises
+ * it (ceil((4.600 + 2.079) / 0.460) = 15), three free the scope; a close at
+ * once is no evidence and gives the unit back 1 s after its SYN went out;
+ * slot-timeout scores a failure that a late success undoes.
+ */
+static void test_probation_budget(void)
+{
+	static struct contain c;
+	struct ho_config cfg;
+	uint32_t me = (uint32_t)getpid(), v, ok, failed;
+	struct ho_attempt a;
+	int32_t score;
+
+	setup(&c, &cfg);
+	CHECK(probe_default == 10);
+	probe_resolved = 0;
+	for (uint8_t i = 1; i <= 9; i++) {
+		a = attempt(me, 77, i, HO_AT_FIRST_P | HO_AT_PROBE_P);
+		contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
+		CHECK(probe_budget == 10u - i && probe_resolved == i);
+	}
+	/* closed at once: no evidence, the unit comes back 1 s after its SYN went out */
+	a = attempt(me, 77, 50, HO_AT_FIRST_P | HO_AT_PROBE_P);
+	contain_on_end(&c, &a, HO_OUT_CLOSED, a.out_ns + S / 10);
+	CHECK(probe_resolved == 9 && contain_units_due(&c, a.out_ns + S / 2) == a.out_ns + S);
+	CHECK(probe_resolved == 9 && contain_units_due(&c, a.out_ns + S) == 0);
+	CHECK(probe_budget == 1 && probe_resolved == 10 && !c.flagged);
+	/* an end the kernel could not tell (outcome 0) the same */
+	contain_on_end(&c, &a, 0, a.out_ns + 5 * S);
+	CHECK(probe_budget == 1 && probe_resolved == 11 && !c.flagged);
+	a = attempt(me, 77, 10, HO_AT_FIRST_P | HO_AT_PROBE_P);
+	contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
+	CHECK(c.flagged == 1 && probe_budget == 0 && probe_resolved == 12);
+	contain_free(&c);
+
+	/* a success from a new scope: 15; three: free */
+	setup(&c, &cfg);
+	a = attempt(me, 78, 1, HO_AT_FIRST_P | HO_AT_PROBE_P);
+	contain_on_end(&c, &a, HO_OUT_ESTABLISHED, 101 * S);
+	CHECK(probe_budget == 15);
+	for (uint8_t i = 2; i <= 3; i++) {
+		a = attempt(me, 78, i, HO_AT_FIRST_P | HO_AT_PROBE_P);
+		contain_on_end(&c, &a, HO_OUT_ESTABLISHED, 101 * S);
+	}
+	CHECK(probe_budget == HO_PROBE_FREE);
+	contain_free(&c);
+
+	/* slot-timeout: scored failed, its unit back; a late success undoes the failure */
+	setup(&c, &cfg);
+	probe_resolved = 0;
+	a = attempt(me, 79, 1, HO_AT_FIRST_P);
+	contain_on_expired(&c, &a, HO_AT_PROBE_P, 104 * S);
+	CHECK(probe_budget == 9 && probe_resolved == 1);
+	contain_verdict(&c, HO_SCOPE_PROC, me, &v, &score, &ok, &failed);
+	CHECK(failed == 1 && score == 460);
+	a.flags |= HO_AT_EXPIRED; /* its units went with the expiry: none at the end */
+	contain_on_end(&c, &a, HO_OUT_ESTABLISHED, 105 * S);
+	contain_verdict(&c, HO_SCOPE_PROC, me, &v, &score, &ok, &failed);
+	CHECK(failed == 0 && ok == 1 && score == -2079 && probe_resolved == 1);
+	CHECK(probe_budget == 15);
+	/* the original mode has none */
+	cfg.mode = HO_MODE_ORIGINAL;
+	contain_configure(&c, NULL, &cfg);
+	CHECK(probe_default == 0);
+	/* probations of processes that are gone go at the tick */
+	probe_dels = 0;
+	cfg.mode = HO_MODE_CONTAIN;
+	contain_configure(&c, NULL, &cfg);
+	(void)contain_tick(&c, 106 * S);
+	CHECK(probe_dels == 1);
+	contain_free(&c);
+}
+
 int main(void)
 {
 	log_init("test_contain", HO_LOG_ERR); /* its warnings are the subject, not noise */
@@ -234,5 +346,6 @@ int main(void)
 	test_pacing_and_unflag_by_successes();
 	test_working_set_bound();
 	test_quiet_and_pardon();
+	test_probation_budget();
 	return unit_done("test_contain");
 }
