@@ -781,6 +781,7 @@ int release(struct ho_release_args *args)
 		args->result = HO_REL_GONE;
 		return 0;
 	}
+	RACE_WINDOW(RACE_TAKEN, a, cookie);
 	/* the scopes as the policies are now: they may have changed since connect() */
 	r = take_all(&set, exempt, args->force);
 	if (r != TAKEN) {

@@ -32,6 +32,12 @@ static __always_inline void race_window(__u32 site, struct ho_attempt *a, __u64 
 		return;
 	race.site = 0;
 	race.opened = 1;
+	if (race.end) {
+		/* what leave() does to an entry held by a release (TAKING): a tomb */
+		a->state = HO_ST_GONE;
+		__sync_fetch_and_or(&a->flags, HO_AT_TOMB);
+		return;
+	}
 	bpf_map_delete_elem(&attempts, &cookie);
 	if (bpf_map_update_elem(&attempts, &race.y_cookie, &race.y, BPF_NOEXIST))
 		return;

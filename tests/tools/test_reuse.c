@@ -283,6 +283,40 @@ static void case_no_race(void)
 	failures += !ok;
 }
 
+#ifndef OLD_ABI
+/* An end while a release holds the entry (TAKING) leaves a tomb; the release gives its slots back. */
+static void case_end_while_taking(void)
+{
+	struct ho_attempt x = attempt(X_COOKIE, 100, HO_ST_QUEUED), now;
+	struct ho_release_args r = {.cookie = X_COOKIE, .gen = 100};
+	struct ho_forget_args f = {.cookie = X_COOKIE, .gen = 100};
+	uint64_t k = X_COOKIE;
+	bool ok;
+
+	/* the end, as leave() leaves it, in the window after QUEUED -> TAKING */
+	clear();
+	skel->bss->st.queued = 1;
+	skel->bss->race.end = 1;
+	skel->bss->race.site = RACE_TAKEN;
+	ok = put_x(&x) == 0 && run(skel->progs.release, &r, sizeof(r)) == 0 &&
+	     skel->bss->race.opened && r.result == HO_REL_GONE && skel->bss->st.in_flight == 0 &&
+	     bpf_map_lookup_elem(afd, &k, &now) == 0 && now.state == HO_ST_GONE;
+	printf("%s release: an attempt that ends while its slots are taken gets none\n",
+	       ok ? "ok  " : "FAIL");
+	failures += !ok;
+	/* the real end (forget runs leave()) of an attempt in TAKING: a tomb, counted as queued */
+	clear();
+	x.state = HO_ST_TAKING;
+	skel->bss->st.queued = 1;
+	ok = put_x(&x) == 0 && run(skel->progs.forget, &f, sizeof(f)) == 0 && f.result == 1 &&
+	     skel->bss->st.queued == 0 && bpf_map_lookup_elem(afd, &k, &now) == 0 &&
+	     now.state == HO_ST_GONE && (now.flags & HO_AT_TOMB);
+	printf("%s the end of an attempt a release holds leaves its entry, a tomb\n",
+	       ok ? "ok  " : "FAIL");
+	failures += !ok;
+}
+#endif
+
 int main(void)
 {
 	int err;
@@ -313,6 +347,9 @@ int main(void)
 	case_inflight("forget: an attempt in flight in the entry is not forgotten",
 		      skel->progs.forget, RACE_FORGET);
 	case_held_syn();
+#ifndef OLD_ABI
+	case_end_while_taking();
+#endif
 	halfopen_race_bpf__destroy(skel);
 	return failures ? 1 : 0;
 }
