@@ -296,8 +296,8 @@ static __always_inline bool first_contact(struct ho_attempt *a)
 		*seen = a->start_ns;
 	else
 		a->flags |= HO_AT_FIRST_P;
-	k.kind = HO_SCOPE_CGROUP;
-	k.id = a->cgid;
+	k.kind = ho_group_kind(a->cgid);
+	k.id = ho_group_id(a->cgid, a->uid);
 	seen = bpf_map_lookup_elem(&reached, &k);
 	if (seen)
 		*seen = a->start_ns;
@@ -307,8 +307,8 @@ static __always_inline bool first_contact(struct ho_attempt *a)
 		return false;
 	if ((a->flags & HO_AT_FIRST_P) && bpf_map_lookup_elem(&flagged, &f))
 		a->flags |= HO_AT_CONT_P;
-	f.kind = HO_SCOPE_CGROUP;
-	f.id = a->cgid;
+	f.kind = ho_group_kind(a->cgid);
+	f.id = ho_group_id(a->cgid, a->uid);
 	if ((a->flags & HO_AT_FIRST_C) && bpf_map_lookup_elem(&flagged, &f))
 		a->flags |= HO_AT_CONT_C;
 	return a->flags & HO_AT_CONT;
@@ -323,8 +323,8 @@ static __always_inline void learn(const struct ho_attempt *a)
 	__builtin_memcpy(k.addr, a->daddr, sizeof(k.addr));
 	if (a->flags & HO_AT_FIRST_P)
 		bpf_map_update_elem(&reached, &k, &now, BPF_ANY);
-	k.kind = HO_SCOPE_CGROUP;
-	k.id = a->cgid;
+	k.kind = ho_group_kind(a->cgid);
+	k.id = ho_group_id(a->cgid, a->uid);
 	if (a->flags & HO_AT_FIRST_C)
 		bpf_map_update_elem(&reached, &k, &now, BPF_ANY);
 }
@@ -401,7 +401,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 		contained = first_contact(&a);
 	/* a scope on probation has as many first contacts out as it may */
 	if (!contained && !exempt && st.probe_budget && (a.flags & HO_AT_FIRST)) {
-		int units = probe_take(a.flags, a.tgid, a.cgid);
+		int units = probe_take(a.flags, a.tgid, a.cgid, a.uid);
 
 		probation = units < 0;
 		if (!probation)
@@ -425,7 +425,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	if (!admit) {
 		/* a queued attempt holds no unit: it takes them when released */
 		if (a.flags & HO_AT_PROBE)
-			(void)probe_return(a.flags & HO_AT_PROBE, a.tgid, a.cgid);
+			(void)probe_return(a.flags & HO_AT_PROBE, a.tgid, a.cgid, a.uid);
 		a.flags &= ~HO_AT_PROBE;
 		a.flags |= HO_AT_WAITED | (probation ? HO_AT_PROBE_Q : 0);
 		a.qseq = __sync_fetch_and_add(&st.enq_seq, 1) + 1;
@@ -460,7 +460,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 		/* table full: fail open, never block what we cannot track */
 		if (admit) {
 			give_all(&set, exempt);
-			(void)probe_return(a.flags & HO_AT_PROBE, a.tgid, a.cgid);
+			(void)probe_return(a.flags & HO_AT_PROBE, a.tgid, a.cgid, a.uid);
 		}
 		/*
 		 * A storage with the cookie but no attempt reads untracked;
@@ -794,7 +794,7 @@ int release(struct ho_release_args *args)
 	/* a first contact on probation takes its units now (after the slots: fewer paths) */
 	if (st.probe_budget && !args->force && !exempt && (a->flags & HO_AT_FIRST) &&
 	    !(a->flags & HO_AT_CONT)) {
-		int taken = probe_release(a->flags, a->tgid, a->cgid);
+		int taken = probe_release(a->flags, a->tgid, a->cgid, a->uid);
 
 		if (taken < 0) {
 			give_all(&set, exempt);
@@ -825,12 +825,13 @@ int release(struct ho_release_args *args)
 	queued_in = a->queued_in;
 	who.tgid = a->tgid;
 	who.cgid = a->cgid;
+	who.uid = a->uid;
 	who.start_ns = a->start_ns;
 	/* its SYN goes out only through held_syn, which checks the socket still connects */
 	if (!sw_cas(a, gen, HO_ST_TAKING, HO_ST_RELEASING)) {
 		/* cancelled while we took the slots (a tomb now): give them back (its end gave none) */
 		give_all(&set, exempt);
-		(void)probe_return(units, who.tgid, who.cgid);
+		(void)probe_return(units, who.tgid, who.cgid, who.uid);
 		args->result = HO_REL_GONE;
 		return 0;
 	}

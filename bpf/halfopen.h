@@ -37,7 +37,7 @@ enum ho_scope_kind {
  * contacts are queued, and released at --contain-rate a second.
  */
 struct ho_reach_key {
-	__u32 kind; /* HO_SCOPE_PROC or HO_SCOPE_CGROUP */
+	__u32 kind; /* HO_SCOPE_PROC, or the group's (ho_group_kind) */
 	__u32 pad;
 	__u64 id;
 	__u8 addr[16]; /* the destination, as ho_attempt.daddr */
@@ -69,7 +69,23 @@ struct ho_scope_key {
  */
 #define HO_PROBE_SCOPES	  16384
 #define HO_PROBE_FREE	  0xffffffffu
-#define HO_CGROUP_ROOT_ID 1 /* the cgroup v2 root: the whole host, judged process by process */
+#define HO_CGROUP_ROOT_ID 1 /* the cgroup v2 root: the whole host, not one group */
+
+/*
+ * The group an attempt is judged in besides its process (HO_AT_*_C): its
+ * cgroup, or, for a process in the root cgroup (the whole host: under
+ * systemd only what runs outside any unit), its user. So a worm that forks
+ * one process per attempt is judged, and held, as a group all the same.
+ */
+static inline __u32 ho_group_kind(__u64 cgid)
+{
+	return cgid == HO_CGROUP_ROOT_ID ? HO_SCOPE_USER : HO_SCOPE_CGROUP;
+}
+
+static inline __u64 ho_group_id(__u64 cgid, __u32 uid)
+{
+	return cgid == HO_CGROUP_ROOT_ID ? uid : cgid;
+}
 
 struct ho_probe {
 	__u64 w;
@@ -115,11 +131,11 @@ struct ho_scope_set {
 #define HO_AT_NOQUEUE  8u    /* its socket asked not to be queued (HALFOPEN_NOQUEUE) */
 #define HO_AT_WAITED   16u   /* it was queued at connect() */
 #define HO_AT_FIRST_P  32u   /* a first contact of its process */
-#define HO_AT_FIRST_C  64u   /* a first contact of its cgroup */
+#define HO_AT_FIRST_C  64u   /* a first contact of its group (ho_group_kind) */
 #define HO_AT_CONT_P   128u  /* queued because its process is flagged */
-#define HO_AT_CONT_C   256u  /* queued because its cgroup is flagged */
+#define HO_AT_CONT_C   256u  /* queued because its group is flagged */
 #define HO_AT_PROBE_P  512u  /* holds a unit of its process's probation */
-#define HO_AT_PROBE_C  1024u /* holds a unit of its cgroup's probation */
+#define HO_AT_PROBE_C  1024u /* holds a unit of its group's probation */
 #define HO_AT_PROBE_Q  2048u /* queued: its process's or cgroup's probation was full */
 #define HO_AT_EXPIRED  4096u /* went past --slot-timeout (the daemon scored it failed then) */
 #define HO_AT_FIRST    (HO_AT_FIRST_P | HO_AT_FIRST_C)

@@ -75,12 +75,12 @@ __noinline int probe_give1(struct ho_probe *p, __u32 n)
 
 /*
  * A first contact about to go out (connect(), or a release), of flags
- * HO_AT_FIRST_*: a unit of its process's probation and of its cgroup's (the
- * root cgroup is the whole host: not one scope). The units taken
+ * HO_AT_FIRST_*: a unit of its process's probation and of its group's (its
+ * cgroup, or its user in the root cgroup: ho_group_kind). The units taken
  * (HO_AT_PROBE_*), or -1 with nothing taken. Scalars in and out of a global
  * function: the callers' paths do not multiply with its own.
  */
-__noinline int probe_take(__u32 flags, __u32 tgid, __u64 cgid)
+__noinline int probe_take(__u32 flags, __u32 tgid, __u64 cgid, __u32 uid)
 {
 	struct ho_probe *pp = NULL;
 	int units = 0, r;
@@ -93,8 +93,8 @@ __noinline int probe_take(__u32 flags, __u32 tgid, __u64 cgid)
 		if (r > 0)
 			units |= HO_AT_PROBE_P;
 	}
-	if ((flags & HO_AT_FIRST_C) && cgid != HO_CGROUP_ROOT_ID) {
-		r = probe_take1(probe_of(HO_SCOPE_CGROUP, cgid));
+	if (flags & HO_AT_FIRST_C) {
+		r = probe_take1(probe_of(ho_group_kind(cgid), ho_group_id(cgid, uid)));
 		if (r < 0) {
 			if (units)
 				(void)probe_give1(pp, 1);
@@ -107,15 +107,15 @@ __noinline int probe_take(__u32 flags, __u32 tgid, __u64 cgid)
 }
 
 /* Give back units (HO_AT_PROBE_*) of an attempt that did not go out after all. */
-__noinline int probe_return(__u32 units, __u32 tgid, __u64 cgid)
+__noinline int probe_return(__u32 units, __u32 tgid, __u64 cgid, __u32 uid)
 {
 	struct ho_scope_key k = {.kind = HO_SCOPE_PROC, .id = tgid};
 
 	if (units & HO_AT_PROBE_P)
 		(void)probe_give1(bpf_map_lookup_elem(&probation, &k), 1);
 	if (units & HO_AT_PROBE_C) {
-		k.kind = HO_SCOPE_CGROUP;
-		k.id = cgid;
+		k.kind = ho_group_kind(cgid);
+		k.id = ho_group_id(cgid, uid);
 		(void)probe_give1(bpf_map_lookup_elem(&probation, &k), 1);
 	}
 	return 0;
@@ -126,19 +126,19 @@ __noinline int probe_return(__u32 units, __u32 tgid, __u64 cgid)
  * or cgroup was flagged since (it goes at the pace the daemon keeps, with
  * none: 0). As probe_take.
  */
-__noinline int probe_release(__u32 flags, __u32 tgid, __u64 cgid)
+__noinline int probe_release(__u32 flags, __u32 tgid, __u64 cgid, __u32 uid)
 {
 	struct ho_scope_key f = {.kind = HO_SCOPE_PROC, .id = tgid};
 
 	if (st.flagged_scopes) {
 		if ((flags & HO_AT_FIRST_P) && bpf_map_lookup_elem(&flagged, &f))
 			return 0;
-		f.kind = HO_SCOPE_CGROUP;
-		f.id = cgid;
+		f.kind = ho_group_kind(cgid);
+		f.id = ho_group_id(cgid, uid);
 		if ((flags & HO_AT_FIRST_C) && bpf_map_lookup_elem(&flagged, &f))
 			return 0;
 	}
-	return probe_take(flags, tgid, cgid);
+	return probe_take(flags, tgid, cgid, uid);
 }
 
 /*

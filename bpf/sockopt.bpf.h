@@ -67,8 +67,8 @@ static __always_inline bool scanner_now(const struct ho_attempt *a)
 		return false;
 	if (bpf_map_lookup_elem(&flagged, &f))
 		return true;
-	f.kind = HO_SCOPE_CGROUP;
-	f.id = a->cgid;
+	f.kind = ho_group_kind(a->cgid);
+	f.id = ho_group_id(a->cgid, a->uid);
 	return bpf_map_lookup_elem(&flagged, &f) != NULL;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cli.h"
 #include "parse.h"
+#include "procinfo.h"
 
 static void print_row(const struct ho_ctl_policy_row *r, bool first)
 {
@@ -118,7 +119,7 @@ int cmd_policy(int argc, char **argv)
 	return cli_fail("unknown policy command '%s': give list, set or del", argv[0]), 2;
 }
 
-/* pardon pid PID | cgroup PATH: the scanner test starts afresh for it (root). */
+/* pardon pid PID | cgroup PATH | user USER: the scanner test starts afresh for it (root). */
 int cmd_pardon(int argc, char **argv)
 {
 	struct ho_ctl_pardon req = {0};
@@ -126,7 +127,7 @@ int cmd_pardon(int argc, char **argv)
 	char err[256];
 
 	if (argc != 2)
-		return cli_fail("pardon needs pid PID or cgroup PATH"), 2;
+		return cli_fail("pardon needs pid PID, cgroup PATH or user USER"), 2;
 	if (!strcmp(argv[0], "pid")) {
 		req.kind = HO_SCOPE_PROC;
 		if (parse_u32(argv[1], 1, INT32_MAX, &req.pid))
@@ -136,8 +137,14 @@ int cmd_pardon(int argc, char **argv)
 		if (policy_check_path(argv[1], err, sizeof(err)))
 			return cli_fail("pardon: %s", err), 2;
 		snprintf(req.cgroup, sizeof(req.cgroup), "%s", argv[1]);
+	} else if (!strcmp(argv[0], "user")) {
+		req.kind = HO_SCOPE_USER;
+		if (parse_user(argv[1], &req.pid))
+			return cli_fail("pardon: no user '%s'", argv[1]), 2;
 	} else {
-		return cli_fail("pardon: give pid PID or cgroup PATH, not '%s'", argv[0]), 2;
+		return cli_fail("pardon: give pid PID, cgroup PATH or user USER, not '%s'",
+				argv[0]),
+		       2;
 	}
 	return cli_call(HO_CTL_PARDON, &req, sizeof(req), HO_CTL_END, &end, sizeof(end));
 }

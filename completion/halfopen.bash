@@ -54,7 +54,9 @@ _halfopen()
 		fi ;;
 	pardon)
 		if ((cword - i == 1)); then
-			COMPREPLY=($(compgen -W "pid cgroup" -- "$cur"))
+			COMPREPLY=($(compgen -W "pid cgroup user" -- "$cur"))
+		elif [[ $prev == user ]]; then
+			COMPREPLY=($(compgen -u -- "$cur"))
 		elif [[ $prev == pid ]]; then
 			COMPREPLY=($(compgen -W "$(command ps -e -o pid= 2>/dev/null)" -- "$cur"))
 		elif [[ $prev == cgroup ]]; then

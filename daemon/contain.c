@@ -48,8 +48,13 @@ static const char *scope_name(const struct cscope *s, char *buf, size_t len)
 {
 	char path[HO_CGROUP_LEN];
 
+	char user[64];
+
 	if (s->kind == HO_SCOPE_PROC)
 		snprintf(buf, len, "pid %u (%s)", s->tgid, s->comm);
+	else if (s->kind == HO_SCOPE_USER)
+		snprintf(buf, len, "user %u (%s)", (uint32_t)s->id,
+			 user_name((uint32_t)s->id, user, sizeof(user)));
 	else
 		snprintf(buf, len, "cgroup %s", cgroup_path(s->cgid, s->tgid, path, sizeof(path)));
 	return buf;
@@ -244,6 +249,9 @@ static const char *dest_str(const struct ho_ctl_dest *d, char *buf, size_t len)
 	return buf;
 }
 
+/* `halfopen pardon KIND ...` by enum ho_scope_kind */
+static const char *const pardon_kind[4] = {"?", "cgroup", "user", "pid"};
+
 /* The alarm: one warning in the log, one event for `halfopen events` and followers. */
 static void alarm_flagged(struct contain *c, struct cscope *s)
 {
@@ -269,6 +277,8 @@ static void alarm_flagged(struct contain *c, struct cscope *s)
 	}
 	if (s->kind == HO_SCOPE_PROC)
 		snprintf(r.scope, sizeof(r.scope), "process %u", s->tgid);
+	else if (s->kind == HO_SCOPE_USER)
+		snprintf(r.scope, sizeof(r.scope), "user %u", (uint32_t)s->id);
 	else
 		snprintf(r.scope, sizeof(r.scope), "cgroup %.190s", r.top_cgroup);
 	pr_warn("event=scanner %s flagged as a scanner: %u of %u first contacts succeeded, %u "
@@ -277,8 +287,10 @@ static void alarm_flagged(struct contain *c, struct cscope *s)
 		scope_name(s, name, sizeof(name)), s->ok, s->ok + s->failed, s->failed, ex[0],
 		ex[1][0] ? ", " : "", ex[1], ex[2][0] ? ", " : "", ex[2], ex[3][0] ? ", " : "",
 		ex[3], s->tgid, s->comm, s->uid, user_name(s->uid, user, sizeof(user)),
-		r.top_cgroup, r.limit, s->kind == HO_SCOPE_PROC ? "pid" : "cgroup",
-		s->kind == HO_SCOPE_PROC ? r.scope + 8 : r.top_cgroup);
+		r.top_cgroup, r.limit, pardon_kind[s->kind % 4],
+		s->kind == HO_SCOPE_PROC   ? r.scope + 8
+		: s->kind == HO_SCOPE_USER ? r.scope + 5
+					   : r.top_cgroup);
 	if (c->nalarms < HO_ALARMS_PENDING)
 		c->alarms[c->nalarms++] = r;
 }
@@ -374,27 +386,29 @@ uint64_t contain_units_due(struct contain *c, uint64_t now)
 static void score(struct contain *c, const struct ho_attempt *a, enum trw_outcome o, uint32_t units,
 		  uint64_t now, uint64_t due)
 {
-	/* the root cgroup is the whole host: its processes are judged one by one */
-	bool cg = (a->flags & HO_AT_FIRST_C) && a->cgid != HO_CGROUP_ROOT_ID;
+	/* its group: its cgroup, or its user in the root cgroup (the whole host) */
+	bool cg = a->flags & HO_AT_FIRST_C;
+	uint32_t gk = ho_group_kind(a->cgid);
+	uint64_t gid = ho_group_id(a->cgid, a->uid);
 
 	if (c->on && !(a->flags & HO_AT_EXEMPT) && o != TRW_NONE) {
 		if (a->flags & HO_AT_FIRST_P)
 			judge(c, HO_SCOPE_PROC, a->tgid, a, o, now);
 		if (cg)
-			judge(c, HO_SCOPE_CGROUP, a->cgid, a, o, now);
+			judge(c, gk, gid, a, o, now);
 	}
 	if (due > now) {
 		if (units & HO_AT_PROBE_P)
 			unit_later(c, HO_SCOPE_PROC, a->tgid, due);
 		if (units & HO_AT_PROBE_C)
-			unit_later(c, HO_SCOPE_CGROUP, a->cgid, due);
+			unit_later(c, gk, gid, due);
 		units = 0;
 	}
 	/* the budget the new score gives, in the same step as the units come back */
 	if (a->flags & HO_AT_FIRST_P)
 		probe_sync(c, HO_SCOPE_PROC, a->tgid, !!(units & HO_AT_PROBE_P));
 	if (cg)
-		probe_sync(c, HO_SCOPE_CGROUP, a->cgid, !!(units & HO_AT_PROBE_C));
+		probe_sync(c, gk, gid, !!(units & HO_AT_PROBE_C));
 }
 
 void contain_on_end(struct contain *c, const struct ho_attempt *a, uint32_t outcome,
@@ -435,7 +449,7 @@ static uint32_t pacers(struct contain *c, const struct ho_attempt *a, struct csc
 		out[n] = *slot_of(c, HO_SCOPE_PROC, a->tgid);
 	n += p && out[n] && out[n]->t.flagged;
 	if (cg)
-		out[n] = *slot_of(c, HO_SCOPE_CGROUP, a->cgid);
+		out[n] = *slot_of(c, ho_group_kind(a->cgid), ho_group_id(a->cgid, a->uid));
 	n += cg && out[n] && out[n]->t.flagged;
 	return n;
 }

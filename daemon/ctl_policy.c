@@ -155,7 +155,7 @@ void policy_del(struct ctl_state *s, struct ctl_client *c, const void *req)
 	policy_change(s, c, false, req);
 }
 
-/* halfopen pardon pid PID | cgroup PATH: the scanner test starts afresh for it. */
+/* halfopen pardon pid PID | cgroup PATH | user UID: the scanner test starts afresh for it. */
 void pardon(struct ctl_state *s, struct ctl_client *c, const void *req)
 {
 	const struct ho_ctl_pardon *r = req;
@@ -174,6 +174,8 @@ void pardon(struct ctl_state *s, struct ctl_client *c, const void *req)
 	}
 	if (r->kind == HO_SCOPE_PROC)
 		snprintf(err, sizeof(err), "pid %u", r->pid);
+	else if (r->kind == HO_SCOPE_USER)
+		snprintf(err, sizeof(err), "user %u", r->pid);
 	else
 		snprintf(err, sizeof(err), "cgroup %.150s", r->cgroup);
 	if (contain_pardon(s->cn, r->kind, id)) {

@@ -89,7 +89,8 @@ static bool payload_valid(uint16_t type, const void *p)
 		const struct ho_ctl_pardon *r = p;
 
 		return TERMINATED(r->cgroup) &&
-		       (r->kind == HO_SCOPE_PROC || r->kind == HO_SCOPE_CGROUP);
+		       (r->kind == HO_SCOPE_PROC || r->kind == HO_SCOPE_CGROUP ||
+			r->kind == HO_SCOPE_USER);
 	}
 	default:
 		return true;

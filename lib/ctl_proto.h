@@ -266,8 +266,8 @@ struct ho_ctl_policy_row {
 
 /* halfopen pardon: a process or cgroup starts afresh (unflagged, score 0). */
 struct ho_ctl_pardon {
-	uint32_t kind; /* HO_SCOPE_PROC or HO_SCOPE_CGROUP */
-	uint32_t pid;
+	uint32_t kind;		    /* HO_SCOPE_PROC, HO_SCOPE_CGROUP or HO_SCOPE_USER */
+	uint32_t pid;		    /* or the uid */
 	char cgroup[HO_CGROUP_LEN]; /* from the cgroup2 root, NUL-terminated */
 };
 

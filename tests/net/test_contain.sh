@@ -156,6 +156,36 @@ test_quick_abandoner_held_by_probation() {
 	[ "$(status_field probation)" -gt 100 ] || fail "probation: $(status_field probation)"
 }
 
+# A worm that forks one process per attempt, in the root cgroup (outside any
+# systemd unit): no process of it makes more than one first contact, so none
+# is ever judged; their user is, as their group: 10 first contacts on the
+# wire before its verdict, then paced; `pardon user` starts it afresh.
+test_fork_worm_in_root_cgroup_judged_by_user() {
+	world
+	capture_start
+	daemon_start
+	cg_run forks / bash -c 'for i in $(seq 1 120); do
+		timeout 3 bash -c "exec 3<>/dev/tcp/10.43.1.$i/8080" 2>/dev/null &
+		sleep 0.02
+	done; wait; echo done'
+	wait_until 15 grep -q "event=scanner user 0 (root) flagged as a scanner: 0 of 10 first contacts succeeded" \
+		"$T/daemon.log" || fail "its user was not flagged: $(grep -v '^end' "$T/daemon.log" | tail -5)"
+	grep "event=scanner pid" "$T/daemon.log" && fail "a single process flagged"
+	first_syns 10.43. | awk 'NR == 1 { t1 = $1 } NR == 10 { t10 = $1 } NR == 11 { t11 = $1 }
+		END { printf "first contacts: %d, 10th at +%.2f s, 11th at +%.2f s\n", NR, t10 - t1,
+			  (NR > 10 ? t11 - t1 : -1);
+		      exit !(NR >= 10 && t10 - t1 < 1 && (NR == 10 || t11 - t1 >= 2.5)) }' ||
+		fail "more than 10 first contacts before the verdict: $(first_syns 10.43. | head -12)"
+	ho events | grep -q "scanner: user 0 flagged: 0 of 10 first contacts succeeded" ||
+		fail "halfopen events: $(ho events)"
+	ho pardon user root || fail "pardon user"
+	grep -q "user 0 (root) is no longer flagged as a scanner: pardoned by root" "$T/daemon.log" ||
+		fail "not unflagged: $(grep scanner "$T/daemon.log")"
+	expect_eq "$(ho pardon user nosuchuser___ 2>&1; echo "rc=$?")" \
+		"halfopen: pardon: no user 'nosuchuser___'
+rc=2" "pardon of an unknown user"
+}
+
 # One process, driven through files: a first contact that succeeds, then
 # 16 that it abandons after 1.2 s (failed: it gets flagged), then, once told,
 # the host it reached before, then three new live hosts at once.
@@ -288,9 +318,9 @@ test_unflag_quiet_and_pardon() {
 	expect_eq "$rc" 1 "pardon of an unknown pid"
 	expect_eq "$out" "halfopen: pid 999999: no first contact of it was judged" "its message"
 	rc=0
-	out=$(ho pardon user root 2>&1) || rc=$?
-	expect_eq "$rc" 2 "pardon of a user"
-	expect_eq "$out" "halfopen: pardon: give pid PID or cgroup PATH, not 'user'" "its message"
+	out=$(ho pardon uid 0 2>&1) || rc=$?
+	expect_eq "$rc" 2 "pardon of a kind that is not one"
+	expect_eq "$out" "halfopen: pardon: give pid PID, cgroup PATH or user USER, not 'uid'" "its message"
 	rc=0
 	out=$(cx setpriv --reuid=65534 --regid=65534 --clear-groups "$B/halfopen" pardon pid "$pid" 2>&1) || rc=$?
 	expect_eq "$rc" 1 "pardon by a user"

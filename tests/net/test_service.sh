@@ -166,7 +166,7 @@ test_bash_completion() {
 	out=$(bash -c ". $bc; . $ROOT/completion/halfopen.bash
 		COMP_WORDS=(halfopen pardon ''); COMP_CWORD=2; COMP_LINE='halfopen pardon '
 		COMP_POINT=16; _halfopen; echo \${COMPREPLY[*]}")
-	expect_eq "$out" "pid cgroup" "completion of pardon"
+	expect_eq "$out" "pid cgroup user" "completion of pardon"
 	out=$(bash -c ". $bc; . $ROOT/completion/halfopen.bash
 		COMP_WORDS=(halfopend --mode ''); COMP_CWORD=2; COMP_LINE='halfopend --mode '
 		COMP_POINT=17; _halfopend; echo \${COMPREPLY[*]}")

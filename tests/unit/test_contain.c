@@ -4,9 +4,9 @@
  * flagged and reached maps are recorded here. First contacts' ends flag a
  * scope after 10 distinct failures, a repeated failure counts once, a close
  * before 1 s is no evidence and after it a failure, the root cgroup is not
- * judged, the working set is kept to its bound least recently used out, a
- * flagged scope's releases are paced, and quiet periods, successes and
- * pardons unflag; probation budgets follow the score.
+ * judged as a group (its user is), the working set is kept to its bound
+ * least recently used out, a flagged scope's releases are paced, and quiet
+ * periods, successes and pardons unflag; probation budgets follow the score.
  */
 #include <errno.h>
 #include <string.h>
@@ -165,7 +165,7 @@ static void test_flag_after_ten_distinct_failures(void)
 	contain_free(&c);
 }
 
-static void test_root_cgroup_and_exempt_not_judged(void)
+static void test_root_cgroup_by_user_exempt_not_judged(void)
 {
 	static struct contain c;
 	struct ho_config cfg;
@@ -173,12 +173,17 @@ static void test_root_cgroup_and_exempt_not_judged(void)
 
 	setup(&c, &cfg);
 	for (uint8_t i = 1; i <= 20; i++) {
-		a = attempt((uint32_t)getpid(), HO_CGROUP_ROOT_ID, i, HO_AT_FIRST_C);
-		contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
 		a = attempt((uint32_t)getpid(), 5, i, HO_AT_FIRST_P | HO_AT_FIRST_C | HO_AT_EXEMPT);
 		contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
 	}
 	CHECK(!c.flagged && !c.n);
+	/* in the root cgroup (the whole host), the group judged is the user */
+	for (uint8_t i = 1; i <= 10; i++) {
+		a = attempt((uint32_t)getpid() + i, HO_CGROUP_ROOT_ID, i, HO_AT_FIRST_C);
+		contain_on_end(&c, &a, HO_OUT_FAILED, 101 * S);
+	}
+	CHECK(c.flagged == 1 && c.n == 1);
+	CHECK(contain_find(&c, HO_SCOPE_USER, 1000) && !contain_find(&c, HO_SCOPE_CGROUP, 1));
 	contain_free(&c);
 }
 
@@ -342,7 +347,7 @@ int main(void)
 {
 	log_init("test_contain", HO_LOG_ERR); /* its warnings are the subject, not noise */
 	test_flag_after_ten_distinct_failures();
-	test_root_cgroup_and_exempt_not_judged();
+	test_root_cgroup_by_user_exempt_not_judged();
 	test_pacing_and_unflag_by_successes();
 	test_working_set_bound();
 	test_quiet_and_pardon();
