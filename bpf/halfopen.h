@@ -288,7 +288,9 @@ enum ho_event_type {
 	 * (1), or PACKET_QDISC_BYPASS refused (2): a = its maker, a.family the
 	 * family, a.sport the type, a.dport the protocol asked for */
 	HO_EV_RAW_DENIED = 6,
-	HO_EV_RAW_DROPPED = 7, /* a raw SYN was dropped over a limit (when armed): a = its sender */
+	HO_EV_RAW_DROPPED = 7, /* a raw SYN was dropped (when armed) over a limit (outcome 0) or its
+				flagged scope's pace (1): a = its sender */
+	HO_EV_RAW_FIRST_END = 8, /* a raw SYN that was a first contact ended (also a SLOT_FREED) */
 };
 
 struct ho_event {

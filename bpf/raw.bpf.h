@@ -15,6 +15,12 @@
  *                from the destination (the reversed 4-tuple) frees the slot.
  *   raw_expire   syscall program: the daemon frees the slots of raw SYNs
  *                unanswered for raw_st.timeout_ns (setting raw-timeout).
+ *
+ *   In contain mode a raw SYN to an address its process or cgroup has not
+ *   reached lately is a first contact, as a connect()'s: its end (SYN-ACK,
+ *   RST, or no answer within raw-timeout) goes to the scanner test
+ *   (HO_EV_FIRST_END), and a flagged scope's first contacts leave at most
+ *   one per raw_st.pace_ns; over that pace they are dropped (raw_paced).
  *   raw_sock_create  cgroup/sock_create at the cgroup v2 root: refuses raw
  *                IP sockets (EPERM) in a scope with HO_SCOPE_F_RAW_DENY and
  *                records who made them (socket storage), for attribution.
@@ -67,6 +73,17 @@ struct {
 	__type(key, int);
 	__type(value, struct ho_raw_owner);
 } raw_owners SEC(".maps");
+
+/*
+ * A flagged scope's pace for raw SYNs: when its next first contact may
+ * leave. An LRU: a scope forgotten early only gets one more turn.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ho_scope_key);
+	__type(value, __u64); /* bpf_ktime_get_ns */
+} raw_pace SEC(".maps");
 
 /* What BPF LSM programs read of the kernel's own structures (CO-RE). */
 struct socket {
@@ -191,6 +208,8 @@ static __always_inline void raw_as_attempt(const struct ho_raw_attempt *r, const
 	__builtin_memcpy(a->saddr, t->saddr, 16);
 	__builtin_memcpy(a->daddr, t->daddr, 16);
 	__builtin_memcpy(a->comm, r->comm, sizeof(a->comm));
+	a->out_ns = r->start_ns;
+	a->flags = r->flags;
 }
 
 static __always_inline void raw_stats(const struct ho_attempt *a, bool admitted)
@@ -210,6 +229,56 @@ static __always_inline void raw_stats(const struct ho_attempt *a, bool admitted)
 	} else {
 		__sync_fetch_and_add(&s->raw_dropped, 1);
 	}
+}
+
+/*
+ * A first contact of its process or cgroup (connect()'s first_contact(): the
+ * same working sets)? A socket made before halfopend started has no process
+ * to judge (tgid 0): its cgroup only. True if a flagged scope paces it.
+ */
+static __always_inline bool raw_first_contact(struct ho_attempt *a)
+{
+	(void)first_contact(a);
+	if (!a->tgid)
+		a->flags &= ~(HO_AT_FIRST_P | HO_AT_CONT_P);
+	return a->flags & HO_AT_CONT;
+}
+
+/* The turn of one flagged scope: false if its next raw SYN may not leave yet. */
+static __always_inline bool raw_pace_turn(__u32 kind, __u64 id, __u64 now, bool take)
+{
+	struct ho_scope_key k = {.kind = kind, .id = id};
+	__u64 *next = bpf_map_lookup_elem(&raw_pace, &k), cur, want = now + raw_st.pace_ns;
+
+	if (!next)
+		return !take || !bpf_map_update_elem(&raw_pace, &k, &want, BPF_NOEXIST);
+	cur = *next;
+	if (now < cur)
+		return false;
+	return !take || __sync_val_compare_and_swap(next, cur, want) == cur;
+}
+
+/*
+ * A flagged scope's first contact: it goes if every flagged scope of it has
+ * its turn (one per raw_st.pace_ns, no burst credit), which it then takes.
+ * Nothing can hold a raw SYN, so the others are dropped (docs/design.md).
+ */
+static __always_inline bool raw_paced(const struct ho_attempt *a, __u64 now)
+{
+	bool p = a->flags & HO_AT_CONT_P, c = a->flags & HO_AT_CONT_C;
+
+	/* the group: its cgroup, or its user in the root cgroup (ho_group_kind) */
+	__u32 gk = ho_group_kind(a->cgid);
+	__u64 gid = ho_group_id(a->cgid, a->uid);
+
+	if ((p && !raw_pace_turn(HO_SCOPE_PROC, a->tgid, now, false)) ||
+	    (c && !raw_pace_turn(gk, gid, now, false)))
+		return true;
+	if (p && !raw_pace_turn(HO_SCOPE_PROC, a->tgid, now, true))
+		return true; /* another CPU took the turn */
+	if (c)
+		(void)raw_pace_turn(gk, gid, now, true);
+	return false;
 }
 
 static __always_inline int raw_syn(struct __sk_buff *skb, const struct ho_raw_owner *o,
@@ -234,6 +303,15 @@ static __always_inline int raw_syn(struct __sk_buff *skb, const struct ho_raw_ow
 		__sync_fetch_and_add(&raw_st.unowned, 1);
 	raw_find_scopes(skb, r.uid, r.cgid, &set);
 	exempt = set_exempt(&set);
+	raw_as_attempt(&r, t, &a);
+	if (st.detect && !exempt && raw_first_contact(&a) && raw_paced(&a, r.start_ns)) {
+		__sync_fetch_and_add(&raw_st.paced, 1);
+		raw_stats(&a, false);
+		if (raw_st.pace_armed && __sync_val_compare_and_swap(&raw_st.pace_armed, 1, 0) == 1)
+			emit(HO_EV_RAW_DROPPED, 1, r.cookie, &a);
+		return TC_ACT_SHOT_; /* as over a limit: nothing can hold it */
+	}
+	r.flags = a.flags & HO_AT_FIRST;
 	if (exempt)
 		res = take_all(&set, true, false);
 	else if (set_waiting(&set))
@@ -242,7 +320,6 @@ static __always_inline int raw_syn(struct __sk_buff *skb, const struct ho_raw_ow
 		res = NS_FULL;
 	else
 		res = take_all(&set, false, false);
-	raw_as_attempt(&r, t, &a);
 	if (res != TAKEN) {
 		__sync_fetch_and_add(&raw_st.dropped, 1);
 		raw_stats(&a, false);
@@ -255,7 +332,7 @@ static __always_inline int raw_syn(struct __sk_buff *skb, const struct ho_raw_ow
 		 */
 		return TC_ACT_SHOT_;
 	}
-	r.flags = exempt ? HO_AT_EXEMPT : 0;
+	r.flags |= exempt ? HO_AT_EXEMPT : 0;
 	r.holds = set;
 	if (bpf_map_update_elem(&raw_attempts, t, &r, BPF_NOEXIST)) {
 		/* table full (or the same probe on another CPU): fail open */
@@ -385,7 +462,18 @@ static __always_inline bool raw_end(const struct ho_tuple *key, struct ho_raw_at
 		if (s)
 			__sync_fetch_and_add(&s->in_flight, -1);
 	}
-	if (st.queued) {
+	if (c.flags & HO_AT_FIRST) {
+		/* the scanner test scores it as a connect()'s (also a SLOT_FREED) */
+		raw_as_attempt(&c, key, &a);
+		if (how == HO_RAW_SYNACK)
+			learn(&a);
+		__sync_fetch_and_add(&raw_st.judged, 1);
+		emit(HO_EV_RAW_FIRST_END,
+		     how == HO_RAW_SYNACK ? HO_OUT_ESTABLISHED
+		     : how == HO_RAW_RST  ? HO_OUT_REFUSED
+					  : HO_OUT_FAILED,
+		     c.cookie, &a);
+	} else if (st.queued) {
 		raw_as_attempt(&c, key, &a);
 		emit(HO_EV_SLOT_FREED, 0, c.cookie, &a);
 	}

@@ -35,7 +35,7 @@ struct ho_raw_attempt {
 	__u32 uid;
 	__u64 cgid;
 	char comm[HO_COMM_LEN];
-	__u32 flags; /* HO_AT_EXEMPT */
+	__u32 flags; /* HO_AT_EXEMPT, HO_AT_FIRST_P, HO_AT_FIRST_C */
 	__u32 ifindex;
 	struct ho_scope_set holds;
 };
@@ -56,7 +56,7 @@ struct ho_raw_state {
 	__s32 in_flight;  /* raw SYNs holding a slot (or exempt) now */
 	__u32 drop_armed; /* the daemon wants a HO_EV_RAW_DROPPED: set by it, cleared by us */
 	__u32 deny_armed; /* ... a HO_EV_RAW_DENIED for a dropped frame */
-	__u32 pad;
+	__u32 pace_armed; /* ... a HO_EV_RAW_DROPPED (outcome 1) for a SYN over a flagged pace */
 	__u64 timeout_ns; /* daemon-written: a raw SYN is half-open until answered or this long */
 	__u64 attempts;	  /* raw SYNs that took a slot */
 	__u64 synack;
@@ -68,6 +68,9 @@ struct ho_raw_state {
 	__u64 denied_frames;  /* frames of packet sockets in a raw deny scope, dropped */
 	__u64 unowned;	      /* raw SYNs of sockets made before the daemon started */
 	__u64 bypass_refused; /* setsockopt(PACKET_QDISC_BYPASS) refused */
+	__u64 pace_ns;	      /* daemon-written: 1 / contain-rate, a flagged scope's pace */
+	__u64 paced;	      /* first contacts of a flagged scope over its pace: dropped */
+	__u64 judged;	      /* first contacts' ends reported to the scanner test */
 };
 
 /* Argument of the "raw_expire" syscall program. */

@@ -61,16 +61,16 @@ static void flagged_row(const struct ho_ctl_event_row *r, const char *when, cons
 }
 
 static const char *const raw_kinds[] = {
-	[HO_EVENT_RAW_DROPPED] = "raw_dropped",
-	[HO_EVENT_RAW_REFUSED] = "raw_refused",
-	[HO_EVENT_RAW_FRAMES] = "raw_frames_dropped",
-	[HO_EVENT_RAW_BYPASS] = "raw_bypass_refused",
+	[HO_EVENT_RAW_DROPPED] = "raw_dropped",	      [HO_EVENT_RAW_REFUSED] = "raw_refused",
+	[HO_EVENT_RAW_FRAMES] = "raw_frames_dropped", [HO_EVENT_RAW_BYPASS] = "raw_bypass_refused",
+	[HO_EVENT_RAW_PACED] = "raw_paced",
 };
 static const char *const raw_text[] = {
 	[HO_EVENT_RAW_DROPPED] = "raw SYNs dropped over the limit",
 	[HO_EVENT_RAW_REFUSED] = "raw socket refused (raw deny)",
 	[HO_EVENT_RAW_FRAMES] = "packet socket frames dropped (raw deny)",
 	[HO_EVENT_RAW_BYPASS] = "PACKET_QDISC_BYPASS refused (it would skip the count)",
+	[HO_EVENT_RAW_PACED] = "raw SYNs to new addresses dropped over a flagged scope's pace",
 };
 
 /* A raw SYN event: the process, no queue. */
@@ -79,7 +79,7 @@ static int raw_row(const struct ho_ctl_event_row *r)
 	time_t t = (time_t)(r->time_ns / 1000000000ull);
 	char when[32], user[64], comm[TEXT_PLAIN_MAX(sizeof(r->top_comm))];
 	char un[TEXT_PLAIN_MAX(sizeof(user))], cg[TEXT_PLAIN_MAX(sizeof(r->top_cgroup))];
-	uint32_t k = r->kind <= HO_EVENT_RAW_BYPASS ? r->kind : HO_EVENT_RAW_DROPPED;
+	uint32_t k = r->kind <= HO_EVENT_RAW_PACED ? r->kind : HO_EVENT_RAW_DROPPED;
 	struct tm tm;
 
 	user_name(r->top_uid, user, sizeof(user));

@@ -101,10 +101,12 @@ static void print_status(const struct ho_ctl_status *s)
 		       ",\"raw_answered\":%" PRIu64 ",\"raw_timed_out\":%" PRIu64
 		       ",\"raw_dropped\":%" PRIu64 ",\"raw_untracked\":%" PRIu64
 		       ",\"raw_denied\":%" PRIu64 ",\"raw_denied_frames\":%" PRIu64
-		       ",\"raw_bypass_refused\":%" PRIu64 ",\"raw_seen\":%s,\"raw_lsm\":%s}\n",
+		       ",\"raw_bypass_refused\":%" PRIu64 ",\"raw_judged\":%" PRIu64
+		       ",\"raw_paced\":%" PRIu64 ",\"raw_seen\":%s,\"raw_lsm\":%s}\n",
 		       s->raw_in_flight, s->raw_attempts, s->raw_answered, s->raw_timed_out,
 		       s->raw_dropped, s->raw_untracked, s->raw_denied, s->raw_denied_frames,
-		       s->raw_bypass_refused, (s->raw_hooks & HO_RAW_HOOK_TC) ? "true" : "false",
+		       s->raw_bypass_refused, s->raw_judged, s->raw_paced,
+		       (s->raw_hooks & HO_RAW_HOOK_TC) ? "true" : "false",
 		       (s->raw_hooks & HO_RAW_HOOK_LSM) ? "true" : "false");
 		return;
 	}
@@ -154,12 +156,15 @@ static void print_status(const struct ho_ctl_status *s)
 	printf("raw SYNs      %u in flight (raw IP and packet sockets%s)\n"
 	       "  attempts    %" PRIu64 "  (%" PRIu64 " answered, %" PRIu64 " timed out)\n"
 	       "  dropped     %" PRIu64 "  (over the limit: nothing retransmits them)\n"
+	       "  judged      %" PRIu64 "  (to new addresses: scored by the scanner test)\n"
+	       "  paced       %" PRIu64 "  (a flagged scope's, over its contain-rate: dropped)\n"
 	       "  untracked   %" PRIu64 "  (table full, let through)\n"
 	       "  denied      %" PRIu64 " sockets refused, %" PRIu64 " frames dropped (raw deny)\n"
 	       "  bypass      %" PRIu64 " PACKET_QDISC_BYPASS refused\n",
 	       s->raw_in_flight, (s->raw_hooks & HO_RAW_HOOK_TC) ? "" : "; not seen: no tc link",
-	       s->raw_attempts, s->raw_answered, s->raw_timed_out, s->raw_dropped, s->raw_untracked,
-	       s->raw_denied, s->raw_denied_frames, s->raw_bypass_refused);
+	       s->raw_attempts, s->raw_answered, s->raw_timed_out, s->raw_dropped, s->raw_judged,
+	       s->raw_paced, s->raw_untracked, s->raw_denied, s->raw_denied_frames,
+	       s->raw_bypass_refused);
 }
 
 /* Strip -j/--json wherever it stands among a command's arguments. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "config.h"
 #include "contain.h"
 #include "kern.h"
@@ -435,6 +436,92 @@ void contain_on_expired(struct contain *c, const struct ho_attempt *a, uint32_t 
 	score(c, a, (a->flags & HO_AT_FIRST) ? TRW_FAIL : TRW_NONE, probe, now, 0);
 }
 
+/*
+ * Raw SYNs: the answer to one comes within microseconds, its failure only at
+ * raw-timeout. Scored as they end, a fast sweep's successes would all come
+ * before its failures, and with the floor (TRW_CREDIT_DEFAULT) any 40 failures
+ * in a row flag: a sweep with 40 dead addresses among 200 live ones would
+ * be flagged. So ends are scored in the order their SYNs left (a min-heap by
+ * start time), once nothing sent before can still end (the oldest raw first
+ * contact in flight left after it, as of the last sweep): the sequence the
+ * test assumes. A process gone by then is not judged (its cgroup is): no
+ * alarm for a pid that no longer exists.
+ */
+struct craw_end {
+	struct ho_attempt a;
+	uint32_t outcome;
+};
+
+static void raw_swap(struct craw_end *x, struct craw_end *y)
+{
+	struct craw_end t = *x;
+
+	*x = *y;
+	*y = t;
+}
+
+static void raw_score(struct contain *c, struct ho_attempt *a, uint32_t outcome)
+{
+	if ((a->flags & HO_AT_FIRST_P) && !proc_alive(a->tgid))
+		a->flags &= ~HO_AT_FIRST_P;
+	contain_on_end(c, a, outcome, now_ns());
+}
+
+void contain_raw_end(struct contain *c, const struct ho_attempt *a, uint32_t outcome)
+{
+	struct ho_attempt now_a = *a;
+	size_t i;
+
+	if (!c->on)
+		return;
+	if (c->nraw == c->capraw) {
+		uint32_t cap = c->capraw ? c->capraw * 2 : 256;
+		void *v = cap <= HO_RAW_ENDS_MAX ? realloc(c->raw, cap * sizeof(*c->raw)) : NULL;
+
+		if (!v) {
+			raw_score(c, &now_a, outcome); /* no room to wait: scored as it comes */
+			return;
+		}
+		c->raw = v;
+		c->capraw = cap;
+	}
+	i = c->nraw++;
+	c->raw[i] = (struct craw_end){.a = *a, .outcome = outcome};
+	for (; i && c->raw[(i - 1) / 2].a.start_ns > c->raw[i].a.start_ns; i = (i - 1) / 2)
+		raw_swap(&c->raw[i], &c->raw[(i - 1) / 2]);
+}
+
+void contain_raw_due(struct contain *c, uint64_t oldest_ns, uint64_t now, uint64_t settle_ns)
+{
+	while (c->nraw &&
+	       (c->raw[0].a.start_ns < oldest_ns || c->raw[0].a.start_ns + settle_ns <= now)) {
+		struct craw_end e = c->raw[0];
+		size_t i = 0;
+
+		c->raw[0] = c->raw[--c->nraw];
+		for (;;) {
+			size_t l = 2 * i + 1, m = i;
+
+			if (l < c->nraw && c->raw[l].a.start_ns < c->raw[m].a.start_ns)
+				m = l;
+			if (l + 1 < c->nraw && c->raw[l + 1].a.start_ns < c->raw[m].a.start_ns)
+				m = l + 1;
+			if (m == i)
+				break;
+			raw_swap(&c->raw[i], &c->raw[m]);
+			i = m;
+		}
+		raw_score(c, &e.a, e.outcome);
+	}
+}
+
+void contain_raw_free(struct contain *c)
+{
+	free(c->raw);
+	c->raw = NULL;
+	c->nraw = c->capraw = 0;
+}
+
 /* The flagged scopes a contained attempt is paced by. */
 static uint32_t pacers(struct contain *c, const struct ho_attempt *a, struct cscope *out[2])
 {
@@ -475,34 +562,60 @@ void contain_released(struct contain *c, const struct ho_attempt *a, uint64_t no
 		s[i]->next_release_ns = now + c->interval_ns;
 }
 
-#define HO_PROBE_SWEEP 1024 /* probations of processes that are gone, removed a second */
+#define HO_PROBE_SWEEP 1024  /* probations of scopes that are gone, removed a sweep */
+#define HO_CGROUPS_MAX 65536 /* cgroups looked at by one walk of the tree */
 
 struct gone {
-	uint32_t tgid[HO_PROBE_SWEEP];
+	uint64_t id[HO_PROBE_SWEEP];
 	uint32_t n;
+	const uint64_t *live; /* cgroups: the ids of those that exist, sorted */
+	size_t nlive;
 };
 
-static void gone_one(void *ctx, uint32_t tgid)
+static void gone_proc(void *ctx, uint64_t id)
 {
 	struct gone *g = ctx;
 
-	if (g->n < HO_PROBE_SWEEP && !proc_alive(tgid))
-		g->tgid[g->n++] = tgid;
+	if (g->n < HO_PROBE_SWEEP && !proc_alive((uint32_t)id))
+		g->id[g->n++] = id;
+}
+
+static void gone_cgroup(void *ctx, uint64_t id)
+{
+	struct gone *g = ctx;
+
+	if (g->n < HO_PROBE_SWEEP && !cgroup_id_in(g->live, g->nlive, id))
+		g->id[g->n++] = id;
 }
 
 /*
- * The kernel makes a probation for every process with a first contact;
- * those of processes never judged (their ends all went unscored) and gone
- * are removed here.
+ * The kernel makes a probation for every process and cgroup with a first
+ * contact; those of processes that are gone are removed every second, those
+ * of cgroups removed every minute against one walk of the cgroup tree (a
+ * host makes a cgroup per session and per job: they would fill the map).
+ * Users stay: there are few.
  */
 static void probe_sweep(struct contain *c)
 {
 	static struct gone g;
+	static uint64_t live[HO_CGROUPS_MAX];
+	ssize_t n;
 
 	g.n = 0;
-	kern_probe_procs(c->k, gone_one, &g);
+	kern_probe_scopes(c->k, HO_SCOPE_PROC, gone_proc, &g);
 	for (uint32_t i = 0; i < g.n; i++)
-		(void)kern_probe_del(c->k, HO_SCOPE_PROC, g.tgid[i]);
+		(void)kern_probe_del(c->k, HO_SCOPE_PROC, g.id[i]);
+	if (c->sweeps++ % 60)
+		return;
+	n = cgroup_ids(live, HO_CGROUPS_MAX);
+	if (n <= 0)
+		return; /* no tree, or more than we can tell: remove nothing */
+	g.n = 0;
+	g.live = live;
+	g.nlive = (size_t)n;
+	kern_probe_scopes(c->k, HO_SCOPE_CGROUP, gone_cgroup, &g);
+	for (uint32_t i = 0; i < g.n; i++)
+		(void)kern_probe_del(c->k, HO_SCOPE_CGROUP, g.id[i]);
 }
 
 bool contain_tick(struct contain *c, uint64_t now)

@@ -69,12 +69,25 @@ struct contain {
 	struct late_unit late[HO_UNITS_LATE];
 	uint32_t nlate;
 	uint64_t late_next_ns;				   /* the earliest due_ns, while nlate */
+	uint64_t sweeps;				   /* of probations (contain_tick) */
 	struct ho_ctl_event_row alarms[HO_ALARMS_PENDING]; /* for the loop to send */
 	uint32_t nalarms;
+	struct craw_end *raw; /* raw first contacts' ends, a heap by the time their SYN left */
+	uint32_t nraw, capraw;
 };
 
 /* Settings (start and reload); on: contain mode. */
 void contain_configure(struct contain *c, struct kern *k, const struct ho_config *cfg);
+/*
+ * A raw SYN that was a first contact ended (HO_EV_RAW_FIRST_END): kept, and
+ * scored by contain_raw_due() in the order the SYNs left, once every SYN
+ * sent before it has had its answer or its timeout: it left before oldest_ns
+ * (the oldest raw first contact still in flight), or settle_ns ago.
+ */
+#define HO_RAW_ENDS_MAX 65536 /* kept at once (HO_RAW_MAX); over it: scored at once */
+void contain_raw_end(struct contain *c, const struct ho_attempt *a, uint32_t outcome);
+void contain_raw_due(struct contain *c, uint64_t oldest_ns, uint64_t now, uint64_t settle_ns);
+void contain_raw_free(struct contain *c);
 /*
  * A first contact in flight ended (HO_EV_FIRST_END): scored, and the units
  * of probation it held given back with the budget its scopes have now.

@@ -152,7 +152,7 @@ static void reload(struct daemon *d)
 	kern_set_limit(&d->k, d->o.c.limit);
 	set_rate(d);
 	contain_configure(&d->lim.cn, &d->k, &d->o.c);
-	raw_configure(&d->raw, d->o.c.raw_timeout_ms);
+	raw_configure(&d->raw, d->o.c.raw_timeout_ms, d->o.c.contain_rate);
 	scopes_load(&d->sc, c);
 	free(c);
 	d->lim.ev.interval_ns = (uint64_t)d->o.c.event_interval * 1000000000ull;
@@ -275,6 +275,10 @@ static int run_loop(struct daemon *d)
 				break;
 			case EV_RAW_TIMER:
 				raw_on_timer(&d->raw);
+				/* raw first contacts, once all sent before them ended */
+				contain_raw_due(&d->lim.cn, raw_oldest_first(&d->raw), now_ns(),
+						shared_get(raw_state(&d->raw)->timeout_ns) +
+							HO_RAW_SETTLE_NS);
 				break;
 			default:
 				if (evs[i].data.u64 & EV_HTTP)
@@ -335,6 +339,7 @@ static void shutdown_all(struct daemon *d, const char *pin)
 	http_close_all(&d->http);
 	hq_free(&d->lim.q);
 	contain_free(&d->lim.cn);
+	contain_raw_free(&d->lim.cn);
 	stats_retired_free(&d->lim.retired);
 }
 
@@ -457,7 +462,7 @@ int main(int argc, char **argv)
 		goto out;
 	err = raw_open(&d.raw, &d.k);
 	if (!err)
-		raw_configure(&d.raw, d.o.c.raw_timeout_ms);
+		raw_configure(&d.raw, d.o.c.raw_timeout_ms, d.o.c.contain_rate);
 	if (!err)
 		err = setup_loop(&d);
 	if (!err)

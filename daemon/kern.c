@@ -368,7 +368,7 @@ int kern_probe_del(struct kern *k, uint32_t kind, uint64_t id)
 	return bpf_map_delete_elem(fd, &key) && errno != ENOENT ? -errno : 0;
 }
 
-void kern_probe_procs(struct kern *k, void (*fn)(void *ctx, uint32_t tgid), void *ctx)
+void kern_probe_scopes(struct kern *k, uint32_t kind, void (*fn)(void *ctx, uint64_t id), void *ctx)
 {
 	int fd = bpf_map__fd(k->skel->maps.probation);
 	struct ho_scope_key key, next;
@@ -378,8 +378,8 @@ void kern_probe_procs(struct kern *k, void (*fn)(void *ctx, uint32_t tgid), void
 	for (int i = 0; i < HO_PROBE_SCOPES && !bpf_map_get_next_key(fd, prev, &next); i++) {
 		key = next;
 		prev = &key;
-		if (key.kind == HO_SCOPE_PROC)
-			fn(ctx, (uint32_t)key.id);
+		if (key.kind == kind)
+			fn(ctx, key.id);
 	}
 }
 

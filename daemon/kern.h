@@ -78,8 +78,9 @@ void kern_set_probation(struct kern *k, uint32_t budget);
  */
 int kern_probe_set(struct kern *k, uint32_t kind, uint64_t id, uint32_t budget, uint32_t resolve);
 int kern_probe_del(struct kern *k, uint32_t kind, uint64_t id);
-/* The processes with a probation, for fn (which must not delete them). */
-void kern_probe_procs(struct kern *k, void (*fn)(void *ctx, uint32_t tgid), void *ctx);
+/* The scopes of a kind with a probation, for fn (which must not delete them). */
+void kern_probe_scopes(struct kern *k, uint32_t kind, void (*fn)(void *ctx, uint64_t id),
+		       void *ctx);
 /* A process (HO_SCOPE_PROC) or cgroup flagged as a scanner, or no longer. */
 int kern_flag(struct kern *k, uint32_t kind, uint64_t id, bool on);
 /* A working-set entry: its last use (lookup), or removed (del). 0 or -errno. */

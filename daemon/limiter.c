@@ -42,6 +42,8 @@ static void limiter_raw_event(struct limiter *l, const struct ho_event *ev)
 		[HO_EVENT_RAW_REFUSED] = "raw socket refused (raw deny)",
 		[HO_EVENT_RAW_FRAMES] = "packet socket frames dropped (raw deny)",
 		[HO_EVENT_RAW_BYPASS] = "PACKET_QDISC_BYPASS refused (it would skip the count)",
+		[HO_EVENT_RAW_PACED] =
+			"raw SYNs to new addresses dropped over a flagged scope's pace",
 	};
 	struct ho_ctl_event_row r;
 	char user[64], lim[16];
@@ -107,6 +109,9 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 	case HO_EV_FIRST_END:
 		contain_on_end(&l->cn, &ev->a, ev->outcome, ev->end_ns);
 		break; /* and limiter_release() runs after every batch */
+	case HO_EV_RAW_FIRST_END:
+		contain_raw_end(&l->cn, &ev->a, ev->outcome);
+		break; /* scored in the order the SYNs left: contain_raw_due() */
 	case HO_EV_SLOT_FREED:
 		break; /* limiter_release() runs after every batch */
 	case HO_EV_FAILFAST:

@@ -177,6 +177,8 @@ static void sweep_one(void *ctx, const void *key, const void *val)
 	struct raw *r = ctx;
 	const struct ho_raw_attempt *a = val;
 
+	if ((a->flags & HO_AT_FIRST) && a->start_ns < r->sweep.oldest)
+		r->sweep.oldest = a->start_ns;
 	if (r->sweep.n < sizeof(r->sweep.old) / sizeof(r->sweep.old[0]) &&
 	    a->start_ns + r->sweep.timeout <= r->sweep.now)
 		memcpy(&r->sweep.old[r->sweep.n++], key, sizeof(struct ho_tuple));
@@ -187,12 +189,13 @@ void raw_on_timer(struct raw *r)
 	struct halfopen_bpf *s = r->k->skel;
 	uint64_t ticks;
 
+	r->sweep.oldest = now_ns();
 	if (read(r->timer_fd, &ticks, sizeof(ticks)) <= 0 ||
 	    shared_get(s->bss->raw_st.in_flight) <= 0)
 		return;
 	r->sweep.n = 0;
 	r->sweep.timeout = shared_get(s->bss->raw_st.timeout_ns);
-	r->sweep.now = now_ns();
+	r->sweep.now = r->sweep.oldest;
 	(void)mapwalk(bpf_map__fd(s->maps.raw_attempts), sizeof(struct ho_tuple),
 		      sizeof(struct ho_raw_attempt), HO_RAW_MAX, sweep_one, r);
 	for (uint32_t i = 0; i < r->sweep.n; i++) {
@@ -201,6 +204,11 @@ void raw_on_timer(struct raw *r)
 
 		(void)bpf_prog_test_run_opts(bpf_program__fd(s->progs.raw_expire), &opts);
 	}
+}
+
+uint64_t raw_oldest_first(const struct raw *r)
+{
+	return r->sweep.oldest;
 }
 
 struct ho_raw_state *raw_state(struct raw *r)
@@ -212,6 +220,7 @@ void raw_arm_events(struct raw *r)
 {
 	shared_set(r->k->skel->bss->raw_st.drop_armed, 1);
 	shared_set(r->k->skel->bss->raw_st.deny_armed, 1);
+	shared_set(r->k->skel->bss->raw_st.pace_armed, 1);
 }
 
 struct raw_walk_ctx {
@@ -250,9 +259,10 @@ int raw_walk(struct raw *r, void (*fn)(void *ctx, const struct ho_attempt *a), v
 		       sizeof(struct ho_raw_attempt), HO_RAW_MAX, walk_one, &w);
 }
 
-void raw_configure(struct raw *r, uint32_t timeout_ms)
+void raw_configure(struct raw *r, uint32_t timeout_ms, uint32_t contain_rate)
 {
 	shared_set(raw_state(r)->timeout_ns, (uint64_t)timeout_ms * 1000000ull);
+	shared_set(raw_state(r)->pace_ns, 1000000000ull / (contain_rate ? contain_rate : 1));
 }
 
 void raw_rearm(struct raw *r, uint64_t now_ns, uint64_t interval_ns)
@@ -272,10 +282,11 @@ bool raw_event_row(const struct ho_event *ev, struct ho_ctl_event_row *r)
 	*r = (struct ho_ctl_event_row){0};
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	r->kind = ev->type == HO_EV_RAW_DROPPED ? HO_EVENT_RAW_DROPPED
-		  : ev->outcome == 2		? HO_EVENT_RAW_BYPASS
-		  : ev->outcome			? HO_EVENT_RAW_FRAMES
-						: HO_EVENT_RAW_REFUSED;
+	r->kind = ev->type == HO_EV_RAW_DROPPED
+			  ? (ev->outcome ? HO_EVENT_RAW_PACED : HO_EVENT_RAW_DROPPED)
+		  : ev->outcome == 2 ? HO_EVENT_RAW_BYPASS
+		  : ev->outcome	     ? HO_EVENT_RAW_FRAMES
+				     : HO_EVENT_RAW_REFUSED;
 	r->top_tgid = ev->a.tgid;
 	r->top_uid = ev->a.uid;
 	memcpy(r->top_comm, ev->a.comm, sizeof(r->top_comm));

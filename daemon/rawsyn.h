@@ -15,6 +15,8 @@
 
 #define HO_RAW_IFACES_MAX 1024 /* interfaces of the namespace watched at once */
 #define HO_RAW_SWEEP_MS	  250  /* how often unanswered raw SYNs are looked at */
+/* after raw-timeout, a raw SYN has surely ended: the sweep's period and a margin */
+#define HO_RAW_SETTLE_NS ((HO_RAW_SWEEP_MS + 100) * 1000000ull)
 
 struct raw_iface {
 	int ifindex;
@@ -37,6 +39,7 @@ struct raw {
 	struct ho_raw_state none; /* read before the kernel side is there: all zero */
 	struct {
 		uint64_t now, timeout;
+		uint64_t oldest;	  /* the oldest raw first contact in the table, or now */
 		struct ho_tuple old[512]; /* a pass ends at most this many; the next the rest */
 		uint32_t n;
 	} sweep;
@@ -44,12 +47,17 @@ struct raw {
 
 /* Attach everything and watch for new interfaces; logs one line of what the kernel supports. */
 int raw_open(struct raw *r, struct kern *k);
-/* The setting raw-timeout (ms); live. */
-void raw_configure(struct raw *r, uint32_t timeout_ms);
+/* The settings raw-timeout (ms) and contain-rate (a flagged scope's raw SYNs a second); live. */
+void raw_configure(struct raw *r, uint32_t timeout_ms, uint32_t contain_rate);
 /* Descriptors for the loop: link events, sweep timer. */
 int raw_nl_fd(const struct raw *r);
 void raw_on_netlink(struct raw *r);
 void raw_on_timer(struct raw *r);
+/*
+ * When the oldest raw first contact still in the table left (as of the last
+ * sweep; now if there is none): every one sent before it has ended.
+ */
+uint64_t raw_oldest_first(const struct raw *r);
 struct ho_raw_state *raw_state(struct raw *r);
 /* Ask the kernel for one more event of each kind (drops, denied frames). */
 void raw_arm_events(struct raw *r);

@@ -74,6 +74,8 @@ void fill_status(const struct snapshot_src *s, struct ho_ctl_status *st)
 		.raw_denied = shared_get(rs->denied),
 		.raw_denied_frames = shared_get(rs->denied_frames),
 		.raw_bypass_refused = shared_get(rs->bypass_refused),
+		.raw_judged = shared_get(rs->judged),
+		.raw_paced = shared_get(rs->paced),
 	};
 }
 

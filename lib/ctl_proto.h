@@ -116,6 +116,8 @@ struct ho_ctl_status {
 	uint64_t raw_denied;	    /* raw and packet sockets refused (EPERM) */
 	uint64_t raw_denied_frames; /* frames of packet sockets dropped by a raw deny */
 	uint64_t raw_bypass_refused; /* setsockopt(PACKET_QDISC_BYPASS) refused */
+	uint64_t raw_judged;	     /* raw first contacts whose end was scored (contain mode) */
+	uint64_t raw_paced; /* raw first contacts of a flagged scope dropped over its pace */
 };
 
 #define HO_RAW_HOOK_TC	1u /* tc (tcx) programs see raw SYNs */
@@ -197,6 +199,7 @@ enum ho_event_kind {
 	HO_EVENT_RAW_REFUSED = 3, /* a raw or packet socket refused (EPERM); top_* asked */
 	HO_EVENT_RAW_FRAMES = 4,  /* a packet socket's frames dropped by raw deny; top_* sent */
 	HO_EVENT_RAW_BYPASS = 5,  /* PACKET_QDISC_BYPASS refused; top_* asked */
+	HO_EVENT_RAW_PACED = 6, /* raw SYNs of a flagged scope dropped over its pace; top_* sent */
 };
 
 #define HO_EVENT_SAMPLES 4

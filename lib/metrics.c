@@ -191,6 +191,12 @@ int metrics_format(char **out, size_t *len, const struct metrics_in *in)
 	scalar(f, "halfopen_raw_bypass_refused_total", "counter",
 	       "setsockopt(PACKET_QDISC_BYPASS) refused: its frames would skip the count.",
 	       s->raw_bypass_refused);
+	scalar(f, "halfopen_raw_judged_total", "counter",
+	       "Raw SYNs to new addresses whose end was scored by the scanner test.",
+	       s->raw_judged);
+	scalar(f, "halfopen_raw_paced_total", "counter",
+	       "Raw SYNs of a flagged process or cgroup dropped over its contain-rate.",
+	       s->raw_paced);
 	per_endpoint(f, "halfopen_clients_refused_total",
 		     "Connections refused because a bound was reached, by endpoint.",
 		     s->control_refused, s->http_refused);

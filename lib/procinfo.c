@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -143,6 +144,47 @@ static bool from_walk(uint64_t cgid, char *out, size_t len)
 		return false;
 	snprintf(out, len, "%s", walk_found);
 	return true;
+}
+
+static uint64_t *ids_out;
+static size_t ids_n, ids_max;
+
+static int ids_fn(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (type != FTW_D)
+		return 0;
+	if (ids_n >= ids_max || ++walk_count > CG_WALK_MAX)
+		return 1; /* incomplete: the caller learns it from the count */
+	ids_out[ids_n++] = (uint64_t)st->st_ino;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+ssize_t cgroup_ids(uint64_t *out, size_t max)
+{
+	if (!cgroup2_root())
+		return -ENOENT;
+	ids_out = out;
+	ids_n = 0;
+	ids_max = max;
+	walk_count = 0;
+	if (nftw(cg_root, ids_fn, 16, FTW_PHYS | FTW_MOUNT) != 0 || walk_count > CG_WALK_MAX)
+		return -E2BIG;
+	qsort(out, ids_n, sizeof(*out), cmp_u64);
+	return (ssize_t)ids_n;
+}
+
+bool cgroup_id_in(const uint64_t *ids, size_t n, uint64_t cgid)
+{
+	return bsearch(&cgid, ids, n, sizeof(*ids), cmp_u64) != NULL;
 }
 
 const char *cgroup_path(uint64_t cgid, uint32_t tgid, char *buf, size_t len)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * The cgroup v2 path ("/system.slice/x.service") of cgroup id cgid, which
@@ -14,6 +15,13 @@
 const char *cgroup_path(uint64_t cgid, uint32_t tgid, char *buf, size_t len);
 /* Does the cgroup still exist? (the cache is not trusted for this) */
 bool cgroup_exists(uint64_t cgid);
+/*
+ * The ids of every cgroup now, sorted, from one walk of the tree: their
+ * count, or -ENOENT (no cgroup2), -E2BIG (more than max, or than the walk's
+ * bound: incomplete, not to be trusted). cgroup_id_in() looks one up.
+ */
+ssize_t cgroup_ids(uint64_t *out, size_t max);
+bool cgroup_id_in(const uint64_t *ids, size_t n, uint64_t cgid);
 /* Where the cgroup v2 file system is mounted, or NULL. */
 const char *cgroup2_root(void);
 /* Does this process run as root (what changing the kernel's settings takes)? */

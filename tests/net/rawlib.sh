@@ -18,6 +18,25 @@ raw_setup() {
 	cx ip neigh replace $PEER4 lladdr "$PEERMAC" dev veth0 nud permanent
 }
 
+# A dead range: DEAD routed to the peer, local there, every SYN to it dropped.
+DEAD=10.46.0.0/20
+raw_dead_setup() {
+	px ip route add local $DEAD dev lo
+	cx ip route add $DEAD via $PEER4
+	px iptables -A INPUT -p tcp -d $DEAD -j DROP
+}
+
+# Client SYN arrival times in the capture, one a line (the first of each 4-tuple).
+syn_times() {
+	tcpdump -tt -n -r "$T/cap.pcap" 2>/dev/null |
+		awk '/Flags \[S\],/ { if (!seen[$3 " " $5]++) print $1 }'
+}
+
+# The time (epoch seconds) of the first flagged event, from halfopen -j events.
+flag_time() {
+	ho -j events | sed -n 's/^{"time":\([0-9.]*\),"kind":"flagged".*/\1/p' | head -1
+}
+
 # nmap -sS of ports 1-1000 of the peer; its exit status, output in $T/nmap.out.
 # On a local network nmap writes Ethernet frames (a packet socket); with
 # NMAP_SEND=--send-ip it uses a raw IP socket instead.

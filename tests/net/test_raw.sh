@@ -227,4 +227,117 @@ test_new_interface_is_watched_and_links_go() {
 	done
 }
 
+# --- Contain mode (the default): raw SYNs judged by the scanner test ---
+
+contain_start() { # the default mode, and a dead range
+	need masscan
+	HO_MODE='' raw_start
+	raw_dead_setup
+}
+
+# masscan of port 80 in cgroup CG: TARGET at RATE a second, for at most SECS.
+masscan_in() { # CG TARGET PORT RATE SECS
+	in_cgroup "$1" timeout -k 2 "$5" masscan --adapter veth0 --adapter-ip 10.42.0.1 \
+		--router-mac "$PEERMAC" -p"$3" "$2" --rate "$4" --wait 0 >"$T/masscan.out" 2>&1
+}
+
+# In contain mode, masscan sweeping a dead range from a cgroup is flagged by
+# its unanswered SYNs (raw-timeout), named, and from then on its SYNs to new
+# addresses reach the peer at most one a second (contain-rate): the rest are
+# dropped at egress, counted, and an event says so.
+test_contain_masscan_dead_range_flagged_and_paced() {
+	local cg tflag tend before after gaps
+	cg=$(make_cgroup scan)
+	contain_start
+	raw_capture_start
+	masscan_in "$cg" $DEAD 80 100 14 &
+	local mpid=$!
+	wait_until 12 eval 'ho events | grep -q "scanner: .* flagged"' ||
+		fail "masscan was not flagged: $(ho events; ho -j status; cat "$T/masscan.out")"
+	tflag=$(date +%s.%N)
+	ho events | grep "scanner: "
+	ho events | grep -q "scanner: process .* flagged.*(masscan)" ||
+		fail "the alarm does not name masscan: $(ho events)"
+	ho events | grep -q "scanner: cgroup /halfopen-test-$$/scan flagged" ||
+		fail "the alarm does not name the cgroup: $(ho events)"
+	grep -q "event=scanner .*(masscan)" "$T/daemon.log" || fail "no event=scanner warning: $(cat "$T/daemon.log")"
+	wait "$mpid" || true
+	tend=$(date +%s.%N)
+	raw_capture_stop
+	syn_times >"$T/syn.times"
+	before=$(awk -v t="$tflag" '$1 < t' "$T/syn.times" | wc -l)
+	# from half a second after the flag was seen (in flight by then: one more)
+	after=$(awk -v t="$tflag" '$1 >= t + 0.5' "$T/syn.times" | wc -l)
+	gaps=$(awk -v t="$tflag" '$1 >= t + 0.5 { if (p && $1 - p < 0.9) n++; p = $1 } END { print n + 0 }' "$T/syn.times")
+	echo "masscan: $before SYNs before the flag, $after in the $(echo "$tend - $tflag" | bc) s after, $gaps closer than 0.9 s"
+	[ "$before" -ge 10 ] || fail "only $before SYNs before the flag: $(cat "$T/masscan.out")"
+	[ "$gaps" = 0 ] || fail "$gaps SYNs less than 0.9 s after the one before, after the flag"
+	[ "$after" -le "$(echo "($tend - $tflag) / 1 + 1" | bc)" ] || fail "$after SYNs after the flag"
+	[ "$after" -ge 3 ] || fail "only $after SYNs after the flag: not paced, stopped"
+	[ "$(status_field raw_paced)" -ge 100 ] || fail "raw SYNs over the pace not counted: $(ho -j status)"
+	[ "$(status_field raw_judged)" -ge 10 ] || fail "raw first contacts not judged: $(ho -j status)"
+	wait_until 5 eval 'ho events | grep -q "dropped over a flagged scope.s pace.*(masscan)"' ||
+		fail "no event for the paced SYNs: $(ho events)"
+	ho stats | grep -q "flagged" || fail "stats shows no verdict: $(ho stats)"
+	ho metrics | grep -q '^halfopen_raw_paced_total [1-9]' ||
+		fail "metrics: $(ho metrics | grep raw_)"
+}
+
+# A raw prober whose SYNs are mostly answered (masscan of a port that
+# accepts on 200 of 256 addresses, 56 dropped) is judged and not flagged:
+# every SYN reaches the peer.
+test_contain_answered_masscan_not_flagged() {
+	local cg syns
+	cg=$(make_cgroup probe)
+	contain_start
+	raw_capture_start
+	masscan_in "$cg" $SWEEP.0/24 $ACCEPT 200 20 || true
+	wait_until 8 status_is raw_in_flight 0 || fail "raw SYNs still in flight: $(ho -j status)"
+	raw_capture_stop
+	syns=$(syn_times | wc -l)
+	echo "masscan of a mostly live /24: $syns SYNs, judged $(status_field raw_judged), paced $(status_field raw_paced)"
+	[ "$syns" -ge 250 ] || fail "only $syns SYNs reached the peer: $(cat "$T/masscan.out")"
+	[ "$(status_field raw_judged)" -ge 200 ] || fail "raw first contacts not judged: $(ho -j status)"
+	[ "$(status_field flagged_total)" = 0 ] || fail "flagged: $(ho events; ho stats; cat "$T/daemon.log")"
+	expect_eq "$(status_field raw_paced)" 0 "raw SYNs paced"
+	! ho events | grep -q "scanner: " || fail "flagged: $(ho events)"
+}
+
+# An exempt cgroup's masscan of the dead range is never judged nor paced.
+test_contain_exempt_masscan_not_paced() {
+	local cg syns
+	cg=$(make_cgroup nmapper)
+	contain_start
+	ho policy set cgroup "$cg" exempt
+	raw_capture_start
+	masscan_in "$cg" $DEAD 80 100 7 || true
+	raw_capture_stop
+	syns=$(syn_times | wc -l)
+	echo "exempt masscan: $syns SYNs on the wire, judged $(status_field raw_judged)"
+	[ "$syns" -ge 400 ] || fail "only $syns SYNs of an exempt masscan: $(cat "$T/masscan.out")"
+	expect_eq "$(status_field raw_paced)" 0 "raw SYNs paced"
+	expect_eq "$(status_field raw_judged)" 0 "raw SYNs judged"
+	expect_eq "$(status_field flagged_total)" 0 "scopes flagged"
+}
+
+# nmap -sS on a raw IP socket (--send-ip: made through cgroup/sock_create,
+# which names its maker) sweeping the dead range is flagged too, by process
+# and cgroup, and its raw SYNs to new addresses are then paced.
+test_contain_nmap_send_ip_dead_range_flagged() {
+	local cg
+	need nmap
+	cg=$(make_cgroup nmap)
+	contain_start
+	raw_capture_start
+	in_cgroup "$cg" timeout -k 2 20 nmap -sS --send-ip -n -Pn -p 80 --max-retries 0 \
+		--host-timeout 15s 10.46.0.0/23 >"$T/nmap.out" 2>&1 &
+	local npid=$!
+	wait_until 15 eval 'ho events | grep -q "scanner: process .* flagged.*(nmap)"' ||
+		fail "nmap was not flagged: $(ho events; ho -j status; cat "$T/nmap.out")"
+	ho events | grep -q "scanner: cgroup /halfopen-test-$$/nmap flagged" ||
+		fail "the alarm does not name the cgroup: $(ho events)"
+	wait_until 10 status_ge raw_paced 1 || fail "nothing paced: $(ho -j status)"
+	wait "$npid" || true
+}
+
 run_tests

@@ -15,6 +15,7 @@
 #include "contain.h"
 #include "kern.h"
 #include "log.h"
+#include "procinfo.h"
 #include "unit.h"
 
 static struct ho_kstate kst;
@@ -92,10 +93,16 @@ int kern_probe_del(struct kern *k, uint32_t kind, uint64_t id)
 	return 0;
 }
 
-void kern_probe_procs(struct kern *k, void (*fn)(void *ctx, uint32_t tgid), void *ctx)
+void kern_probe_scopes(struct kern *k, uint32_t kind, void (*fn)(void *ctx, uint64_t id), void *ctx)
 {
 	(void)k;
-	fn(ctx, 0x7ffffffe); /* no such process: its probation goes */
+	if (kind == HO_SCOPE_PROC) {
+		fn(ctx, 0x7ffffffe); /* no such process: its probation goes */
+		fn(ctx, (uint32_t)getpid());
+	} else {
+		fn(ctx, 0x7ffffffffffeull); /* no such cgroup */
+		fn(ctx, HO_CGROUP_ROOT_ID);
+	}
 }
 
 #define S 1000000000ull
@@ -268,6 +275,68 @@ static void test_quiet_and_pardon(void)
 }
 
 /*
+ * Raw SYNs: a sweep's answers come at once, its failures at raw-timeout.
+ * 200 live and 50 dead addresses, one dead in five, sent interleaved: scored
+ * as they end (every success, then every failure), the 50 failures in a row
+ * flag; scored in the order the SYNs left, they do not. Nothing is scored
+ * before it settles, and a process gone by then is not judged (its cgroup is).
+ */
+static void test_raw_ends_in_send_order(void)
+{
+	static struct contain c, d;
+	struct ho_config cfg;
+	struct ho_attempt a[250];
+	uint32_t me = (uint32_t)getpid(), v, ok, failed;
+	int32_t score;
+
+	for (int i = 0; i < 250; i++) {
+		a[i] = attempt(me, 77, (uint8_t)i, HO_AT_FIRST_P | HO_AT_FIRST_C);
+		a[i].daddr[2] = 1;
+		a[i].start_ns = 100 * S + (uint64_t)i * (S / 100);
+	}
+	/* as they end: the TCP path's order */
+	setup(&d, &cfg);
+	for (int i = 0; i < 250; i++)
+		if (i % 5)
+			contain_on_end(&d, &a[i], HO_OUT_ESTABLISHED, a[i].start_ns);
+	for (int i = 0; i < 250; i += 5)
+		contain_on_end(&d, &a[i], HO_OUT_FAILED, a[i].start_ns + 3 * S);
+	CHECK(d.flagged == 2);
+	contain_free(&d);
+	/* in the order they left */
+	setup(&c, &cfg);
+	for (int i = 0; i < 250; i++)
+		if (i % 5)
+			contain_raw_end(&c, &a[i], HO_OUT_ESTABLISHED);
+	for (int i = 245; i >= 0; i -= 5) /* the sweep's order is the table's */
+		contain_raw_end(&c, &a[i], HO_OUT_FAILED);
+	CHECK(c.nraw == 250);
+	/* the oldest in flight left with a[0]: nothing settled yet */
+	contain_raw_due(&c, a[0].start_ns, a[0].start_ns + 3 * S, 4 * S);
+	CHECK(c.nraw == 250 && !contain_find(&c, HO_SCOPE_PROC, me));
+	/* one still in flight, sent with a[100]: those sent before are scored */
+	contain_raw_due(&c, a[100].start_ns, a[100].start_ns + S, 4 * S);
+	CHECK(c.nraw == 150 && !c.flagged);
+	/* settled: the rest */
+	contain_raw_due(&c, a[100].start_ns, a[249].start_ns + 4 * S, 4 * S);
+	CHECK(c.nraw == 0 && !c.flagged);
+	contain_verdict(&c, HO_SCOPE_CGROUP, 77, &v, &score, &ok, &failed);
+	CHECK(v == HO_VERDICT_OK && ok == 200 && failed == 50 && score < 0);
+	/* 10 dead addresses of a process that is gone: its cgroup only */
+	for (int i = 0; i < 10; i++) {
+		a[i] = attempt(1u << 30, 78, (uint8_t)i, HO_AT_FIRST_P | HO_AT_FIRST_C);
+		a[i].start_ns = 200 * S;
+		contain_raw_end(&c, &a[i], HO_OUT_FAILED);
+	}
+	contain_raw_due(&c, 205 * S, 205 * S, 4 * S);
+	CHECK(!contain_find(&c, HO_SCOPE_PROC, 1u << 30));
+	contain_verdict(&c, HO_SCOPE_CGROUP, 78, &v, &score, &ok, &failed);
+	CHECK(v == HO_VERDICT_FLAGGED && failed == 10);
+	contain_free(&c);
+	contain_raw_free(&c);
+}
+
+/*
  * Probation: a new scope may have 10 first contacts out (flag-after); each
  * failure scored lowers the budget as its unit comes back, so that the
  * scope is flagged at the 10th and never had more out; a success raises
@@ -334,12 +403,15 @@ static void test_probation_budget(void)
 	cfg.mode = HO_MODE_ORIGINAL;
 	contain_configure(&c, NULL, &cfg);
 	CHECK(probe_default == 0);
-	/* probations of processes that are gone go at the tick */
+	/* probations of processes (every tick) and cgroups (every minute) that are gone go */
 	probe_dels = 0;
 	cfg.mode = HO_MODE_CONTAIN;
 	contain_configure(&c, NULL, &cfg);
 	(void)contain_tick(&c, 106 * S);
-	CHECK(probe_dels == 1);
+	/* no cgroup2 tree where the unit tests run: no cgroup's is removed */
+	CHECK(probe_dels == (cgroup2_root() ? 2 : 1));
+	(void)contain_tick(&c, 107 * S);
+	CHECK(probe_dels == (cgroup2_root() ? 3 : 2));
 	contain_free(&c);
 }
 
@@ -351,6 +423,7 @@ int main(void)
 	test_pacing_and_unflag_by_successes();
 	test_working_set_bound();
 	test_quiet_and_pardon();
+	test_raw_ends_in_send_order();
 	test_probation_budget();
 	return unit_done("test_contain");
 }
