@@ -210,14 +210,14 @@ struct ho_attempt {
 	__u32 pid;    /* thread id of the connecting task */
 	__u32 tgid;   /* process id */
 	__u32 uid;
-	__u32 pad1;
-	__u64 cgid;	/* cgroup v2 id of the connecting task */
-	__u64 start_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at connect() */
-	__u16 family;	/* AF_INET or AF_INET6 */
-	__u16 dport;	/* host byte order */
-	__u8 daddr[16]; /* IPv4 in the first 4 bytes */
-	__u8 saddr[16]; /* the socket's own address, same layout */
-	__u16 sport;	/* host byte order */
+	__u32 waited_ms; /* released ones: time from connect() to release */
+	__u64 cgid;	 /* cgroup v2 id of the connecting task */
+	__u64 start_ns;	 /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at connect() */
+	__u16 family;	 /* AF_INET or AF_INET6 */
+	__u16 dport;	 /* host byte order */
+	__u8 daddr[16];	 /* IPv4 in the first 4 bytes */
+	__u8 saddr[16];	 /* the socket's own address, same layout */
+	__u16 sport;	 /* host byte order */
 	__u16 pad2[3];
 	__u64 out_ns; /* its SYN went out (admitted or released); 0 while queued */
 	char comm[HO_COMM_LEN];
@@ -225,7 +225,6 @@ struct ho_attempt {
 	__u32 qseq;  /* queued ones: st.enq_seq at connect(), for the queue position */
 	struct ho_scope_set queued_in; /* scopes counting it as queued */
 	struct ho_scope_set holds;     /* scopes it holds a slot in, once in flight */
-	__u32 waited_ms;	       /* released ones: time from connect() to release */
 };
 
 /*
