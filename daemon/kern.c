@@ -312,9 +312,11 @@ int kern_pin_filter(struct kern *k, const char *path)
 	return bpf_program__pin(k->skel->progs.held_syn, path);
 }
 
-int kern_release(struct kern *k, uint64_t cookie, bool force, const struct ho_scope_set *set)
+int kern_release(struct kern *k, uint64_t cookie, uint32_t gen, bool force,
+		 const struct ho_scope_set *set)
 {
-	struct ho_release_args args = {.cookie = cookie, .force = force, .scopes = *set};
+	struct ho_release_args args = {
+		.cookie = cookie, .gen = gen, .force = force, .scopes = *set};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
 	int err = bpf_prog_test_run_opts(k->release_fd, &opts);
 
@@ -339,9 +341,9 @@ int kern_scope_key(struct kern *k, uint32_t kind, uint64_t id, uint32_t idx)
 }
 
 /* Run a syscall program that takes one attempt's cookie: its result, or -errno. */
-static int run_on_cookie(struct bpf_program *prog, uint64_t cookie, uint32_t *probe)
+static int run_on_cookie(struct bpf_program *prog, uint64_t cookie, uint32_t gen, uint32_t *probe)
 {
-	struct ho_forget_args args = {.cookie = cookie};
+	struct ho_forget_args args = {.cookie = cookie, .gen = gen};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
 
 	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
@@ -351,14 +353,14 @@ static int run_on_cookie(struct bpf_program *prog, uint64_t cookie, uint32_t *pr
 	return (int)args.result;
 }
 
-int kern_forget(struct kern *k, uint64_t cookie)
+int kern_forget(struct kern *k, uint64_t cookie, uint32_t gen)
 {
-	return run_on_cookie(k->skel->progs.forget, cookie, NULL);
+	return run_on_cookie(k->skel->progs.forget, cookie, gen, NULL);
 }
 
-int kern_expire(struct kern *k, uint64_t cookie, uint32_t *probe)
+int kern_expire(struct kern *k, uint64_t cookie, uint32_t gen, uint32_t *probe)
 {
-	return run_on_cookie(k->skel->progs.expire, cookie, probe);
+	return run_on_cookie(k->skel->progs.expire, cookie, gen, probe);
 }
 
 void kern_set_detect(struct kern *k, bool on)

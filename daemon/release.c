@@ -77,7 +77,7 @@ static int try_release(struct release_engine *r, struct hq_entry *e, bool force)
 	/* what the mapped counts already say needs no system call */
 	rc = force ? 0 : precheck(r, &set);
 	if (!rc)
-		rc = r->ops->release(r->ctx, e->cookie, force, &set);
+		rc = r->ops->release(r->ctx, e->cookie, e->info.gen, force, &set);
 	if (rc == HO_REL_RELEASED) {
 		r->released++;
 		if ((e->info.flags & (HO_AT_APART | HO_AT_FIRST)) && r->ops->gated)
