@@ -39,7 +39,7 @@ LIB_SRC  := $(wildcard lib/*.c)
 UNIT    := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
 .PHONY: all clean check unit test demo bench bench-raw bench-sockopt bench-contain format format-check install uninstall doc fuzz fuzz-build
-all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/howorm $(BUILD)/hosockopt $(BUILD)/connect_info $(BUILD)/test_mapwalk $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
+all: $(BUILD)/halfopend $(BUILD)/halfopen $(BUILD)/hoconn $(BUILD)/hopeer $(BUILD)/hostorm $(BUILD)/howorm $(BUILD)/hosockopt $(BUILD)/connect_info $(BUILD)/test_mapwalk $(BUILD)/test_reuse $(BUILD)/holeak $(BUILD)/hoctl $(BUILD)/hobench doc
 
 MANS := $(BUILD)/man/halfopen.8 $(BUILD)/man/halfopend.8 $(BUILD)/man/halfopen.conf.5 \
 	$(BUILD)/man/halfopen.7
@@ -134,6 +134,14 @@ $(BUILD)/test_mapwalk: tests/tools/test_mapwalk.c daemon/mapwalk.c daemon/mapwal
 	$(CC) $(CFLAGS) -Idaemon tests/tools/test_mapwalk.c daemon/mapwalk.c -o $@ $(LDLIBS)
 # forges a lost end for the repair's test (tests/net/test_exact.sh)
 $(BUILD)/holeak: tests/tools/holeak.c $(BUILD)/halfopen.skel.h bpf/halfopen.h | $(BUILD)
+	$(CC) $(CFLAGS) -Ibpf -I$(BUILD) $< -o $@ $(LDLIBS)
+# the attempt table's entry reuse (docs/design.md): the programs with a window opened on request
+$(BUILD)/halfopen_race.bpf.o: bpf/halfopen.bpf.c bpf/race_test.bpf.h bpf/race_test.h $(BUILD)/halfopen.bpf.o
+	$(CLANG) $(BPF_CFLAGS) -DHO_RACE_TEST -c $< -o $@
+$(BUILD)/halfopen_race.skel.h: $(BUILD)/halfopen_race.bpf.o
+	$(BPFTOOL) gen skeleton $< name halfopen_race_bpf > $@.tmp && mv $@.tmp $@
+# needs root (it loads BPF programs): run with the unit tests
+$(BUILD)/test_reuse: tests/tools/test_reuse.c $(BUILD)/halfopen_race.skel.h bpf/halfopen.h bpf/race_test.h | $(BUILD)
 	$(CC) $(CFLAGS) -Ibpf -I$(BUILD) $< -o $@ $(LDLIBS)
 $(BUILD)/hoctl: tests/tools/hoctl.c lib/ctl_proto.c $(wildcard lib/*.h) bpf/halfopen.h | $(BUILD)
 	$(CC) $(CFLAGS) $(LIB_INC) $< lib/ctl_proto.c -o $@

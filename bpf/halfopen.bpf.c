@@ -92,7 +92,45 @@ struct {
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
-static __always_inline void emit(__u32 type, __u32 outcome, __u64 cookie,
+/*
+ * The state word (halfopen.h, "Where an attempt is in its life"): an entry
+ * found by a lookup may be deleted and reused for another attempt at any
+ * time, so every change of state compares the generation too.
+ */
+static __always_inline __u64 sw_of(__u32 gen, __u32 state)
+{
+	union ho_sw v = {.f = {.state = state, .gen = gen}};
+
+	return v.sw;
+}
+
+/* State and generation as they were together: one load. */
+static __always_inline union ho_sw sw_read(const struct ho_attempt *a)
+{
+	union ho_sw v;
+
+	v.sw = *(const volatile __u64 *)&a->sw;
+	return v;
+}
+
+/* Attempt gen from state from to state to; false if it is elsewhere, or not there. */
+static __always_inline bool sw_cas(struct ho_attempt *a, __u32 gen, __u32 from, __u32 to)
+{
+	__u64 old = sw_of(gen, from);
+
+	return __sync_val_compare_and_swap(&a->sw, old, sw_of(gen, to)) == old;
+}
+
+/* Test builds only (HO_RACE_TEST): what another CPU may do between a lookup and its use. */
+#ifdef HO_RACE_TEST
+#include "race_test.bpf.h"
+#else
+#define RACE_SETUP(cookie)
+#define RACE_WINDOW(site, a, cookie)
+#endif
+
+/* An event for the daemon; false if the ring buffer was full (counted). */
+static __always_inline bool emit(__u32 type, __u32 outcome, __u64 cookie,
 				 const struct ho_attempt *a)
 {
 	struct ho_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -100,7 +138,7 @@ static __always_inline void emit(__u32 type, __u32 outcome, __u64 cookie,
 	if (!e) {
 		/* the daemon rescans the map when it sees this go up */
 		__sync_fetch_and_add(&st.lost_events, 1);
-		return;
+		return false;
 	}
 	e->type = type;
 	e->outcome = outcome;
@@ -108,6 +146,7 @@ static __always_inline void emit(__u32 type, __u32 outcome, __u64 cookie,
 	e->end_ns = bpf_ktime_get_ns();
 	e->a = *a;
 	bpf_ringbuf_submit(e, 0);
+	return true;
 }
 
 /* The counters of a process or cgroup, created on first use; NULL if full. */
@@ -416,6 +455,9 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 			sk = sk_info_of(skops, BPF_SK_STORAGE_GET_F_CREATE);
 	}
 	sk_new_attempt(sk, cookie);
+	/* who meets this entry again checks it is still this attempt (halfopen.h) */
+	a.cookie = cookie;
+	a.gen = __sync_fetch_and_add(&st.gen_seq, 1) + 1;
 	if (bpf_map_update_elem(&attempts, &cookie, &a, BPF_NOEXIST)) {
 		/* table full: fail open, never block what we cannot track */
 		if (admit) {
@@ -500,32 +542,37 @@ static __always_inline void count_outcome(__u32 outcome)
 	}
 }
 
-/* Move an attempt to GONE; the state it had, or 0 if someone else ended it. */
-static __always_inline __u32 claim(struct ho_attempt *a)
+/*
+ * Move attempt gen to GONE; the state it had, or 0 if someone else ended it
+ * or the entry is another attempt's now. From here the entry is ours until
+ * leave() deletes it or marks it a tomb: nobody else deletes a GONE entry
+ * that is not a tomb.
+ */
+static __always_inline __u32 claim(struct ho_attempt *a, __u32 gen)
 {
 	for (int i = 0; i < SLOT_CAS_TRIES; i++) {
-		__u32 cur = a->state;
+		union ho_sw cur = sw_read(a);
 
-		if (cur == HO_ST_GONE)
+		if (cur.f.gen != gen || cur.f.state == HO_ST_GONE)
 			return 0;
-		if (__sync_val_compare_and_swap(&a->state, cur, HO_ST_GONE) == cur)
-			return cur;
+		if (sw_cas(a, gen, cur.f.state, HO_ST_GONE))
+			return cur.f.state;
 	}
 	return 0;
 }
 
 /*
- * An attempt leaves SYN_SENT: free what it held. outcome 0 means unknown (the
- * daemon found its socket no longer connecting). Returns whether it was ours
- * to end.
+ * Attempt gen leaves SYN_SENT: free what it held. outcome 0 means unknown
+ * (the daemon found its socket no longer connecting). Returns whether it was
+ * ours to end.
  */
-static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 outcome)
+static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 gen, __u32 outcome)
 {
-	__u32 was = claim(a);
+	__u32 was = claim(a, gen);
 
 	if (!was)
 		return false; /* someone else is at it */
-	if (was == HO_ST_QUEUED) {
+	if (was == HO_ST_QUEUED || was == HO_ST_TAKING) {
 		__sync_fetch_and_add(&st.queued, -1);
 		set_add(&a->queued_in, 1, -1);
 		if (outcome == HO_OUT_CLOSED)
@@ -535,10 +582,16 @@ static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 outc
 		stats_update(SOP_LEAVE_QUEUED, outcome, a);
 		emit(HO_EV_CANCELLED, outcome, cookie, a);
 	} else {
-		if (was != HO_ST_EXPIRED) /* an expired attempt gave its slots back then */
+		if (was != HO_ST_EXPIRED) { /* an expired attempt gave its slots back then */
 			give_all(&a->holds, a->flags & HO_AT_EXEMPT);
-		else /* and its units of probation went to the daemon */
-			a->flags &= ~HO_AT_PROBE;
+		} else {
+			/*
+			 * and its units of probation went to the daemon, which
+			 * scored it failed: say so even if expire() has not yet
+			 */
+			__sync_fetch_and_and(&a->flags, ~HO_AT_PROBE);
+			__sync_fetch_and_or(&a->flags, HO_AT_EXPIRED);
+		}
 		if (outcome)
 			count_outcome(outcome);
 		if (abandoned(SOP_LEAVE_INFLIGHT, outcome, a))
@@ -548,23 +601,35 @@ static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 outc
 			/* the daemon scores every first contact's outcome */
 			if (outcome == HO_OUT_ESTABLISHED)
 				learn(a);
-			/* units of probation come back once the daemon has scored it */
-			if (outcome || (a->flags & HO_AT_PROBE))
-				emit(HO_EV_FIRST_END, outcome, cookie, a);
-			else if (st.queued)
+			/*
+			 * units of probation come back once the daemon has scored
+			 * it; if it cannot be told, at once (unscored, never kept)
+			 */
+			if ((outcome || (a->flags & HO_AT_PROBE)) &&
+			    !emit(HO_EV_FIRST_END, outcome, cookie, a) && (a->flags & HO_AT_PROBE))
+				(void)probe_return(a->flags & HO_AT_PROBE, a->tgid, a->cgid,
+						   a->uid);
+			else if (!outcome && !(a->flags & HO_AT_PROBE) && st.queued)
 				emit(HO_EV_SLOT_FREED, outcome, cookie, a);
 		} else if (st.queued) {
 			/* only wake the daemon when someone waits for the slot */
 			emit(HO_EV_SLOT_FREED, outcome, cookie, a);
 		}
 	}
-	if (was == HO_ST_RELEASING) {
-		/* its SYN is on its way back through held_syn: the daemon drops it there */
-		a->flags |= HO_AT_TOMB;
+	/*
+	 * RELEASING: its SYN is on its way back through held_syn, and the
+	 * daemon drops it there. TAKING: the release program still writes the
+	 * entry. Either way it stays, a tomb, for the daemon to delete; the mark
+	 * is our last touch of it.
+	 */
+	if (was == HO_ST_RELEASING || was == HO_ST_TAKING) {
+		__sync_fetch_and_or(&a->flags, HO_AT_TOMB);
 		__sync_fetch_and_add(&st.tombs, 1);
 		return true;
 	}
-	bpf_map_delete_elem(&attempts, &cookie);
+	/* should the delete fail (a busy bucket), the daemon deletes the tomb */
+	if (bpf_map_delete_elem(&attempts, &cookie))
+		__sync_fetch_and_or(&a->flags, HO_AT_TOMB);
 	return true;
 }
 
@@ -573,12 +638,22 @@ static __always_inline void on_leave(struct bpf_sock_ops *skops, __u32 newstate)
 	__u64 cookie = bpf_get_socket_cookie(skops);
 	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
 	struct ho_sk *s;
-	__u32 outcome, waited_ms;
+	union ho_sw sw;
+	__u32 outcome, waited_ms, gen;
 	__u64 start_ns, end_ns;
 	__u32 at_flags;
 
 	if (!a)
 		return; /* another daemon's, or untracked */
+	/*
+	 * Under the socket's lock no other attempt of this socket starts; the
+	 * generation read here is this attempt's unless the entry was reused
+	 * for another socket's, which its cookie tells.
+	 */
+	sw = sw_read(a);
+	gen = sw.f.gen;
+	if (a->cookie != cookie)
+		return;
 	/* stop the calls for the rest of the connection, if nobody else asked for them */
 	if (a->flags & HO_AT_STATE_CB)
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
@@ -587,8 +662,10 @@ static __always_inline void on_leave(struct bpf_sock_ops *skops, __u32 newstate)
 	at_flags = a->flags;
 	start_ns = a->start_ns;
 	end_ns = bpf_ktime_get_ns();
-	waited_ms = a->state == HO_ST_QUEUED ? ns_to_ms(end_ns - start_ns) : a->waited_ms;
-	if (!leave(cookie, a, outcome))
+	waited_ms = sw.f.state == HO_ST_QUEUED || sw.f.state == HO_ST_TAKING
+			    ? ns_to_ms(end_ns - start_ns)
+			    : a->waited_ms;
+	if (!leave(cookie, a, gen, outcome))
 		return;
 	/* remembered for getsockopt(HALFOPEN_INFO) if it has a storage; freed with the socket */
 	s = sk_info_of(skops, 0);
@@ -657,21 +734,31 @@ SEC("socket")
 int held_syn(struct __sk_buff *skb)
 {
 	__u64 cookie = bpf_get_socket_cookie(skb);
-	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
+	struct ho_attempt *a;
 	struct ho_tuple t = {};
-	__u32 state;
+	union ho_sw sw;
 
+	RACE_SETUP(cookie);
+	a = bpf_map_lookup_elem(&attempts, &cookie);
 	if (!a)
 		return 0; /* fast path: not ours to hold */
-	state = a->state;
-	if (state == HO_ST_INFLIGHT || state == HO_ST_EXPIRED)
+	RACE_WINDOW(RACE_HELD, a, cookie);
+	/*
+	 * A released SYN comes back from the daemon, not under its socket's
+	 * lock: the attempt may end and its entry be reused meanwhile. Read
+	 * the state word, then the cookie: an entry in RELEASING that still
+	 * has our cookie is our attempt (RELEASING is never a first state, so
+	 * its cookie was written long before), and the CAS is against it.
+	 */
+	sw = sw_read(a);
+	if (a->cookie != cookie)
+		return 0; /* reused: ours is gone, as if not found */
+	if (sw.f.state == HO_ST_INFLIGHT || sw.f.state == HO_ST_EXPIRED)
 		return 0;
 	/* released: the first SYN through makes it in flight, unless it ended first */
-	if (state == HO_ST_RELEASING &&
-	    __sync_val_compare_and_swap(&a->state, HO_ST_RELEASING, HO_ST_INFLIGHT) ==
-		    HO_ST_RELEASING)
+	if (sw.f.state == HO_ST_RELEASING && sw_cas(a, sw.f.gen, HO_ST_RELEASING, HO_ST_INFLIGHT))
 		return 0;
-	if (a->state == HO_ST_INFLIGHT)
+	if (sw_read(a).sw == sw_of(sw.f.gen, HO_ST_INFLIGHT))
 		return 0;
 	/* queued: held; gone: held too, and the daemon drops it */
 	if (!parse_tuple(skb, &t))
@@ -685,30 +772,62 @@ SEC("syscall")
 int release(struct ho_release_args *args)
 {
 	__u64 cookie = args->cookie;
+	__u32 gen = args->gen;
 	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
-	struct ho_scope_set set = args->scopes;
+	struct ho_scope_set set = args->scopes, queued_in;
 	bool exempt = set_exempt(&set);
+	struct ho_attempt who = {};
 	enum take_result r;
 	__u32 units = 0;
 
-	if (!a || a->state != HO_ST_QUEUED) {
+	if (!a) {
 		args->result = HO_REL_GONE;
+		return 0;
+	}
+	RACE_WINDOW(RACE_RELEASE, a, cookie);
+	/*
+	 * Hold the entry first (TAKING): only then is it ours to write, for
+	 * an end meanwhile leaves it in place as a tomb. On an entry another
+	 * attempt has now, the generation differs and nothing is written.
+	 */
+	if (!sw_cas(a, gen, HO_ST_QUEUED, HO_ST_TAKING)) {
+		args->result = HO_REL_GONE;
+		return 0;
+	}
+	RACE_WINDOW(RACE_TAKEN, a, cookie);
+	/*
+	 * A first contact takes units of probation when released (none while
+	 * its scope is flagged: it goes at the pace the daemon keeps; one
+	 * queued as a flagged scope's takes them once it is unflagged). Looked
+	 * at first without taking anything, so that a full probation does not
+	 * take and give back slots others are waiting to see.
+	 */
+	if (st.probe_budget && !args->force && !exempt && (a->flags & HO_AT_FIRST) &&
+	    !probe_room(a->flags, a->tgid, a->cgid, a->uid)) {
+		/* back in the queue, unless it ended meanwhile (a tomb now) */
+		args->result = sw_cas(a, gen, HO_ST_TAKING, HO_ST_QUEUED) ? HO_REL_PROBE_FULL
+									  : HO_REL_GONE;
 		return 0;
 	}
 	/* the scopes as the policies are now: they may have changed since connect() */
 	r = take_all(&set, exempt, args->force);
 	if (r != TAKEN) {
-		args->result = r == SCOPE_FULL ? HO_REL_SCOPE_FULL : HO_REL_NO_SLOT;
+		/* back in the queue, unless it ended meanwhile (a tomb now) */
+		args->result = !sw_cas(a, gen, HO_ST_TAKING, HO_ST_QUEUED) ? HO_REL_GONE
+			       : r == SCOPE_FULL			   ? HO_REL_SCOPE_FULL
+									   : HO_REL_NO_SLOT;
 		return 0;
 	}
-	/* a first contact on probation takes its units now (after the slots: fewer paths) */
-	if (st.probe_budget && !args->force && !exempt && (a->flags & HO_AT_FIRST) &&
-	    !(a->flags & HO_AT_CONT)) {
+	/* then its units (after the slots, the test again: fewer paths for the verifier) */
+	if (st.probe_budget && !args->force && !exempt && (a->flags & HO_AT_FIRST)) {
 		int taken = probe_release(a->flags, a->tgid, a->cgid, a->uid);
 
 		if (taken < 0) {
 			give_all(&set, exempt);
-			args->result = HO_REL_PROBE_FULL;
+			/* back in the queue, unless it ended meanwhile (a tomb now) */
+			args->result = sw_cas(a, gen, HO_ST_TAKING, HO_ST_QUEUED)
+					       ? HO_REL_PROBE_FULL
+					       : HO_REL_GONE;
 			return 0;
 		}
 		units = (__u32)taken;
@@ -716,22 +835,35 @@ int release(struct ho_release_args *args)
 	/* written before the state: whoever sees it in flight sees what it holds */
 	a->holds = set;
 	a->out_ns = bpf_ktime_get_ns();
-	a->flags = (a->flags & ~HO_AT_EXEMPT) | (exempt ? HO_AT_EXEMPT : 0);
+	if (exempt)
+		__sync_fetch_and_or(&a->flags, HO_AT_EXEMPT);
+	else
+		__sync_fetch_and_and(&a->flags, ~HO_AT_EXEMPT);
 	a->waited_ms = ns_to_ms(bpf_ktime_get_ns() - a->start_ns);
 	/* before the state too: its end gives back what the flags say it holds */
 	if (units)
 		__sync_fetch_and_or(&a->flags, units);
+	/*
+	 * What the counts below need, read while the entry is surely ours: once
+	 * RELEASING, a retransmitted SYN may make it INFLIGHT and its end
+	 * delete it before we are done.
+	 */
+	queued_in = a->queued_in;
+	who.tgid = a->tgid;
+	who.cgid = a->cgid;
+	who.uid = a->uid;
+	who.start_ns = a->start_ns;
 	/* its SYN goes out only through held_syn, which checks the socket still connects */
-	if (__sync_val_compare_and_swap(&a->state, HO_ST_QUEUED, HO_ST_RELEASING) != HO_ST_QUEUED) {
-		/* cancelled while we took the slots: give them back (its end gave none) */
+	if (!sw_cas(a, gen, HO_ST_TAKING, HO_ST_RELEASING)) {
+		/* cancelled while we took the slots (a tomb now): give them back (its end gave none) */
 		give_all(&set, exempt);
-		(void)probe_return(units, a->tgid, a->cgid, a->uid);
+		(void)probe_return(units, who.tgid, who.cgid, who.uid);
 		args->result = HO_REL_GONE;
 		return 0;
 	}
 	__sync_fetch_and_add(&st.queued, -1);
-	set_add(&a->queued_in, 1, -1);
-	stats_update(SOP_RELEASE, 0, a);
+	set_add(&queued_in, 1, -1);
+	stats_update(SOP_RELEASE, 0, &who);
 	args->result = HO_REL_RELEASED;
 	return 0;
 }
@@ -748,7 +880,11 @@ int forget(struct ho_forget_args *args)
 	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
 
 	args->result = 0;
-	if (a && leave(cookie, a, 0)) {
+	if (!a)
+		return 0;
+	RACE_WINDOW(RACE_FORGET, a, cookie);
+	/* the attempt the daemon judged (args->gen), not whatever has the entry now */
+	if (leave(cookie, a, args->gen, 0)) {
 		__sync_fetch_and_add(&st.repaired, 1);
 		args->result = 1;
 	}
@@ -765,22 +901,33 @@ int expire(struct ho_forget_args *args)
 {
 	__u64 cookie = args->cookie;
 	struct ho_attempt *a = bpf_map_lookup_elem(&attempts, &cookie);
-
-	__u32 units;
+	struct ho_scope_set holds;
+	__u32 gen = args->gen, units;
+	bool exempt;
 
 	args->result = 0;
 	args->probe = 0;
-	if (!a || a->state != HO_ST_INFLIGHT)
+	if (!a)
 		return 0;
-	/* they do not change while it is in flight; read before its end can be claimed */
+	RACE_WINDOW(RACE_EXPIRE, a, cookie);
+	if (sw_read(a).sw != sw_of(gen, HO_ST_INFLIGHT))
+		return 0;
+	/*
+	 * Read before the CAS: once EXPIRED, its end may delete the entry and
+	 * another attempt reuse it. In flight, what it holds (slots, units of
+	 * probation) no longer changes; a CAS that succeeds proves the entry
+	 * was this attempt's all along. Nor is it written after: its end marks
+	 * it HO_AT_EXPIRED.
+	 */
+	holds = a->holds;
+	exempt = a->flags & HO_AT_EXEMPT;
 	units = a->flags & HO_AT_PROBE;
 	/* against its end (claim) and nothing else: only INFLIGHT becomes EXPIRED */
-	if (__sync_val_compare_and_swap(&a->state, HO_ST_INFLIGHT, HO_ST_EXPIRED) != HO_ST_INFLIGHT)
+	if (!sw_cas(a, gen, HO_ST_INFLIGHT, HO_ST_EXPIRED))
 		return 0;
 	/* the daemon scores it failed now and gives its units back; a late success undoes that */
-	__sync_fetch_and_or(&a->flags, HO_AT_EXPIRED);
 	args->probe = units;
-	give_all(&a->holds, a->flags & HO_AT_EXEMPT);
+	give_all(&holds, exempt);
 	__sync_fetch_and_add(&st.expired, 1);
 	args->result = 1;
 	return 0;

@@ -152,6 +152,18 @@ struct ho_scope_set {
  *                           └─(socket ends first)─► GONE, kept as a tomb
  *                                                   until its SYN is dropped
  *   INFLIGHT ─(slot-timeout, the daemon)─► EXPIRED ─► GONE
+ *   QUEUED ─(release)─► TAKING ─► RELEASING, or back to QUEUED (no slot)
+ *
+ * An entry's memory is reused at once for another attempt once it is
+ * deleted (the hash map's allocator frees without waiting for RCU), so a
+ * pointer from a lookup may point at another attempt by the time it is used.
+ * Hence the state and a generation unique to each insert share one 64-bit
+ * word (ho_attempt.sw), and every change of state is a compare-and-swap of
+ * that word against the generation of the attempt meant: on an entry reused
+ * for another attempt it fails. And an entry is deleted only by whoever moved
+ * it to GONE, except tombs (HO_AT_TOMB), which only the daemon deletes; so
+ * whoever moved it to GONE, or holds it in TAKING, may use it until it
+ * deletes it or marks it a tomb. docs/design.md, "The attempt's state".
  */
 enum ho_state {
 	HO_ST_INFLIGHT = 1,  /* holds a slot, its SYN may go out */
@@ -159,6 +171,7 @@ enum ho_state {
 	HO_ST_GONE = 3,	     /* left SYN_SENT; the entry is being deleted */
 	HO_ST_RELEASING = 4, /* holds a slot; its SYN has not passed the filter yet */
 	HO_ST_EXPIRED = 5,   /* half-open past --slot-timeout: holds no slot, still tracked */
+	HO_ST_TAKING = 6, /* queued; the release program is taking its slots (counts as queued) */
 };
 
 /* Holds a slot (in flight as the limit counts it). */
@@ -175,19 +188,36 @@ enum ho_outcome {
 	HO_OUT_CLOSED = 4,	/* closed by the application */
 };
 
+/* The state word of an attempt: its state and its generation, changed together. */
+union ho_sw {
+	__u64 sw;
+	struct {
+		__u32 state; /* enum ho_state */
+		__u32 gen;   /* st.gen_seq at its insert: no two attempts share one */
+	} f;
+};
+
 /* One tracked attempt, keyed by socket cookie in the "attempts" map. */
 struct ho_attempt {
-	__u32 state; /* enum ho_state, changed with compare-and-swap only */
-	__u32 pid;   /* thread id of the connecting task */
-	__u32 tgid;  /* process id */
+	union {
+		__u64 sw; /* as union ho_sw: changed with a 64-bit compare-and-swap only */
+		struct {
+			__u32 state; /* enum ho_state */
+			__u32 gen;   /* of this insert; never changes */
+		};
+	};
+	__u64 cookie; /* its key: an entry reused for another socket no longer matches */
+	__u32 pid;    /* thread id of the connecting task */
+	__u32 tgid;   /* process id */
 	__u32 uid;
-	__u64 cgid;	/* cgroup v2 id of the connecting task */
-	__u64 start_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at connect() */
-	__u16 family;	/* AF_INET or AF_INET6 */
-	__u16 dport;	/* host byte order */
-	__u8 daddr[16]; /* IPv4 in the first 4 bytes */
-	__u8 saddr[16]; /* the socket's own address, same layout */
-	__u16 sport;	/* host byte order */
+	__u32 waited_ms; /* released ones: time from connect() to release */
+	__u64 cgid;	 /* cgroup v2 id of the connecting task */
+	__u64 start_ns;	 /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at connect() */
+	__u16 family;	 /* AF_INET or AF_INET6 */
+	__u16 dport;	 /* host byte order */
+	__u8 daddr[16];	 /* IPv4 in the first 4 bytes */
+	__u8 saddr[16];	 /* the socket's own address, same layout */
+	__u16 sport;	 /* host byte order */
 	__u16 pad2[3];
 	__u64 out_ns; /* its SYN went out (admitted or released); 0 while queued */
 	char comm[HO_COMM_LEN];
@@ -195,7 +225,6 @@ struct ho_attempt {
 	__u32 qseq;  /* queued ones: st.enq_seq at connect(), for the queue position */
 	struct ho_scope_set queued_in; /* scopes counting it as queued */
 	struct ho_scope_set holds;     /* scopes it holds a slot in, once in flight */
-	__u32 waited_ms;	       /* released ones: time from connect() to release */
 };
 
 /*
@@ -299,6 +328,8 @@ struct ho_forget_args {
 	__u64 cookie;
 	__u32 result; /* 1 if it was forgotten (expired) */
 	__u32 probe;  /* expire: the units of probation it held (HO_AT_PROBE_*), now the daemon's */
+	__u32 gen;    /* of the attempt meant (as the daemon read it): another is left alone */
+	__u32 pad;
 };
 
 struct ho_release_args {
@@ -306,6 +337,8 @@ struct ho_release_args {
 	__u32 force;		    /* take the slot even over the limit (shutdown) */
 	__u32 result;		    /* enum ho_release_result, written by the program */
 	struct ho_scope_set scopes; /* the scopes that apply to it now */
+	__u32 gen;		    /* of the attempt meant, from its QUEUED event */
+	__u32 pad;
 };
 
 /*
@@ -334,7 +367,7 @@ struct ho_kstate {
 	__u64 lost_events;  /* ring buffer was full */
 	__u64 stats_full;   /* a process or cgroup found no room for its counters */
 	__u64 repaired;	    /* attempts whose leave the kernel skipped, forgotten by the daemon */
-	__u64 tombs;	    /* attempts that ended between their release and their SYN */
+	__u64 tombs;	    /* attempts that ended in or after their release, before their SYN */
 	__u64 failfast;	    /* HALFOPEN_NOQUEUE connect()s refused at once (ENOBUFS) */
 	__u64 noqueue_lost; /* HALFOPEN_NOQUEUE attempts queued all the same: see sockopt.bpf.h */
 	__u64 abandoned;    /* of closed: after their SYN was out HO_ABANDON_NS */
@@ -344,6 +377,8 @@ struct ho_kstate {
 	__u64 probe_full;   /* first contacts let out uncounted: no room in "probation" */
 	__u32 enq_seq;	    /* attempts queued so far: numbers them (ho_attempt.qseq) */
 	__u32 head_seq;	    /* by the daemon: qseq of the oldest still queued, or the next one */
+	__u32 gen_seq;	    /* attempts inserted so far: gives each its ho_attempt.gen */
+	__u32 pad;
 };
 
 #endif /* HALFOPEN_H */

@@ -121,6 +121,51 @@ __noinline int probe_return(__u32 units, __u32 tgid, __u64 cgid, __u32 uid)
 	return 0;
 }
 
+/* Is the process or group of a first contact flagged (it goes at the pace, without units)? */
+static __always_inline bool probe_flagged(__u32 flags, __u32 tgid, __u64 cgid, __u32 uid)
+{
+	struct ho_scope_key f = {.kind = HO_SCOPE_PROC, .id = tgid};
+
+	if (!st.flagged_scopes)
+		return false;
+	if ((flags & HO_AT_FIRST_P) && bpf_map_lookup_elem(&flagged, &f))
+		return true;
+	f.kind = ho_group_kind(cgid);
+	f.id = ho_group_id(cgid, uid);
+	return (flags & HO_AT_FIRST_C) && bpf_map_lookup_elem(&flagged, &f);
+}
+
+/*
+ * Is there room for a first contact (1: room, or its scope flagged: it
+ * needs none), or is the probation of its process or group full (0)? Looks
+ * only: probe_release takes.
+ */
+__noinline int probe_room(__u32 flags, __u32 tgid, __u64 cgid, __u32 uid)
+{
+	struct ho_scope_key k = {.kind = HO_SCOPE_PROC, .id = tgid};
+	struct ho_probe *p;
+	__u64 w;
+
+	if (probe_flagged(flags, tgid, cgid, uid))
+		return 1;
+
+	if (flags & HO_AT_FIRST_P) {
+		p = bpf_map_lookup_elem(&probation, &k);
+		w = p ? p->w : 0;
+		if (p && (__u32)(w >> 32) != HO_PROBE_FREE && (__u32)w >= (__u32)(w >> 32))
+			return 0;
+	}
+	if (flags & HO_AT_FIRST_C) {
+		k.kind = ho_group_kind(cgid);
+		k.id = ho_group_id(cgid, uid);
+		p = bpf_map_lookup_elem(&probation, &k);
+		w = p ? p->w : 0;
+		if (p && (__u32)(w >> 32) != HO_PROBE_FREE && (__u32)w >= (__u32)(w >> 32))
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * A first contact held on probation, released: its units, unless its process
  * or cgroup was flagged since (it goes at the pace the daemon keeps, with
@@ -128,16 +173,8 @@ __noinline int probe_return(__u32 units, __u32 tgid, __u64 cgid, __u32 uid)
  */
 __noinline int probe_release(__u32 flags, __u32 tgid, __u64 cgid, __u32 uid)
 {
-	struct ho_scope_key f = {.kind = HO_SCOPE_PROC, .id = tgid};
-
-	if (st.flagged_scopes) {
-		if ((flags & HO_AT_FIRST_P) && bpf_map_lookup_elem(&flagged, &f))
-			return 0;
-		f.kind = ho_group_kind(cgid);
-		f.id = ho_group_id(cgid, uid);
-		if ((flags & HO_AT_FIRST_C) && bpf_map_lookup_elem(&flagged, &f))
-			return 0;
-	}
+	if (probe_flagged(flags, tgid, cgid, uid))
+		return 0;
 	return probe_take(flags, tgid, cgid, uid);
 }
 

@@ -131,7 +131,7 @@ static __always_inline void info_of_attempt(const struct ho_attempt *a, __u64 no
 	__u32 state = a->state;
 
 	i->hi_age_ns = now - a->start_ns;
-	if (state == HO_ST_QUEUED) {
+	if (state == HO_ST_QUEUED || state == HO_ST_TAKING) {
 		__s32 ahead = (__s32)(a->qseq - st.head_seq);
 		__u32 queued = st.queued;
 
@@ -212,6 +212,8 @@ static __always_inline void fill_info(struct bpf_sockopt *ctx, struct halfopen_i
 	cookie = s->cookie;
 	if (cookie)
 		a = bpf_map_lookup_elem(&attempts, &cookie);
+	if (a && a->cookie != cookie)
+		a = NULL; /* the entry went to another attempt meanwhile (halfopen.h) */
 	if (a && a->state != HO_ST_GONE)
 		info_of_attempt(a, bpf_ktime_get_ns(), i);
 	else if (s && (s->flags & HO_SK_ENDED))

@@ -71,7 +71,8 @@ static uint32_t budget_of(const struct contain *c, const struct cscope *s)
 {
 	int32_t score = s ? s->t.score : 0;
 
-	if (!c->probe || score <= -c->p.flag)
+	/* the floor may be above -flag (--flag-after over TRW_CREDIT_DEFAULT) */
+	if (!c->probe || score <= -c->p.flag || score <= c->p.floor)
 		return HO_PROBE_FREE;
 	if ((s && s->t.flagged) || score >= c->p.flag)
 		return 0; /* its first contacts go at the pace, without units */
@@ -84,14 +85,16 @@ static void probe_sync(struct contain *c, uint32_t kind, uint64_t id, uint32_t r
 {
 	struct cscope *s = *slot_of(c, kind, id);
 	uint32_t b = budget_of(c, s);
+	int rc;
 
 	if (!resolve && (!c->probe || (s && s->budget_set && s->budget == b)))
 		return; /* nothing the kernel does not know */
-	if (kern_probe_set(c->k, kind, id, b, resolve) < 0)
+	rc = kern_probe_set(c->k, kind, id, b, resolve);
+	if (rc < 0)
 		c->probe_errors++;
-	if (s) {
+	if (s) { /* what the kernel has: none if it has no entry (made with the default) */
 		s->budget = b;
-		s->budget_set = true;
+		s->budget_set = rc == 1;
 	}
 }
 
@@ -117,7 +120,10 @@ static void drop(struct contain *c, struct cscope *s)
 		unflag(c, s, "it is gone");
 	for (uint32_t i = 0; i < s->nws; i++)
 		(void)kern_reached(c->k, s->kind, s->id, s->ws[i], NULL, true);
-	(void)kern_probe_del(c->k, s->kind, s->id); /* a new one starts afresh */
+	/*
+	 * Its probation stays in the kernel (units may be out): the sweep
+	 * removes it once the process or cgroup is gone.
+	 */
 	*pp = s->hnext;
 	free(s->ws);
 	free(s);
@@ -426,6 +432,8 @@ void contain_on_end(struct contain *c, const struct ho_attempt *a, uint32_t outc
 		o = TRW_FAIL; /* abandoned after its SYN was out a while */
 	else if (outcome == HO_OUT_CLOSED && a->out_ns)
 		due = a->out_ns + HO_ABANDON_NS; /* closed at once: no evidence, units later */
+	if (o == TRW_FAIL && (a->flags & HO_AT_EXPIRED))
+		o = TRW_NONE; /* scored failed at slot-timeout already */
 	/* else its end went unreported: no evidence either way */
 	score(c, a, o, a->flags & HO_AT_PROBE, end_ns, due);
 }
@@ -527,10 +535,9 @@ static uint32_t pacers(struct contain *c, const struct ho_attempt *a, struct csc
 {
 	uint32_t n = 0;
 
-	/* held on probation: paced too if its scope was flagged since */
-	bool probe = a->flags & HO_AT_PROBE_Q;
-	bool p = (a->flags & HO_AT_CONT_P) || (probe && (a->flags & HO_AT_FIRST_P));
-	bool cg = (a->flags & HO_AT_CONT_C) || (probe && (a->flags & HO_AT_FIRST_C));
+	/* any first contact queued (on probation, or by a limit) of a scope flagged since */
+	bool p = a->flags & HO_AT_FIRST_P;
+	bool cg = a->flags & HO_AT_FIRST_C;
 
 	if (p)
 		out[n] = *slot_of(c, HO_SCOPE_PROC, a->tgid);

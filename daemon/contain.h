@@ -24,7 +24,7 @@ struct ho_config;
 #define HO_UNITS_LATE	   4096 /* units of probation held back, a second at most */
 
 struct cscope {
-	uint32_t kind; /* HO_SCOPE_PROC or HO_SCOPE_CGROUP */
+	uint32_t kind; /* HO_SCOPE_PROC, HO_SCOPE_CGROUP or HO_SCOPE_USER (ho_group_kind) */
 	uint64_t id;   /* tgid or cgroup id */
 	struct trw_state t;
 	uint32_t ok, failed;	  /* first contacts judged */

@@ -140,6 +140,26 @@ static void app_choose(struct kern *k, bool want)
 		bpf_program__set_autoload(progs[i], k->app);
 }
 
+/* Can an LSM program be loaded here (BPF LSM on, trampolines)? 0 or -errno. */
+static int lsm_probe(void)
+{
+	const struct bpf_insn prog[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	int id = libbpf_find_vmlinux_btf_id("socket_create", BPF_LSM_MAC), fd;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_LSM_MAC);
+
+	if (id < 0)
+		return id;
+	opts.attach_btf_id = (__u32)id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_LSM, NULL, "GPL", prog, 2, &opts);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
 int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, bool app,
 	      ring_buffer_sample_fn fn, void *ctx)
 {
@@ -162,9 +182,14 @@ int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, bool app,
 	/*
 	 * open: parse the object, nothing in the kernel yet. The BPF LSM
 	 * programs of raw.bpf.h are tried first; a kernel that refuses them
-	 * (no BPF LSM, or no trampolines) gets the object without them.
+	 * (no BPF LSM, or no trampolines) gets the object without them. A
+	 * two-instruction LSM program tells first, so that such a kernel does
+	 * not verify the whole object twice (it doubled the start).
 	 */
-	for (int with_lsm = 1; with_lsm >= 0; with_lsm--) {
+	err = lsm_probe();
+	for (int with_lsm = err ? 0 : 1; with_lsm >= 0; with_lsm--) {
+		if (!with_lsm && !k->lsm_err)
+			k->lsm_err = err;
 		k->skel = halfopen_bpf__open();
 		if (!k->skel)
 			return pr_err_ret(-errno, "cannot open the BPF object: %s",
@@ -287,9 +312,11 @@ int kern_pin_filter(struct kern *k, const char *path)
 	return bpf_program__pin(k->skel->progs.held_syn, path);
 }
 
-int kern_release(struct kern *k, uint64_t cookie, bool force, const struct ho_scope_set *set)
+int kern_release(struct kern *k, uint64_t cookie, uint32_t gen, bool force,
+		 const struct ho_scope_set *set)
 {
-	struct ho_release_args args = {.cookie = cookie, .force = force, .scopes = *set};
+	struct ho_release_args args = {
+		.cookie = cookie, .gen = gen, .force = force, .scopes = *set};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
 	int err = bpf_prog_test_run_opts(k->release_fd, &opts);
 
@@ -314,9 +341,9 @@ int kern_scope_key(struct kern *k, uint32_t kind, uint64_t id, uint32_t idx)
 }
 
 /* Run a syscall program that takes one attempt's cookie: its result, or -errno. */
-static int run_on_cookie(struct bpf_program *prog, uint64_t cookie, uint32_t *probe)
+static int run_on_cookie(struct bpf_program *prog, uint64_t cookie, uint32_t gen, uint32_t *probe)
 {
-	struct ho_forget_args args = {.cookie = cookie};
+	struct ho_forget_args args = {.cookie = cookie, .gen = gen};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &args, .ctx_size_in = sizeof(args));
 
 	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
@@ -326,14 +353,14 @@ static int run_on_cookie(struct bpf_program *prog, uint64_t cookie, uint32_t *pr
 	return (int)args.result;
 }
 
-int kern_forget(struct kern *k, uint64_t cookie)
+int kern_forget(struct kern *k, uint64_t cookie, uint32_t gen)
 {
-	return run_on_cookie(k->skel->progs.forget, cookie, NULL);
+	return run_on_cookie(k->skel->progs.forget, cookie, gen, NULL);
 }
 
-int kern_expire(struct kern *k, uint64_t cookie, uint32_t *probe)
+int kern_expire(struct kern *k, uint64_t cookie, uint32_t gen, uint32_t *probe)
 {
-	return run_on_cookie(k->skel->progs.expire, cookie, probe);
+	return run_on_cookie(k->skel->progs.expire, cookie, gen, probe);
 }
 
 void kern_set_detect(struct kern *k, bool on)

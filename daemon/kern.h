@@ -50,19 +50,24 @@ struct ho_kstate *kern_state(struct kern *k);
 void kern_set_limit(struct kern *k, uint32_t limit);
 int kern_pin_filter(struct kern *k, const char *path);
 /* enum ho_release_result, or negative errno; set: the scopes that apply now */
-int kern_release(struct kern *k, uint64_t cookie, bool force, const struct ho_scope_set *set);
+int kern_release(struct kern *k, uint64_t cookie, uint32_t gen, bool force,
+		 const struct ho_scope_set *set);
 /* The kernel's scope entries (HO_SCOPES_MAX), mapped: limit, flags and gen are ours. */
 struct ho_scope *kern_scopes(struct kern *k);
 /* Point a cgroup id or uid at scope entry idx; idx 0 removes the key. */
 int kern_scope_key(struct kern *k, uint32_t kind, uint64_t id, uint32_t idx);
 int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out);
+/*
+ * The attempt meant is named by its cookie and its generation (ho_attempt.gen
+ * as read): another attempt that has the cookie's entry now is left alone.
+ */
 /* Free what an attempt whose socket is gone holds; 1 if it did. */
-int kern_forget(struct kern *k, uint64_t cookie);
+int kern_forget(struct kern *k, uint64_t cookie, uint32_t gen);
 /*
  * --slot-timeout: an attempt in flight gives its slots back, stays tracked;
  * 1 if it did, and *probe the units of probation that are now the daemon's.
  */
-int kern_expire(struct kern *k, uint64_t cookie, uint32_t *probe);
+int kern_expire(struct kern *k, uint64_t cookie, uint32_t gen, uint32_t *probe);
 /* Scanner detection: tell first contacts (contain mode) or not. */
 void kern_set_detect(struct kern *k, bool on);
 /* Probation (halfopen.h): the budget of a scope the kernel does not know yet; 0: none. */

@@ -190,11 +190,12 @@ static void engine_scopes_of(void *ctx, struct hq_entry *e, struct ho_scope_set 
 	scopes_of(l->sc, e, set);
 }
 
-static int engine_release(void *ctx, uint64_t cookie, bool force, const struct ho_scope_set *set)
+static int engine_release(void *ctx, uint64_t cookie, uint32_t gen, bool force,
+			  const struct ho_scope_set *set)
 {
 	struct limiter *l = ctx;
 
-	return kern_release(l->k, cookie, force, set);
+	return kern_release(l->k, cookie, gen, force, set);
 }
 
 static void engine_leave(void *ctx, struct hq_entry *e, uint32_t verdict)
@@ -439,7 +440,8 @@ int limiter_expire(struct limiter *l)
 	for (size_t i = 0; i < x.due.n; i++) {
 		uint32_t probe = 0;
 
-		if (kern_expire(l->k, x.due.v[i], &probe) != 1)
+		/* the attempt walked, by its generation: not one that took its entry since */
+		if (kern_expire(l->k, x.due.v[i], x.a[i].gen, &probe) != 1)
 			continue;
 		n++;
 		/* unanswered that long is a failed first contact; its units come back */

@@ -196,13 +196,16 @@ int reconcile(struct kern *k, struct hqueue *q, struct nfqueue *nfq, bool full)
 			continue; /* ended meanwhile, as it should */
 		if (still_connecting(nl, cookie, &a) != 0)
 			continue; /* alive, or we cannot tell: keep it */
-		if (kern_forget(k, cookie) == 1) {
+		/* the attempt judged, by its generation: not one that took the entry since */
+		if (kern_forget(k, cookie, a.gen) == 1) {
 			forgotten++;
 			drop_queued(q, nfq, cookie);
 		}
 	}
 	for (size_t i = 0; i < j.del.n; i++) {
-		if (kern_lookup(k, j.del.v[i], &a) || a.state != HO_ST_GONE)
+		/* a tomb: only we delete those, so the key is still its entry's */
+		if (kern_lookup(k, j.del.v[i], &a) || a.state != HO_ST_GONE ||
+		    !(a.flags & HO_AT_TOMB))
 			continue;
 		drop_queued(q, nfq, j.del.v[i]);
 		if (!kern_delete(k, KM_ATTEMPTS, j.del.v[i]))

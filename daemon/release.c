@@ -51,7 +51,7 @@ static bool paced(struct release_engine *r, struct hq_entry *e, bool force)
 {
 	uint64_t wait;
 
-	if (force || !(e->info.flags & HO_AT_APART) || !r->ops->gate)
+	if (force || !(e->info.flags & (HO_AT_APART | HO_AT_FIRST)) || !r->ops->gate)
 		return false;
 	wait = r->ops->gate(r->ctx, &e->info, r->now);
 	if (!wait)
@@ -77,10 +77,10 @@ static int try_release(struct release_engine *r, struct hq_entry *e, bool force)
 	/* what the mapped counts already say needs no system call */
 	rc = force ? 0 : precheck(r, &set);
 	if (!rc)
-		rc = r->ops->release(r->ctx, e->cookie, force, &set);
+		rc = r->ops->release(r->ctx, e->cookie, e->info.gen, force, &set);
 	if (rc == HO_REL_RELEASED) {
 		r->released++;
-		if ((e->info.flags & HO_AT_APART) && r->ops->gated)
+		if ((e->info.flags & (HO_AT_APART | HO_AT_FIRST)) && r->ops->gated)
 			r->ops->gated(r->ctx, &e->info, r->now);
 		r->ops->leave(r->ctx, e, NF_REPEAT);
 	} else if (rc == HO_REL_GONE) {

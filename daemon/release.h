@@ -16,8 +16,12 @@
 struct release_ops {
 	/* The scopes that apply to a queued attempt now (the policies in force). */
 	void (*scopes_of)(void *ctx, struct hq_entry *e, struct ho_scope_set *set);
-	/* Ask the kernel to release it: enum ho_release_result, or negative errno. */
-	int (*release)(void *ctx, uint64_t cookie, bool force, const struct ho_scope_set *set);
+	/*
+	 * Ask the kernel to release attempt gen (its ho_attempt.gen) of this
+	 * cookie: enum ho_release_result, or negative errno.
+	 */
+	int (*release)(void *ctx, uint64_t cookie, uint32_t gen, bool force,
+		       const struct ho_scope_set *set);
 	/* It leaves the queue: its held SYN (if any) gets verdict, e is removed and freed. */
 	void (*leave)(void *ctx, struct hq_entry *e, uint32_t verdict);
 	/*

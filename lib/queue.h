@@ -34,10 +34,14 @@ struct hq_entry {
  * rest of its cgroup.
  */
 #define HQ_KEY_PROC (1ull << 63) /* cgroup ids are inode numbers, never this high */
+#define HQ_KEY_USER (1ull << 62) /* a flagged user of the root cgroup (ho_group_kind) */
 static inline uint64_t hq_key(const struct ho_attempt *a)
 {
 	if ((a->flags & HO_AT_CONT) == HO_AT_CONT_P || (a->flags & HO_AT_PROBE_Q))
 		return HQ_KEY_PROC | a->tgid;
+	/* held for a flagged user: not in front of the root cgroup's other users */
+	if ((a->flags & HO_AT_CONT_C) && ho_group_kind(a->cgid) == HO_SCOPE_USER)
+		return HQ_KEY_USER | a->uid;
 	return a->cgid;
 }
 

@@ -22,8 +22,13 @@ enum repair_action repair_judge(const struct repair_view *v, uint64_t cookie,
 	/* written so that a start after now (during the dump or the walk) cannot wrap */
 	if (a->start_ns + REPAIR_GRACE_NS > v->now)
 		return REPAIR_KEEP;
+	/*
+	 * A tomb: a delete the kernel could not do, or an end between release
+	 * and SYN. Only the daemon deletes those; a GONE entry that is not one
+	 * is the kernel's to delete, still in use by its leave (halfopen.h).
+	 */
 	if (a->state == HO_ST_GONE)
-		return REPAIR_DELETE; /* a delete the kernel could not do, or a tomb */
+		return a->flags & HO_AT_TOMB ? REPAIR_DELETE : REPAIR_KEEP;
 	if (!v->alive)
 		return ho_state_in_flight(a->state) ? REPAIR_CHECK : REPAIR_KEEP;
 	if (v->nalive && bsearch(&cookie, v->alive, v->nalive, sizeof(cookie), cmp_u64))

@@ -17,7 +17,7 @@
 enum repair_action {
 	REPAIR_KEEP,   /* alive, too young to judge, or not this pass's business */
 	REPAIR_CHECK,  /* look its socket up by 4-tuple and cookie before forgetting it */
-	REPAIR_DELETE, /* ended long ago, its entry left behind: delete it */
+	REPAIR_DELETE, /* a tomb (HO_AT_TOMB) of an attempt ended long ago: delete it */
 };
 
 struct repair_view {

@@ -35,12 +35,14 @@ static void fake_scopes_of(void *ctx, struct hq_entry *e, struct ho_scope_set *s
 						  .gen = (uint16_t)f->scopes[idx].gen};
 }
 
-static int fake_release(void *ctx, uint64_t cookie, bool force, const struct ho_scope_set *set)
+static int fake_release(void *ctx, uint64_t cookie, uint32_t gen, bool force,
+			const struct ho_scope_set *set)
 {
 	struct fake *f = ctx;
 	struct ho_scope *k = set->s[0].idx ? &f->scopes[set->s[0].idx] : NULL;
 	bool exempt = k && (k->flags & HO_SCOPE_F_EXEMPT);
 
+	(void)gen; /* the kernel's check; the engine passes the entry's (info.gen) */
 	f->calls++;
 	if (cookie == f->gone)
 		return HO_REL_GONE;

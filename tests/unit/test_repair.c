@@ -39,7 +39,9 @@ static void test_old_attempts(void)
 	struct ho_attempt queued = at(10 * S, HO_ST_QUEUED);
 	struct ho_attempt releasing = at(10 * S, HO_ST_RELEASING);
 	struct ho_attempt gone = at(10 * S, HO_ST_GONE);
+	struct ho_attempt tomb = at(10 * S, HO_ST_GONE);
 
+	tomb.flags = HO_AT_TOMB;
 	repair_sort(alive, 3);
 	CHECK(repair_judge(&v, 2, &inflight) == REPAIR_KEEP);
 	CHECK(repair_judge(&v, 4, &queued) == REPAIR_KEEP);
@@ -47,9 +49,14 @@ static void test_old_attempts(void)
 	CHECK(repair_judge(&v, 3, &inflight) == REPAIR_CHECK);
 	CHECK(repair_judge(&v, 5, &queued) == REPAIR_CHECK);
 	CHECK(repair_judge(&v, 6, &releasing) == REPAIR_CHECK);
-	/* ended, but its entry is still there: deleted, whatever the dump says */
-	CHECK(repair_judge(&v, 7, &gone) == REPAIR_DELETE);
-	CHECK(repair_judge(&v, 2, &gone) == REPAIR_DELETE);
+	/* a tomb (its end left the entry to the daemon): deleted, whatever the dump says */
+	CHECK(repair_judge(&v, 7, &tomb) == REPAIR_DELETE);
+	CHECK(repair_judge(&v, 2, &tomb) == REPAIR_DELETE);
+	/*
+	 * ended, not a tomb: its leave still uses the entry and deletes it;
+	 * deleted under it, the memory could go to another attempt
+	 */
+	CHECK(repair_judge(&v, 7, &gone) == REPAIR_KEEP);
 }
 
 /* A young GONE entry may be a leave in progress: left alone. */
