@@ -4,6 +4,13 @@
 #include <bpf/bpf_helpers.h>
 char LICENSE[] SEC("license") = "GPL";
 SEC("cgroup/setsockopt")
-int keep(struct bpf_sockopt *ctx) { return 1; }
+int keep(struct bpf_sockopt *ctx)
+{
+	return 1;
+}
 SEC("cgroup/setsockopt")
-int zero(struct bpf_sockopt *ctx) { ctx->optlen = 0; return 1; }
+int zero(struct bpf_sockopt *ctx)
+{
+	ctx->optlen = 0;
+	return 1;
+}
