@@ -354,7 +354,26 @@ static __always_inline bool would_queue(const struct ho_scope_set *set)
 	return st.limit && st.in_flight >= st.limit;
 }
 
-/* A HALFOPEN_NOQUEUE socket connects to a: refuse if it would be queued. */
+/*
+ * Would containment hold it (contain mode): a first contact of a flagged
+ * process or group, or of one whose probation is full? Marks a as it would
+ * be held (HO_AT_CONT_*, HO_AT_PROBE_Q), for the daemon: not a limit's.
+ */
+static __always_inline bool held_apart(struct ho_attempt *a, const struct ho_scope_set *set)
+{
+	if (!st.detect || set_exempt(set))
+		return false;
+	if (first_contact(a))
+		return true;
+	if (st.probe_budget && (a->flags & HO_AT_FIRST) &&
+	    !probe_room(a->flags, a->tgid, a->cgid, a->uid)) {
+		a->flags |= HO_AT_PROBE_Q;
+		return true;
+	}
+	return false;
+}
+
+/* A HALFOPEN_NOQUEUE socket connects to a: refuse if it would be queued or held. */
 static __always_inline int noqueue_connect(struct ho_attempt *a)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -370,7 +389,7 @@ static __always_inline int noqueue_connect(struct ho_attempt *a)
 	a->start_ns = bpf_ktime_get_ns();
 	a->flags = HO_AT_NOQUEUE;
 	find_scopes(a, &set);
-	if (!would_queue(&set))
+	if (!would_queue(&set) && !held_apart(a, &set))
 		return 1;
 	bpf_get_current_comm(a->comm, sizeof(a->comm));
 	/* counted as refused only: no slot, no attempt, no queue */

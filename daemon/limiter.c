@@ -115,6 +115,8 @@ int limiter_on_event(void *ctx, void *data, size_t len)
 	case HO_EV_SLOT_FREED:
 		break; /* limiter_release() runs after every batch */
 	case HO_EV_FAILFAST:
+		if (ev->a.flags & HO_AT_APART)
+			break; /* containment's, not a limit's: its alarm is the flag */
 		/* refused at once, counted by the kernel: the limit was reached all the same */
 		if (!l->limit_hit_ns)
 			l->limit_hit_ns = now_ns();

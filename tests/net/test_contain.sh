@@ -328,9 +328,11 @@ test_unflag_quiet_and_pardon() {
 }
 
 # getsockopt(HALFOPEN_INFO) says HALFOPEN_F_SCANNER (0x8) for the attempt of
-# a flagged cgroup, queued as a scanner's; not for another cgroup's.
+# a flagged cgroup, queued as a scanner's; not for another cgroup's; and
+# HALFOPEN_F_PROBATION (0x10) for one held on probation. HALFOPEN_NOQUEUE
+# fails both at once (ENOBUFS) instead.
 test_sockopt_says_scanner() {
-	local cg other
+	local cg other prob
 	world
 	cg=$(make_cgroup scan)
 	other=$(make_cgroup other)
@@ -347,6 +349,27 @@ test_sockopt_says_scanner() {
 	conn_ask o connect 5 connect 0 >/dev/null
 	conn_ask o info 5 info 0 >/dev/null
 	expect_eq "$(( $(info_field o 0 flags) & 8 ))" 0 "HALFOPEN_F_SCANNER of another cgroup's attempt"
+	# HALFOPEN_NOQUEUE: a first contact that containment would hold fails at once
+	conn_ask s "opened 1 " 5 open 1 noqueue >/dev/null
+	expect_eq "$(conn_ask s "connect 1 " 5 connect 1 | cut -d' ' -f3-4)" "-1 ENOBUFS" \
+		"a flagged cgroup's first contact, HALFOPEN_NOQUEUE"
+	# probation: a cgroup with 10 first contacts out holds an 11th
+	# (HALFOPEN_F_PROBATION, 0x10), or fails it at once with HALFOPEN_NOQUEUE
+	prob=$(make_cgroup prob)
+	cg_run p "$prob" "$B/howorm" $ACCEPT 10 20000 20 10.43.2.1+10
+	wait_until 10 eval '[ "$(ho ps --cgroup "$prob" | grep -c "^in-flight")" -ge 10 ]' ||
+		fail "the 10 first contacts: $(ho ps --cgroup "$prob")"
+	SOCK_CGROUP=$prob sock_start q 10.43.2.100 $ACCEPT
+	conn_ask q opened 5 open 0 >/dev/null
+	conn_ask q connect 5 connect 0 >/dev/null
+	conn_ask q info 5 info 0 >/dev/null
+	expect_eq "$(( $(info_field q 0 flags) & 16 ))" 16 "HALFOPEN_F_PROBATION of the 11th"
+	ho ps --cgroup "$prob" | grep -q "^probation .* 10\.43\.2\.100:$ACCEPT" ||
+		fail "ps: $(ho ps --cgroup "$prob")"
+	conn_ask q "opened 1 " 5 open 1 noqueue >/dev/null
+	expect_eq "$(conn_ask q "connect 1 " 5 connect 1 | cut -d' ' -f3-4)" "-1 ENOBUFS" \
+		"the 12th, HALFOPEN_NOQUEUE"
+	expect_eq "$(status_field failfast)" 2 "fail-fast connects"
 }
 
 # Exempt (a policy) keeps working: a scanner let through at full speed, never flagged.
