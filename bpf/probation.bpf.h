@@ -121,8 +121,12 @@ __noinline int probe_return(__u32 units, __u32 tgid, __u64 cgid, __u32 uid)
 	return 0;
 }
 
-/* Is the process or group of a first contact flagged (it goes at the pace, without units)? */
-static __always_inline bool probe_flagged(__u32 flags, __u32 tgid, __u64 cgid, __u32 uid)
+/*
+ * Is the process (HO_AT_FIRST_P in flags) or the group (HO_AT_FIRST_C) of
+ * an attempt flagged as a scanner now? A first contact of it goes at the
+ * pace, without units.
+ */
+static __always_inline bool scope_flagged(__u32 flags, __u32 tgid, __u64 cgid, __u32 uid)
 {
 	struct ho_scope_key f = {.kind = HO_SCOPE_PROC, .id = tgid};
 
@@ -146,7 +150,7 @@ __noinline int probe_room(__u32 flags, __u32 tgid, __u64 cgid, __u32 uid)
 	struct ho_probe *p;
 	__u64 w;
 
-	if (probe_flagged(flags, tgid, cgid, uid))
+	if (scope_flagged(flags, tgid, cgid, uid))
 		return 1;
 
 	if (flags & HO_AT_FIRST_P) {
@@ -173,7 +177,7 @@ __noinline int probe_room(__u32 flags, __u32 tgid, __u64 cgid, __u32 uid)
  */
 __noinline int probe_release(__u32 flags, __u32 tgid, __u64 cgid, __u32 uid)
 {
-	if (probe_flagged(flags, tgid, cgid, uid))
+	if (scope_flagged(flags, tgid, cgid, uid))
 		return 0;
 	return probe_take(flags, tgid, cgid, uid);
 }

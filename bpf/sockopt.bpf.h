@@ -59,17 +59,7 @@ static __always_inline bool our_tcp(struct bpf_sockopt *ctx)
  */
 static __always_inline bool scanner_now(const struct ho_attempt *a)
 {
-	struct ho_scope_key f = {.kind = HO_SCOPE_PROC, .id = a->tgid};
-
-	if (a->flags & HO_AT_CONT)
-		return true;
-	if (!st.flagged_scopes)
-		return false;
-	if (bpf_map_lookup_elem(&flagged, &f))
-		return true;
-	f.kind = ho_group_kind(a->cgid);
-	f.id = ho_group_id(a->cgid, a->uid);
-	return bpf_map_lookup_elem(&flagged, &f) != NULL;
+	return (a->flags & HO_AT_CONT) || scope_flagged(HO_AT_FIRST, a->tgid, a->cgid, a->uid);
 }
 
 /* A bpf_sock field read at its constant offset (no pointer arithmetic on a sock). */
