@@ -224,6 +224,14 @@ static void ws_add(struct contain *c, struct cscope *s, const uint8_t addr[16])
 	memcpy(s->ws[victim], addr, 16);
 }
 
+/* Did this destination fail lately for the scope (one of its last HO_FAILED_LATELY)? */
+static bool failed_lately(const struct cscope *s, const uint8_t addr[16])
+{
+	uint32_t n = s->nfailed_lately < HO_FAILED_LATELY ? s->nfailed_lately : HO_FAILED_LATELY;
+
+	return addr_in((const uint8_t(*)[16])s->failed_lately, n, addr);
+}
+
 static void forget_failed(struct cscope *s, const uint8_t addr[16])
 {
 	uint32_t n = s->nfailed_lately < HO_FAILED_LATELY ? s->nfailed_lately : HO_FAILED_LATELY;
@@ -236,9 +244,7 @@ static void forget_failed(struct cscope *s, const uint8_t addr[16])
 /* A failed destination: false if it failed lately already (it counts once). */
 static bool remember_failed(struct cscope *s, const struct ho_attempt *a)
 {
-	uint32_t n = s->nfailed_lately < HO_FAILED_LATELY ? s->nfailed_lately : HO_FAILED_LATELY;
-
-	if (addr_in((const uint8_t(*)[16])s->failed_lately, n, a->daddr))
+	if (failed_lately(s, a->daddr))
 		return false;
 	memcpy(s->failed_lately[s->nfailed_lately++ % HO_FAILED_LATELY], a->daddr, 16);
 	s->samples[s->nsamples++ % HO_EVENT_SAMPLES] =
@@ -321,11 +327,7 @@ static void judge(struct contain *c, uint32_t kind, uint64_t id, const struct ho
 	if (o == TRW_OK) {
 		s->ok++;
 		/* it went past slot-timeout and was scored failed then: that is undone */
-		provisional = (a->flags & HO_AT_EXPIRED) &&
-			      addr_in((const uint8_t(*)[16])s->failed_lately,
-				      s->nfailed_lately < HO_FAILED_LATELY ? s->nfailed_lately
-									   : HO_FAILED_LATELY,
-				      a->daddr);
+		provisional = (a->flags & HO_AT_EXPIRED) && failed_lately(s, a->daddr);
 		if (provisional && s->failed) {
 			s->failed--;
 			s->t.score -= c->p.fail;
