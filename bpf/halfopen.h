@@ -166,13 +166,45 @@ struct ho_scope_set {
  * deletes it or marks it a tomb. docs/design.md, "The attempt's state".
  */
 enum ho_state {
+	HO_ST_FREE = 0,	     /* a cell nobody has (HO_CELLS); never an attempt's */
 	HO_ST_INFLIGHT = 1,  /* holds a slot, its SYN may go out */
 	HO_ST_QUEUED = 2,    /* over the limit, its SYN is held */
 	HO_ST_GONE = 3,	     /* left SYN_SENT; the entry is being deleted */
 	HO_ST_RELEASING = 4, /* holds a slot; its SYN has not passed the filter yet */
 	HO_ST_EXPIRED = 5,   /* half-open past --slot-timeout: holds no slot, still tracked */
-	HO_ST_TAKING = 6, /* queued; the release program is taking its slots (counts as queued) */
+	HO_ST_TAKING = 6,  /* queued; the release program is taking its slots (counts as queued) */
+	HO_ST_WRITING = 7, /* a cell being filled by its connect: not an attempt yet */
 };
+
+/*
+ * Where an attempt lives: in the cell its cookie names (cookie mod HO_CELLS)
+ * if that cell was free at its connect, else in the "attempts" hash. The
+ * cells are a plain array (a global of the program, mapped into the daemon):
+ * no allocation, no lock, no hash per connect, which the hash costs 0.4 us of
+ * (docs/benchmarks.md, "Cells"). A cell is taken FREE -> WRITING -> its
+ * first state by compare-and-swap, and freed (GONE -> FREE, generation 0) by
+ * whoever would have deleted the hash entry. Either home holds one attempt
+ * per cookie at most.
+ */
+#define HO_CELLS 8192
+_Static_assert((HO_CELLS & (HO_CELLS - 1)) == 0, "cells are indexed by a mask");
+
+/*
+ * The cell of a cookie. The kernel gives each CPU cookies in aligned batches
+ * of 4,096; the batch number mixed in keeps two CPUs' sequences from walking
+ * the same cells in step, and the cookies of one batch still fill the cells
+ * one after the other.
+ */
+static inline __u32 ho_cell_index(__u64 cookie, __u32 mask)
+{
+	return (__u32)(cookie ^ (cookie >> 12)) & mask;
+}
+
+/* A state an attempt is in (a cell's FREE and WRITING are not). */
+static inline int ho_state_real(__u32 state)
+{
+	return state >= HO_ST_INFLIGHT && state <= HO_ST_TAKING;
+}
 
 /* Holds a slot (in flight as the limit counts it). */
 static inline int ho_state_in_flight(__u32 state)
@@ -346,19 +378,25 @@ struct ho_release_args {
  * means unlimited: attempts are counted, never held.
  */
 struct ho_kstate {
+	/*
+	 * Read by every connect, written seldom: a cache line of their own,
+	 * away from the counts two CPUs write at each connect.
+	 */
 	__u32 limit;
-	__u32 in_flight;
-	__u32 queued;
-	__u32 global_wait; /* queued attempts wait for a slot of the namespace: no overtaking */
-	__u32 exempt_in_flight; /* in flight in an exempt scope: no slot of the namespace */
-	__u32 cgroup_scopes;	/* entries of each kind in scope_index: 0 skips the lookups */
+	__u32 cgroup_scopes; /* entries of each kind in scope_index: 0 skips the lookups */
 	__u32 user_scopes;
 	__u32 detect;	      /* tell first contacts (contain mode); set by the daemon */
 	__u32 flagged_scopes; /* entries in "flagged": 0 skips the lookups */
 	__u32 probe_budget;   /* probation of a scope not judged yet; 0: none (set by the daemon) */
-	__u64 attempts;	      /* attempts tracked since load */
-	__u64 queued_total;   /* attempts that had to queue */
-	__u64 cancelled;      /* queued attempts closed by the application */
+	__u32 hashed;	      /* attempts in the hash, not in a cell: 0 skips its lookups */
+	__u32 global_wait;    /* queued attempts wait for a slot of the namespace: no overtaking */
+	__u32 in_flight __attribute__((aligned(64)));
+	__u32 queued;
+	__u32 exempt_in_flight; /* in flight in an exempt scope: no slot of the namespace */
+	__u32 pad0;
+	__u64 attempts;	    /* attempts tracked since load */
+	__u64 queued_total; /* attempts that had to queue */
+	__u64 cancelled;    /* queued attempts closed by the application */
 	__u64 established;
 	__u64 refused;
 	__u64 failed;	    /* timed out or other error, in flight or queued */

@@ -5,7 +5,9 @@
  * program's lookup of an attempt and its use of the entry, and does there
  * what another CPU may do: end the attempt (its entry deleted) and start
  * another one, which the allocator gives the same memory (it reuses the
- * last freed element of this CPU first). Never in the daemon's object.
+ * last freed element of this CPU first); or, for an attempt in a cell, free
+ * the cell and give it to an attempt of another cookie of that cell. Never
+ * in the daemon's object.
  */
 #ifndef HALFOPEN_RACE_TEST_BPF_H
 #define HALFOPEN_RACE_TEST_BPF_H
@@ -22,6 +24,16 @@ static __always_inline void race_setup(__u64 cookie)
 	race.setup = 0;
 	race.x_cookie = cookie;
 	race.x.cookie = cookie;
+	if (race.cell) {
+		struct ho_attempt *c = cell_of(cookie);
+
+		/* y will take x's cell: a cookie of the same cell */
+		race.y_cookie = cookie + ((__u64)HO_CELLS << 12);
+		race.y.cookie = race.y_cookie;
+		if (c)
+			*c = race.x;
+		return;
+	}
 	bpf_map_update_elem(&attempts, &cookie, &race.x, BPF_ANY);
 }
 
@@ -36,6 +48,12 @@ static __always_inline void race_window(__u32 site, struct ho_attempt *a, __u64 
 		/* what leave() does to an entry held by a release (TAKING): a tomb */
 		a->state = HO_ST_GONE;
 		__sync_fetch_and_or(&a->flags, HO_AT_TOMB);
+		return;
+	}
+	if (race.cell) {
+		/* x's cell freed and taken by y, as attempt_drop() and attempt_insert() do */
+		*a = race.y;
+		race.reused = 1;
 		return;
 	}
 	bpf_map_delete_elem(&attempts, &cookie);

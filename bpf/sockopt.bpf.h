@@ -172,6 +172,7 @@ static __always_inline void fill_info(struct bpf_sockopt *ctx, struct halfopen_i
 	struct ho_attempt *a = NULL;
 	struct ho_sk *s;
 	__u64 cookie;
+	bool cell;
 
 	if (!sk)
 		return;
@@ -201,10 +202,10 @@ static __always_inline void fill_info(struct bpf_sockopt *ctx, struct halfopen_i
 	}
 	cookie = s->cookie;
 	if (cookie)
-		a = bpf_map_lookup_elem(&attempts, &cookie);
+		a = attempt_find(cookie, &cell);
 	if (a && a->cookie != cookie)
 		a = NULL; /* the entry went to another attempt meanwhile (halfopen.h) */
-	if (a && a->state != HO_ST_GONE)
+	if (a && ho_state_real(a->state) && a->state != HO_ST_GONE)
 		info_of_attempt(a, bpf_ktime_get_ns(), i);
 	else if (s && (s->flags & HO_SK_ENDED))
 		info_of_end(s, i);

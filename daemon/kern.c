@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -196,7 +197,16 @@ int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, bool app,
 					  strerror(errno));
 		/* set what the programs only read, and the table sizes */
 		k->skel->rodata->netns_cookie = k->netns_cookie;
-		bpf_map__set_max_entries(k->skel->maps.attempts, tracked_max);
+		/*
+		 * --tracked-max in all: half of it (a power of two, HO_CELLS at
+		 * most) in cells, the rest in the hash
+		 */
+		k->ncells = HO_CELLS;
+		while (k->ncells > tracked_max / 2)
+			k->ncells /= 2;
+		k->skel->rodata->cell_mask = k->ncells - 1;
+		bpf_map__set_max_entries(k->skel->maps.cells, k->ncells);
+		bpf_map__set_max_entries(k->skel->maps.attempts, tracked_max - k->ncells);
 		bpf_map__set_max_entries(k->skel->maps.held, tracked_max);
 		app_choose(k, app);
 		bpf_program__set_autoload(k->skel->progs.raw_socket_create, with_lsm);
@@ -226,6 +236,14 @@ int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, bool app,
 		goto fail;
 	}
 	k->attempts_fd = bpf_map__fd(k->skel->maps.attempts);
+	k->cells = mmap(NULL, k->ncells * sizeof(*k->cells), PROT_READ | PROT_WRITE, MAP_SHARED,
+			bpf_map__fd(k->skel->maps.cells), 0);
+	if (k->cells == MAP_FAILED) {
+		err = -errno;
+		k->cells = NULL;
+		pr_err("cannot map the attempt cells: %s", strerror(-err));
+		goto fail;
+	}
 	k->held_fd = bpf_map__fd(k->skel->maps.held);
 	k->release_fd = bpf_program__fd(k->skel->progs.release);
 	return 0;
@@ -288,6 +306,8 @@ void kern_detach(struct kern *k)
 
 void kern_close(struct kern *k)
 {
+	if (k->cells)
+		(void)munmap(k->cells, k->ncells * sizeof(*k->cells));
 	ring_buffer__free(k->rb);
 	kern_detach_app(k);
 	bpf_link__destroy(k->link);
@@ -431,8 +451,38 @@ int kern_reached(struct kern *k, uint32_t kind, uint64_t id, const uint8_t addr[
 	return bpf_map_lookup_elem(fd, &key, last_ns) ? -errno : 0;
 }
 
+/*
+ * A copy of a cell as it was at one moment: its state word the same before
+ * and after the copy (fields written without a change of state, flags and
+ * what a release writes before its state, may still be mid-change, as in a
+ * copy of a hash entry). False if it kept changing.
+ */
+static bool cell_read(const struct ho_attempt *c, struct ho_attempt *out)
+{
+	for (int i = 0; i < 8; i++) {
+		uint64_t sw = __atomic_load_n(&c->sw, __ATOMIC_ACQUIRE);
+
+		memcpy(out, c, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&c->sw, __ATOMIC_RELAXED) == sw) {
+			out->sw = sw;
+			return true;
+		}
+	}
+	return false;
+}
+
+static struct ho_attempt *cell_of(struct kern *k, uint64_t cookie)
+{
+	return &k->cells[ho_cell_index(cookie, k->ncells - 1)];
+}
+
 int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out)
 {
+	/* its cell if it has it (bpf/halfopen.bpf.c, attempt_find), else the hash */
+	if (cell_read(cell_of(k, cookie), out) && out->cookie == cookie &&
+	    ho_state_real(out->state))
+		return 0;
 	return bpf_map_lookup_elem(k->attempts_fd, &cookie, out) ? -errno : 0;
 }
 
@@ -471,11 +521,40 @@ int kern_walk(struct kern *k, enum kern_map m, void (*fn)(void *ctx, uint64_t ke
 	struct bpf_map *map = kern_map_of(k, m);
 	struct walk_ctx w = {.fn = fn, .ctx = ctx};
 
+	/* the attempts: the cells, then the hash (an attempt never moves from one to the other) */
+	for (uint32_t i = 0; m == KM_ATTEMPTS && i < k->ncells; i++) {
+		struct ho_attempt a;
+
+		if (cell_read(&k->cells[i], &a) && ho_state_real(a.state))
+			fn(ctx, a.cookie, &a);
+	}
 	return mapwalk(bpf_map__fd(map), sizeof(uint64_t), bpf_map__value_size(map),
 		       bpf_map__max_entries(map), walk_one, &w);
 }
 
 int kern_delete(struct kern *k, enum kern_map m, uint64_t key)
 {
+	if (m == KM_ATTEMPTS) {
+		struct ho_attempt *c = cell_of(k, key);
+		struct ho_attempt a;
+
+		/* a tomb in its cell: freed as the kernel frees one (GONE -> FREE, generation 0) */
+		if (cell_read(c, &a) && a.cookie == key && ho_state_real(a.state)) {
+			union ho_sw gone = {.f = {.state = HO_ST_GONE, .gen = a.gen}};
+			union ho_sw freed = {.f = {.state = HO_ST_FREE}};
+
+			if (a.state != HO_ST_GONE)
+				return -EBUSY;
+			return __atomic_compare_exchange_n(&c->sw, &gone.sw, freed.sw, false,
+							   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+				       ? 0
+				       : -EBUSY;
+		}
+		if (bpf_map_delete_elem(k->attempts_fd, &key))
+			return -errno;
+		/* the kernel skips the hash while it counts none in it */
+		shared_sub(k->skel->bss->st.hashed, 1);
+		return 0;
+	}
 	return bpf_map_delete_elem(bpf_map__fd(kern_map_of(k, m)), &key) ? -errno : 0;
 }

@@ -19,6 +19,8 @@ struct kern {
 	bool app;				    /* its programs are loaded */
 	struct ring_buffer *rb;
 	int attempts_fd;
+	struct ho_attempt *cells; /* the kernel's cells, mapped */
+	uint32_t ncells;	  /* in use: a power of two, HO_CELLS at most */
 	int held_fd;
 	int release_fd;
 	int cgroup_fd; /* the cgroup v2 root the sock_ops program is attached to */

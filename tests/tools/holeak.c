@@ -4,7 +4,8 @@
  * repair. The kernel reports every end (sock_ops STATE_CB), so a lost one
  * cannot be caused from outside; this tool forges its trace instead: an
  * entry in the daemon's attempt table for a socket that does not exist, in
- * flight since SECONDS ago, holding one slot of the namespace.
+ * flight since SECONDS ago, holding one slot of the namespace. It goes in
+ * the hash (bpf/halfopen.h, HO_CELLS), as an attempt whose cell was taken.
  *
  *   holeak ATTEMPTS_MAP_ID BSS_MAP_ID SADDR SPORT DADDR DPORT SECONDS
  *
@@ -60,9 +61,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "holeak: mmap .bss: %s\n", strerror(errno));
 		return 1;
 	}
-	/* the slot first: an entry in flight always holds one */
+	/* the slot first: an entry in flight always holds one; counted in the hash before it is there */
 	__atomic_add_fetch(&bss->st.in_flight, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&bss->st.hashed, 1, __ATOMIC_SEQ_CST);
 	if (bpf_map_update_elem(afd, &cookie, &a, BPF_NOEXIST)) {
+		__atomic_sub_fetch(&bss->st.hashed, 1, __ATOMIC_SEQ_CST);
 		__atomic_sub_fetch(&bss->st.in_flight, 1, __ATOMIC_SEQ_CST);
 		fprintf(stderr, "holeak: insert: %s\n", strerror(errno));
 		return 1;

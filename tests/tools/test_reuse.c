@@ -5,8 +5,10 @@
  * programs (release, expire, forget, held_syn) by BPF_PROG_TEST_RUN, built
  * with -DHO_RACE_TEST (bpf/race_test.bpf.h): between the program's lookup
  * of attempt X and its use of the entry, X is deleted and attempt Y
- * inserted, which the allocator puts in X's memory. The program must leave Y
- * alone: same state and generation, same slots, nothing counted.
+ * inserted, which the allocator puts in X's memory; or, for attempts in cells
+ * (HO_CELLS), X's cell is freed and taken by Y, another cookie of that cell.
+ * The program must leave Y alone: same state and generation, same slots,
+ * nothing counted. Every case runs in both homes.
  *
  * Needs root (it loads BPF programs); touches no network and no cgroup
  * (nothing is attached). Prints one line per case; exit 1 if one fails.
@@ -26,11 +28,35 @@
 #include "halfopen_race.skel.h"
 
 #define X_COOKIE 0x7e57000000000011ull
-#define Y_COOKIE 0x7e57000000000022ull
 #define TRIES	 20 /* runs until the allocator gives Y the entry of X */
 
 static struct halfopen_race_bpf *skel;
-static int afd, failures;
+static int afd, cfd, failures;
+/*
+ * Where X and Y live: the hash (Y another cookie), or a cell (Y a cookie of
+ * X's cell). Every case runs in both.
+ */
+static bool in_cell;
+static uint64_t Y_COOKIE = 0x7e57000000000022ull;
+
+/* An attempt of cookie k from its home; non-zero if it has none. */
+static int get(uint64_t k, struct ho_attempt *out)
+{
+	uint32_t i = ho_cell_index(k, HO_CELLS - 1);
+
+	if (!in_cell)
+		return bpf_map_lookup_elem(afd, &k, out);
+	if (bpf_map_lookup_elem(cfd, &i, out) || out->cookie != k || !ho_state_real(out->state))
+		return -1;
+	return 0;
+}
+
+static void put_cell(uint64_t k, const struct ho_attempt *a)
+{
+	uint32_t i = ho_cell_index(k, HO_CELLS - 1);
+
+	(void)bpf_map_update_elem(cfd, &i, a, BPF_ANY);
+}
 
 static struct ho_attempt attempt(uint64_t cookie, uint32_t gen, uint32_t state)
 {
@@ -50,16 +76,29 @@ static void clear(void)
 {
 	uint64_t k = X_COOKIE;
 
+	struct ho_attempt none = {0};
+
 	bpf_map_delete_elem(afd, &k);
+	put_cell(k, &none);
 	k = Y_COOKIE;
 	bpf_map_delete_elem(afd, &k);
+	put_cell(k, &none);
 	if (skel->bss->race.x_cookie) {
 		k = skel->bss->race.x_cookie;
 		bpf_map_delete_elem(afd, &k);
+		put_cell(k, &none);
+	}
+	if (skel->bss->race.y_cookie) {
+		k = skel->bss->race.y_cookie;
+		bpf_map_delete_elem(afd, &k);
+		put_cell(k, &none);
 	}
 	memset(&skel->bss->race, 0, sizeof(skel->bss->race));
 	memset(&skel->bss->st, 0, sizeof(skel->bss->st));
 	skel->bss->st.limit = 10;
+	/* the programs look in the hash only while it counts entries */
+	skel->bss->st.hashed = in_cell ? 0 : 1;
+	skel->bss->race.cell = in_cell;
 }
 
 /* Arm the window: at site, X goes and y takes (if the allocator will) its entry. */
@@ -80,9 +119,9 @@ static int run(struct bpf_program *p, void *args, size_t len)
 static bool y_is(const struct ho_attempt *want, const char **why)
 {
 	struct ho_attempt now;
-	uint64_t k = Y_COOKIE;
+	uint64_t k = skel->bss->race.y_cookie ? skel->bss->race.y_cookie : Y_COOKIE;
 
-	if (bpf_map_lookup_elem(afd, &k, &now)) {
+	if (get(k, &now)) {
 		*why = "Y is no longer in the table";
 		return false;
 	}
@@ -109,8 +148,9 @@ static bool y_is(const struct ho_attempt *want, const char **why)
 
 static void verdict(const char *name, bool ok, const char *why, int tries)
 {
-	printf("%s %s (entry reused after %d run%s)%s%s\n", ok ? "ok  " : "FAIL", name, tries,
-	       tries == 1 ? "" : "s", ok ? "" : ": ", ok ? "" : why);
+	printf("%s %s: %s (entry reused after %d run%s)%s%s\n", ok ? "ok  " : "FAIL",
+	       in_cell ? "cell" : "hash", name, tries, tries == 1 ? "" : "s", ok ? "" : ": ",
+	       ok ? "" : why);
 	if (!ok)
 		failures++;
 }
@@ -133,6 +173,10 @@ static int put_x(const struct ho_attempt *x)
 {
 	uint64_t k = X_COOKIE;
 
+	if (in_cell) {
+		put_cell(k, x);
+		return 0;
+	}
 	return bpf_map_update_elem(afd, &k, x, BPF_NOEXIST);
 }
 
@@ -267,8 +311,8 @@ static void case_no_race(void)
 #endif
 	clear();
 	ok = put_x(&x) == 0 && run(skel->progs.release, &r, sizeof(r)) == 0 &&
-	     r.result == HO_REL_RELEASED && bpf_map_lookup_elem(afd, &k, &now) == 0 &&
-	     now.state == HO_ST_RELEASING && skel->bss->st.in_flight == 1;
+	     r.result == HO_REL_RELEASED && get(k, &now) == 0 && now.state == HO_ST_RELEASING &&
+	     skel->bss->st.in_flight == 1;
 	clear();
 	x.state = HO_ST_INFLIGHT;
 	skel->bss->st.in_flight = 1;
@@ -277,9 +321,9 @@ static void case_no_race(void)
 	clear();
 	skel->bss->st.in_flight = 1;
 	ok = ok && put_x(&x) == 0 && run(skel->progs.forget, &f, sizeof(f)) == 0 && f.result == 1 &&
-	     skel->bss->st.in_flight == 0 && bpf_map_lookup_elem(afd, &k, &now) != 0;
-	printf("%s without a window, release, expire and forget do their work\n",
-	       ok ? "ok  " : "FAIL");
+	     skel->bss->st.in_flight == 0 && get(k, &now) != 0 && skel->bss->st.hashed == 0;
+	printf("%s %s: without a window, release, expire and forget do their work\n",
+	       ok ? "ok  " : "FAIL", in_cell ? "cell" : "hash");
 	failures += !ok;
 }
 
@@ -300,19 +344,19 @@ static void case_end_while_taking(void)
 	skel->bss->race.site = RACE_TAKEN;
 	ok = put_x(&x) == 0 && run(skel->progs.release, &r, sizeof(r)) == 0 &&
 	     skel->bss->race.opened && r.result == HO_REL_GONE && skel->bss->st.in_flight == 0 &&
-	     bpf_map_lookup_elem(afd, &k, &now) == 0 && now.state == HO_ST_GONE;
-	printf("%s release: an attempt that ends while its slots are taken gets none\n",
-	       ok ? "ok  " : "FAIL");
+	     get(k, &now) == 0 && now.state == HO_ST_GONE;
+	printf("%s %s: release: an attempt that ends while its slots are taken gets none\n",
+	       ok ? "ok  " : "FAIL", in_cell ? "cell" : "hash");
 	failures += !ok;
 	/* the real end (forget runs leave()) of an attempt in TAKING: a tomb, counted as queued */
 	clear();
 	x.state = HO_ST_TAKING;
 	skel->bss->st.queued = 1;
 	ok = put_x(&x) == 0 && run(skel->progs.forget, &f, sizeof(f)) == 0 && f.result == 1 &&
-	     skel->bss->st.queued == 0 && bpf_map_lookup_elem(afd, &k, &now) == 0 &&
-	     now.state == HO_ST_GONE && (now.flags & HO_AT_TOMB);
-	printf("%s the end of an attempt a release holds leaves its entry, a tomb\n",
-	       ok ? "ok  " : "FAIL");
+	     skel->bss->st.queued == 0 && get(k, &now) == 0 && now.state == HO_ST_GONE &&
+	     (now.flags & HO_AT_TOMB);
+	printf("%s %s: the end of an attempt a release holds leaves its entry, a tomb\n",
+	       ok ? "ok  " : "FAIL", in_cell ? "cell" : "hash");
 	failures += !ok;
 }
 #endif
@@ -339,17 +383,23 @@ int main(void)
 		return 1;
 	}
 	afd = bpf_map__fd(skel->maps.attempts);
-	case_no_race();
-	case_release_queued();
-	case_release_inflight();
-	case_inflight("expire: an attempt in flight in the entry keeps its slot",
-		      skel->progs.expire, RACE_EXPIRE);
-	case_inflight("forget: an attempt in flight in the entry is not forgotten",
-		      skel->progs.forget, RACE_FORGET);
-	case_held_syn();
+	cfd = bpf_map__fd(skel->maps.cells);
+	for (int home = 0; home < 2; home++) {
+		in_cell = home == 1;
+		/* in a cell, Y is a cookie of the same cell (ho_cell_index) */
+		Y_COOKIE = in_cell ? X_COOKIE + ((uint64_t)HO_CELLS << 12) : 0x7e57000000000022ull;
+		case_no_race();
+		case_release_queued();
+		case_release_inflight();
+		case_inflight("expire: an attempt in flight in the entry keeps its slot",
+			      skel->progs.expire, RACE_EXPIRE);
+		case_inflight("forget: an attempt in flight in the entry is not forgotten",
+			      skel->progs.forget, RACE_FORGET);
+		case_held_syn();
 #ifndef OLD_ABI
-	case_end_while_taking();
+		case_end_while_taking();
 #endif
+	}
 	halfopen_race_bpf__destroy(skel);
 	return failures ? 1 : 0;
 }
