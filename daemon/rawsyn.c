@@ -337,10 +337,6 @@ int raw_open(struct raw *r, struct kern *k)
 	r->setsockopt_fd = attach_root(k, k->skel->progs.raw_setsockopt, BPF_CGROUP_SETSOCKOPT);
 	if (r->setsockopt_fd < 0)
 		return r->setsockopt_fd;
-	r->sock_create_fd =
-		attach_root(k, k->skel->progs.raw_sock_create, BPF_CGROUP_INET_SOCK_CREATE);
-	if (r->sock_create_fd < 0)
-		return r->sock_create_fd;
 	if (k->lsm) {
 		lsm_err = attach_lsm(r);
 		if (lsm_err)
@@ -349,6 +345,16 @@ int raw_open(struct raw *r, struct kern *k)
 					close(r->lsm_fds[i]);
 					r->lsm_fds[i] = -1;
 				}
+	}
+	/*
+	 * The LSM programs refuse and attribute raw IP sockets too: the cgroup
+	 * hook, which every inet socket of the host would pay for, only without them.
+	 */
+	if (lsm_err) {
+		r->sock_create_fd =
+			attach_root(k, k->skel->progs.raw_sock_create, BPF_CGROUP_INET_SOCK_CREATE);
+		if (r->sock_create_fd < 0)
+			return r->sock_create_fd;
 	}
 	/* subscribe first, then dump: an interface made in between is seen twice, not never */
 	r->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -362,11 +368,11 @@ int raw_open(struct raw *r, struct kern *k)
 	r->armed_ns = now_ns();
 	/* one line: what this kernel lets us see and refuse */
 	pr_info("raw SYNs: tc egress/ingress (tcx) %s%s%s, %u interfaces; raw deny: BPF LSM "
-		"%s%s%s, raw IP sockets refused at socket() (cgroup/sock_create)%s; "
+		"%s%s%s, raw IP sockets refused at socket() (%s)%s; "
 		"PACKET_QDISC_BYPASS refused",
 		r->tcx ? "yes" : "no (", r->tcx ? "" : strerror(-r->tcx_err), r->tcx ? "" : ")",
 		r->nifs, lsm_err ? "no (" : "yes", lsm_err ? strerror(-lsm_err) : "",
-		lsm_err ? ")" : "",
+		lsm_err ? ")" : "", lsm_err ? "cgroup/sock_create" : "LSM",
 		lsm_err ? ", packet sockets' frames dropped at tc egress"
 			: ", packet sockets refused at socket() (LSM)");
 	return 0;
