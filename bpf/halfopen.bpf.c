@@ -113,6 +113,12 @@ static __always_inline union ho_sw sw_read(const struct ho_attempt *a)
 	return v;
 }
 
+/* The cookie of an entry, loaded after whatever was read before it (not moved by the compiler). */
+static __always_inline __u64 cookie_read(const struct ho_attempt *a)
+{
+	return *(const volatile __u64 *)&a->cookie;
+}
+
 /* Attempt gen from state from to state to; false if it is elsewhere, or not there. */
 static __always_inline bool sw_cas(struct ho_attempt *a, __u32 gen, __u32 from, __u32 to)
 {
@@ -141,6 +147,15 @@ static __always_inline struct ho_attempt *cell_of(__u64 cookie)
 	return bpf_map_lookup_elem(&cells, &i);
 }
 
+/* Test builds only (HO_RACE_TEST): what another CPU may do between a lookup and its use. */
+#ifdef HO_RACE_TEST
+#include "race_test.bpf.h"
+#else
+#define RACE_SETUP(cookie)
+#define RACE_WINDOW(site, a, cookie)
+#define RACE_FIND(c)
+#endif
+
 /*
  * The attempt of this cookie, in its cell or in the hash; NULL if neither
  * has it. *cell says which (whoever ends it frees the cell or deletes the
@@ -151,10 +166,21 @@ static __always_inline struct ho_attempt *cell_of(__u64 cookie)
 static __always_inline struct ho_attempt *attempt_find(__u64 cookie, bool *cell)
 {
 	struct ho_attempt *c = cell_of(cookie);
+	union ho_sw w;
 
 	*cell = true;
-	if (c && c->cookie == cookie && ho_state_real(sw_read(c).f.state))
-		return c;
+	if (c) {
+		/*
+		 * The word, the cookie, the word again, unchanged: the cookie
+		 * was the cell's while it was in that state. Read the other way
+		 * round, a stale cookie of ours in a cell another cookie was
+		 * filling, then that cookie's state, would hide ours in the hash.
+		 */
+		w = sw_read(c);
+		RACE_FIND(c);
+		if (ho_state_real(w.f.state) && cookie_read(c) == cookie && sw_read(c).sw == w.sw)
+			return c;
+	}
 	*cell = false;
 	return st.hashed ? bpf_map_lookup_elem(&attempts, &cookie) : NULL;
 }
@@ -203,14 +229,6 @@ static __always_inline int attempt_drop(__u64 cookie, struct ho_attempt *a, __u3
 	__sync_fetch_and_add(&st.hashed, -1);
 	return 0;
 }
-
-/* Test builds only (HO_RACE_TEST): what another CPU may do between a lookup and its use. */
-#ifdef HO_RACE_TEST
-#include "race_test.bpf.h"
-#else
-#define RACE_SETUP(cookie)
-#define RACE_WINDOW(site, a, cookie)
-#endif
 
 /* An event for the daemon; false if the ring buffer was full (counted). */
 static __always_inline bool emit(__u32 type, __u32 outcome, __u64 cookie,
@@ -711,8 +729,11 @@ static __always_inline bool leave(__u64 cookie, struct ho_attempt *a, __u32 gen,
 		__sync_fetch_and_add(&st.tombs, 1);
 		return true;
 	}
-	/* should the delete fail (a busy bucket), the daemon deletes the tomb */
-	if (attempt_drop(cookie, a, gen, cell))
+	/*
+	 * Should the delete fail (a busy bucket), the daemon deletes the tomb.
+	 * A cell's cannot fail: nobody else moves a GONE cell that is not a tomb.
+	 */
+	if (attempt_drop(cookie, a, gen, cell) && !cell)
 		__sync_fetch_and_or(&a->flags, HO_AT_TOMB);
 	return true;
 }
@@ -737,7 +758,7 @@ static __always_inline void on_leave(struct bpf_sock_ops *skops, __u32 newstate)
 	 */
 	sw = sw_read(a);
 	gen = sw.f.gen;
-	if (a->cookie != cookie)
+	if (cookie_read(a) != cookie)
 		return;
 	/* stop the calls for the rest of the connection, if nobody else asked for them */
 	if (a->flags & HO_AT_STATE_CB)
@@ -837,7 +858,7 @@ int held_syn(struct __sk_buff *skb)
 	 * its cookie was written long before), and the CAS is against it.
 	 */
 	sw = sw_read(a);
-	if (a->cookie != cookie)
+	if (cookie_read(a) != cookie)
 		return 0; /* reused: ours is gone, as if not found */
 	if (sw.f.state == HO_ST_INFLIGHT || sw.f.state == HO_ST_EXPIRED)
 		return 0;

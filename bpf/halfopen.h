@@ -177,7 +177,7 @@ enum ho_state {
 };
 
 /*
- * Where an attempt lives: in the cell its cookie names (cookie mod HO_CELLS)
+ * Where an attempt lives: in the cell its cookie names (ho_cell_index)
  * if that cell was free at its connect, else in the "attempts" hash. The
  * cells are a plain array (a global of the program, mapped into the daemon):
  * no allocation, no lock, no hash per connect, which the hash costs 0.4 us of
@@ -229,7 +229,7 @@ union ho_sw {
 	} f;
 };
 
-/* One tracked attempt, keyed by socket cookie in the "attempts" map. */
+/* One tracked attempt, in its cell or in the "attempts" hash (keyed by socket cookie). */
 struct ho_attempt {
 	union {
 		__u64 sw; /* as union ho_sw: changed with a 64-bit compare-and-swap only */
@@ -379,7 +379,8 @@ struct ho_release_args {
  */
 struct ho_kstate {
 	/*
-	 * Read by every connect, written seldom: a cache line of their own,
+	 * Read by every connect, written seldom (hashed and global_wait in
+	 * storms, the rest by the daemon): a cache line of their own,
 	 * away from the counts two CPUs write at each connect.
 	 */
 	__u32 limit;
@@ -401,7 +402,7 @@ struct ho_kstate {
 	__u64 refused;
 	__u64 failed;	    /* timed out or other error, in flight or queued */
 	__u64 closed;	    /* in-flight attempts closed by the application */
-	__u64 untracked;    /* the attempts map was full: let through, not counted */
+	__u64 untracked;    /* no room (cell taken, hash full): let through, not counted */
 	__u64 lost_events;  /* ring buffer was full */
 	__u64 stats_full;   /* a process or cgroup found no room for its counters */
 	__u64 repaired;	    /* attempts whose leave the kernel skipped, forgotten by the daemon */

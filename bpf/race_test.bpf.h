@@ -24,6 +24,21 @@ static __always_inline void race_setup(__u64 cookie)
 	race.setup = 0;
 	race.x_cookie = cookie;
 	race.x.cookie = cookie;
+	if (race.site == RACE_FIND) {
+		struct ho_attempt *c = cell_of(cookie);
+
+		/*
+		 * x in the hash; its cell shows our cookie, stale, while
+		 * another cookie's attempt fills it (WRITING, generation 300)
+		 */
+		bpf_map_update_elem(&attempts, &cookie, &race.x, BPF_ANY);
+		race.y_cookie = cookie + ((__u64)HO_CELLS << 12);
+		if (c) {
+			c->cookie = cookie;
+			c->sw = ((__u64)300 << 32) | HO_ST_WRITING;
+		}
+		return;
+	}
 	if (race.cell) {
 		struct ho_attempt *c = cell_of(cookie);
 
@@ -62,7 +77,19 @@ static __always_inline void race_window(__u32 site, struct ho_attempt *a, __u64 
 	race.reused = bpf_map_lookup_elem(&attempts, &race.y_cookie) == a;
 }
 
+/* Inside attempt_find(), after its first read: the cell's filler writes its cookie and state. */
+static __always_inline void race_find(struct ho_attempt *c)
+{
+	if (race.site != RACE_FIND)
+		return;
+	race.site = 0;
+	race.opened = 1;
+	c->cookie = race.y_cookie;
+	c->sw = ((__u64)300 << 32) | HO_ST_INFLIGHT;
+}
+
 #define RACE_SETUP(cookie)	     race_setup(cookie)
 #define RACE_WINDOW(site, a, cookie) race_window(site, a, cookie)
+#define RACE_FIND(c)		     race_find(c)
 
 #endif /* HALFOPEN_RACE_TEST_BPF_H */

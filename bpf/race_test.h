@@ -5,7 +5,7 @@
 
 #include "halfopen.h"
 
-enum race_site { RACE_RELEASE = 1, RACE_EXPIRE, RACE_FORGET, RACE_HELD, RACE_TAKEN };
+enum race_site { RACE_RELEASE = 1, RACE_EXPIRE, RACE_FORGET, RACE_HELD, RACE_TAKEN, RACE_FIND };
 
 struct ho_race {
 	__u32 site;	     /* the window to open once (enum race_site), 0: none */

@@ -459,7 +459,7 @@ int kern_reached(struct kern *k, uint32_t kind, uint64_t id, const uint8_t addr[
  */
 static bool cell_read(const struct ho_attempt *c, struct ho_attempt *out)
 {
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 64; i++) {
 		uint64_t sw = __atomic_load_n(&c->sw, __ATOMIC_ACQUIRE);
 
 		memcpy(out, c, sizeof(*out));
@@ -480,8 +480,9 @@ static struct ho_attempt *cell_of(struct kern *k, uint64_t cookie)
 int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out)
 {
 	/* its cell if it has it (bpf/halfopen.bpf.c, attempt_find), else the hash */
-	if (cell_read(cell_of(k, cookie), out) && out->cookie == cookie &&
-	    ho_state_real(out->state))
+	if (!cell_read(cell_of(k, cookie), out))
+		return -EAGAIN; /* the cell kept changing: cannot tell */
+	if (out->cookie == cookie && ho_state_real(out->state))
 		return 0;
 	return bpf_map_lookup_elem(k->attempts_fd, &cookie, out) ? -errno : 0;
 }

@@ -58,6 +58,10 @@ int kern_release(struct kern *k, uint64_t cookie, uint32_t gen, bool force,
 struct ho_scope *kern_scopes(struct kern *k);
 /* Point a cgroup id or uid at scope entry idx; idx 0 removes the key. */
 int kern_scope_key(struct kern *k, uint32_t kind, uint64_t id, uint32_t idx);
+/*
+ * A copy of the attempt of cookie: 0, -ENOENT if none, -EAGAIN if its cell
+ * kept changing while it was read (then it may or may not be there).
+ */
 int kern_lookup(struct kern *k, uint64_t cookie, struct ho_attempt *out);
 /*
  * The attempt meant is named by its cookie and its generation (ho_attempt.gen

@@ -151,8 +151,14 @@ void limiter_on_packet(void *ctx, uint32_t id, const void *pkt, size_t len)
 		e = hq_find(&l->q, cookie);
 	}
 	if (!e) {
-		bool unknown = kern_lookup(l->k, cookie, &a) != 0;
+		int err = kern_lookup(l->k, cookie, &a);
+		bool unknown = err != 0;
 
+		if (err == -EAGAIN) {
+			/* cannot tell now: held_syn looks again */
+			(void)nfqueue_verdict(l->nfq, id, NF_REPEAT);
+			return;
+		}
 		if (unknown || a.state == HO_ST_GONE) {
 			/* its socket no longer connects: the SYN must not go out */
 			(void)nfqueue_verdict(l->nfq, id, NF_DROP);

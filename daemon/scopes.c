@@ -80,7 +80,10 @@ static void settle_before(struct scopes *sc, struct scope_entry *e)
 	size_t kept = 0;
 
 	for (size_t i = 0; i < e->before.n; i++) {
-		if (!kern_lookup(sc->k, e->before.v[i], &a) && ho_state_in_flight(a.state))
+		int err = kern_lookup(sc->k, e->before.v[i], &a);
+
+		/* one that cannot be read now still counts: never under the policy's limit */
+		if (err == -EAGAIN || (!err && ho_state_in_flight(a.state)))
 			e->before.v[kept++] = e->before.v[i];
 		else
 			shared_sub(ks->in_flight, 1);
