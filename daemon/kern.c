@@ -198,8 +198,8 @@ int kern_open(struct kern *k, uint32_t limit, uint32_t tracked_max, bool app,
 		/* set what the programs only read, and the table sizes */
 		k->skel->rodata->netns_cookie = k->netns_cookie;
 		/*
-		 * --tracked-max in all: half of it (a power of two, HO_CELLS at
-		 * most) in cells, the rest in the hash
+		 * --tracked-max in all: the largest power of two not above half
+		 * of it (HO_CELLS at most) in cells, the rest in the hash
 		 */
 		k->ncells = HO_CELLS;
 		while (k->ncells > tracked_max / 2)
