@@ -394,7 +394,13 @@ struct ho_kstate {
 	__u32 in_flight __attribute__((aligned(64)));
 	__u32 queued;
 	__u32 exempt_in_flight; /* in flight in an exempt scope: no slot of the namespace */
-	__u32 pad0;
+	/*
+	 * attempts inserted so far: gives each its ho_attempt.gen. On the line
+	 * of in_flight, like attempts: on_connect() takes both right after the
+	 * slot, while its CPU holds the line (docs/benchmarks.md, "The fast
+	 * path by source line").
+	 */
+	__u32 gen_seq;
 	__u64 attempts;	    /* attempts tracked since load */
 	__u64 queued_total; /* attempts that had to queue */
 	__u64 cancelled;    /* queued attempts closed by the application */
@@ -416,8 +422,6 @@ struct ho_kstate {
 	__u64 probe_full;   /* first contacts let out uncounted: no room in "probation" */
 	__u32 enq_seq;	    /* attempts queued so far: numbers them (ho_attempt.qseq) */
 	__u32 head_seq;	    /* by the daemon: qseq of the oldest still queued, or the next one */
-	__u32 gen_seq;	    /* attempts inserted so far: gives each its ho_attempt.gen */
-	__u32 pad;
 };
 
 #endif /* HALFOPEN_H */
