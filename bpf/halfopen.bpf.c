@@ -522,13 +522,10 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	else
 		r = take_all(&set, false, false);
 	/*
-	 * Its generation and its count now, while this CPU holds the line of
-	 * st.in_flight that take_all() wrote: after the cell, another CPU has
-	 * often taken the line back (30 ns a connection with two clients,
-	 * docs/benchmarks.md). Not tracked after all: uncounted below.
+	 * Its generation now, from the line of st.in_flight that take_all()
+	 * has just written (halfopen.h): no line of its own to fetch.
 	 */
 	a.gen = __sync_fetch_and_add(&st.gen_seq, 1) + 1;
-	__sync_fetch_and_add(&st.attempts, 1);
 	admit = r == TAKEN;
 	a.state = admit ? HO_ST_INFLIGHT : HO_ST_QUEUED;
 	a.out_ns = admit ? a.start_ns : 0;
@@ -578,12 +575,13 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 		 */
 		if (!sk)
 			sk_new_attempt(sk_info_of(skops, BPF_SK_STORAGE_GET_F_CREATE), cookie);
-		__sync_fetch_and_add(&st.attempts, -1);
 		__sync_fetch_and_add(&st.untracked, 1);
 		return;
 	}
 	/* the end of this attempt: tcp_set_state() calls us back */
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	/* tracked ones only, never taken back: a counter of the metrics */
+	__sync_fetch_and_add(&st.attempts, 1);
 	for (int i = 0; i < HO_ATTEMPT_SCOPES && set.s[0].idx; i++) {
 		struct ho_scope *s = scope_of(set.s[i]);
 
@@ -776,16 +774,14 @@ static __always_inline void on_leave(struct bpf_sock_ops *skops, __u32 newstate)
 	at_flags = a->flags;
 	start_ns = a->start_ns;
 	queued = sw.f.state == HO_ST_QUEUED || sw.f.state == HO_ST_TAKING;
+	/* remembered for getsockopt(HALFOPEN_INFO) if it has a storage; freed with the socket */
+	s = sk_info_of(skops, 0);
 	/* the clock only for those who keep the time: most attempts have no storage */
-	end_ns = queued ? bpf_ktime_get_ns() : 0;
+	end_ns = queued || s ? bpf_ktime_get_ns() : 0;
 	waited_ms = queued ? ns_to_ms(end_ns - start_ns) : a->waited_ms;
 	if (!leave(cookie, a, gen, cell, outcome))
 		return;
-	/* remembered for getsockopt(HALFOPEN_INFO) if it has a storage; freed with the socket */
-	s = sk_info_of(skops, 0);
 	if (s) {
-		if (!end_ns)
-			end_ns = bpf_ktime_get_ns();
 		s->outcome = outcome;
 		s->at_flags = at_flags;
 		s->waited_ms = waited_ms;

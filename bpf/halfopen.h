@@ -396,9 +396,9 @@ struct ho_kstate {
 	__u32 exempt_in_flight; /* in flight in an exempt scope: no slot of the namespace */
 	/*
 	 * attempts inserted so far: gives each its ho_attempt.gen. On the line
-	 * of in_flight, like attempts: on_connect() takes both right after the
-	 * slot, while its CPU holds the line (docs/benchmarks.md, "The fast
-	 * path by source line").
+	 * of in_flight: on_connect() takes it right after take_all(), and a
+	 * connect no longer fetches a line for it alone (docs/benchmarks.md,
+	 * "The fast path by source line").
 	 */
 	__u32 gen_seq;
 	__u64 attempts;	    /* attempts tracked since load */

@@ -2,8 +2,9 @@
 /*
  * jdump PROG_ID IMAGE LINES: a loaded program's JIT image, and for each of
  * its source lines the offset in that image where its code starts
- * ("offset<TAB>line<TAB>source"). Debian's bpftool cannot disassemble (no
- * libbfd); with this, perf's samples (symbol+offset) map to source lines.
+ * ("offset<TAB>line<TAB>source"); prints the image's address and length
+ * ("0xADDR LEN"). Debian's bpftool cannot disassemble (no libbfd); with
+ * this, perf's samples (addresses) map to source lines.
  *
  *   cc -O2 -Wall -o jdump jdump.c -lbpf
  */
@@ -71,5 +72,8 @@ int main(int argc, char **argv)
 		fprintf(f, "%llx\t%u\t%s\n", (unsigned long long)(jli[i] - ksym),
 			BPF_LINE_INFO_LINE_NUM(li[i].line_col), src ? src : "");
 	}
-	return fclose(f) ? 1 : 0;
+	if (fclose(f))
+		return 1;
+	printf("0x%llx %u\n", (unsigned long long)ksym, jlen);
+	return 0;
 }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Where a program's time goes, by source line: perf samples (cpu-clock,
+# Where a program's time goes, by source line: perf samples (cpu-clock at
 # 4 kHz: 250 us each; this VM has no PMU) in one BPF program during
 # connect+close, mapped to lines through the program's jited line info
 # (jdump.c). Variants alternate round by round.
@@ -25,15 +25,23 @@ for ((r = 1; r <= ${ROUNDS:-3}; r++)); do
 		wait_until 10 grep -qs 'started:' "$T/daemon.log" || fail "no start: $(cat "$T/daemon.log")"
 		cx "$B/hobench" rate "$PEER4" "$ACCEPT" 1 "${MODE:-2}" >/dev/null
 		o=$OUT/$name.$r
-		perf record -q -a -o "$o.data" -- nsenter --net="/run/netns/$C" \
+		perf record -q -a -e cpu-clock -F 4000 -o "$o.data" -- nsenter --net="/run/netns/$C" \
 			"$B/hobench" rate "$PEER4" "$ACCEPT" "${SECS:-8}" "${MODE:-2}" >"$o.rate"
 		for id in $(grep -h '^prog_id:' /proc/"$DPID"/fdinfo/* | awk '{ print $2 }' | sort -u); do
 			bpftool -j prog show id "$id" | grep -q "\"name\":\"$PROG\"" &&
-				"$OUT/jdump" "$id" "$o.img" "$o.lines"
+				"$OUT/jdump" "$id" "$o.img" "$o.lines" >"$o.addr"
 		done
 		daemon_stop
-		perf script -i "$o.data" -F ip,sym,symoff 2>/dev/null | awk -v p="_$PROG+" 'index($2, p) {
-			sub(/.*\+0x/, "", $2); print $2 }' | sort | uniq -c >"$o.hist"
+		[ -s "$o.addr" ] || fail "no program named $PROG"
+		# this daemon's program only (others of the same name may run): by address
+		read -r addr len <"$o.addr"
+		perf script -i "$o.data" -F ip 2>/dev/null | /usr/bin/python3 -c '
+import sys
+base, n = int(sys.argv[1], 16), int(sys.argv[2])
+for l in sys.stdin:
+    off = int(l.split()[0], 16) - base
+    if 0 <= off < n:
+        print("%x" % off)' "$addr" "$len" | sort | uniq -c >"$o.hist"
 		awk -v s="${SECS:-8}" '/^rate/ { print $2 * s }' "$o.rate" >"$o.conns"
 		rm -f "$o.data"
 	done
